@@ -1,0 +1,288 @@
+"""The build sequence: read every input and check it, then per profile convert, render, write, validate,
+and move the result into the output folder atomically.
+
+User errors are found before anything is written (exit 2, output folder untouched); a failure while
+rendering one profile leaves the other profiles' outputs and that profile's previous output in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import InputError, RenderError, ZhpressError
+from .model import Book, BookMeta, Creator
+from .project import Profile, Project
+
+log = logging.getLogger("zhpress")
+
+LOCK_NAME = ".zhpress.lock"
+
+
+@dataclass
+class Outcome:
+    """What became of one profile in a build."""
+
+    profile: str
+    outputs: list[Path] = field(default_factory=list)
+    error: ZhpressError | None = None
+    seconds: float = 0.0
+    pages: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def read_book(project: Project) -> Book:
+    """Read and normalize every manuscript of the project into one Book (in the source script)."""
+    from .read import read_manuscript
+
+    articles = tuple(
+        read_manuscript(src.path, article_id=src.id, source=src.source, title=src.title or None)  # type: ignore[arg-type]
+        for src in project.articles
+    )
+    cfg = project.config.book
+    creators = tuple(Creator(n, "aut") for n in cfg.authors) + tuple(Creator(n, "edt") for n in cfg.editors)
+    meta = BookMeta(
+        id=project.book_id,
+        title=cfg.title,
+        subtitle=cfg.subtitle,
+        creators=creators,
+        publisher=cfg.publisher,
+        date=cfg.date,
+        rights=cfg.rights,
+        description=cfg.description,
+        subjects=tuple(cfg.subjects),
+        language=cfg.language,
+        isbn=cfg.isbn,
+        edition=cfg.edition,
+        printing=cfg.printing,
+        price=cfg.price,
+    )
+    return Book(meta, articles)
+
+
+def build_date(project: Project, book: Book) -> dt.datetime:
+    """SOURCE_DATE_EPOCH when set; else the book's date; else a fixed date derived from the content."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        except ValueError as exc:
+            raise InputError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from exc
+    if book.meta.date:
+        parts = [int(p) for p in book.meta.date.split("-")] + [1, 1]
+        return dt.datetime(parts[0], parts[1], parts[2], tzinfo=dt.timezone.utc)
+    digest = hashlib.sha256(repr(book.to_json()).encode()).digest()
+    days = int.from_bytes(digest[:4], "big") % (365 * 20)
+    return dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=days)
+
+
+def conversion_settings(project: Project, profile: Profile):  # type: ignore[no-untyped-def]
+    """The conversion stage's settings for a profile."""
+    from .convert import ConversionSettings
+
+    return ConversionSettings(
+        config=profile.conversion,  # type: ignore[arg-type]
+        quotes=profile.quotes,
+        protected=tuple(project.config.conversion.protected),
+        overrides=profile.overrides,
+    )
+
+
+def edition_book(project: Project, profile: Profile, book: Book) -> tuple[Book, object]:
+    """The book as this edition prints it: converted, with the edition's language and identifier."""
+    from .convert import convert_book
+
+    converted, report = convert_book(book, conversion_settings(project, profile))
+    identifier = project.config.book.identifiers.get(profile.name)
+    meta = replace(converted.meta, language=profile.language, identifier=identifier)
+    return replace(converted, meta=meta), report
+
+
+def output_name(project: Project, profile: Profile) -> str:
+    """`{book-id}-{profile}.{epub|pdf}`."""
+    return f"{project.book_id}-{profile.name}.{profile.format}"
+
+
+def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, Book]) -> None:
+    """Everything a build reads, checked before anything is written: templates, stylesheets, fonts, glyphs."""
+    from . import fonts
+    from .render import Renderer
+
+    for profile in profiles:
+        renderer = Renderer(project, profile, convert=lambda s: s)
+        names = ["_article.html", "edition.css.j2"]
+        if profile.format == "epub":
+            names += [f"epub/{n}.xhtml" for n in ("cover", "title", "article", "colophon", "nav")]
+        else:
+            names += ["pdf/book.html"]
+        renderer.check_templates(names)
+        for name, css in renderer.stylesheets():
+            fonts.check_css_syntax(css, name, project.styles_dir)
+        face = fonts.require_font(profile.font_family, profile=profile.name)
+        fonts.check_coverage(face, profile, editions[profile.name])
+
+
+@contextmanager
+def output_lock(out_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Serialize builds into one output folder: a second build waits for the first to finish."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / LOCK_NAME, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if on_wait:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_PART = re.compile(r"^\..+\.part-(\d+)$")
+
+
+def remove_stale_parts(out_dir: Path) -> list[Path]:
+    """Delete `.NAME.part-PID` files left by builds that were killed (their process is gone)."""
+    removed = []
+    if not out_dir.is_dir():
+        return removed
+    for path in out_dir.iterdir():
+        match = _PART.match(path.name)
+        if not match:
+            continue
+        pid = int(match[1])
+        alive = pid != os.getpid() and _pid_alive(pid)
+        if not alive:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def part_path(target: Path) -> Path:
+    """The temporary name a build writes before renaming into place."""
+    return target.with_name(f".{target.name}.part-{os.getpid()}")
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write `data` under a temporary name beside `target`, then rename it into place."""
+    tmp = part_path(target)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def build_profile(
+    project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime
+) -> Outcome:
+    """Build one edition into `out_dir`; its files appear only once complete and checked."""
+    from .convert import get_converter
+    from .render import Renderer
+
+    start = time.perf_counter()
+    outcome = Outcome(profile.name)
+    converter = get_converter(conversion_settings(project, profile))
+    target = out_dir / output_name(project, profile)
+    if profile.format == "epub":
+        from .epub import build_epub
+        from .validate import check_epub_bytes
+
+        data = build_epub(edition, Renderer(project, profile, convert=converter.convert), date)
+        check_epub_bytes(data, target.name)
+    else:
+        from .pdf import build_pdf
+        from .validate import check_pdf_bytes
+
+        data, outcome.pages = build_pdf(project, profile, edition, date, converter.convert)
+        check_pdf_bytes(data, target.name, profile)
+    files = [(target, data)]
+    if profile.conversion:
+        stem = target.with_suffix("").name
+        files.append((target.with_name(f"{stem}.conversion.tsv"), report.to_tsv().encode("utf-8")))  # type: ignore[attr-defined]
+        html = report.to_html(title=f"{edition.meta.title} · {profile.name}", lang=profile.language)  # type: ignore[attr-defined]
+        files.append((target.with_name(f"{stem}.conversion.html"), html.encode("utf-8")))
+    for path, payload in files:
+        write_atomic(path, payload)
+        outcome.outputs.append(path)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+@dataclass
+class BuildRequest:
+    """What the command line asked for."""
+
+    project: Project
+    profiles: list[Profile]
+    out_dir: Path
+
+
+def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
+    """Read and check every input; raises InputError before anything is written."""
+    book = read_book(request.project)
+    editions: dict[str, Book] = {}
+    reports: dict[str, object] = {}
+    for profile in request.profiles:
+        editions[profile.name], reports[profile.name] = edition_book(request.project, profile, book)
+    check_inputs(request.project, request.profiles, editions)
+    return editions, reports, build_date(request.project, book)
+
+
+def run_build(
+    request: BuildRequest,
+    *,
+    on_start: Callable[[Profile], None] | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> list[Outcome]:
+    """Check all input, then build each profile; one profile's failure does not stop the others."""
+    editions, reports, date = prepare(request)
+    outcomes: list[Outcome] = []
+    with output_lock(request.out_dir, on_wait):
+        remove_stale_parts(request.out_dir)
+        for profile in request.profiles:
+            if on_start:
+                on_start(profile)
+            try:
+                outcome = build_profile(
+                    request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date
+                )
+            except ZhpressError as exc:
+                outcome = Outcome(profile.name, error=exc)
+            except Exception as exc:  # a render failure of one profile must not stop the others
+                log.debug("profile %s failed", profile.name, exc_info=True)
+                outcome = Outcome(profile.name, error=RenderError(f"rendering failed: {type(exc).__name__}: {exc}"))
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    return outcomes

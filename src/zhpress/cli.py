@@ -1,0 +1,219 @@
+"""The command line: commands, progress and exit codes. The only module that prints.
+
+Exit status: 0 success, 1 a profile failed to render or a file failed validation, 2 a user error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from . import __version__
+from .errors import InputError, ZhpressError
+
+console = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zhpress", description="Build Chinese books: EPUB 3 and print PDF editions.")
+    parser.add_argument("--version", action="version", version=f"zhpress {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def project_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-C", dest="project_dir", type=Path, default=Path("."), help="the book project (default: .)")
+
+    build = sub.add_parser("build", help="build the named profiles (all when none is named)")
+    build.add_argument("profiles", nargs="*", metavar="PROFILE")
+    project_arg(build)
+    build.add_argument("-o", dest="out_dir", type=Path, help="output folder (default: PROJECT_DIR/dist)")
+    build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    build.add_argument("--check", action="store_true", help="also run EPUBCheck / qpdf on the built files")
+
+    inspect = sub.add_parser("inspect", help="show the content model the builder understood")
+    project_arg(inspect)
+    inspect.add_argument("--json", action="store_true", help="one JSON object")
+    inspect.add_argument("--profile", help="show the text as this edition converts it")
+
+    convert = sub.add_parser("convert", help="print one article as an edition converts it, without building")
+    convert.add_argument("profile")
+    convert.add_argument("article", nargs="?", help="article id (default: all)")
+    project_arg(convert)
+
+    profiles = sub.add_parser("profiles", help="every profile with its resolved settings")
+    project_arg(profiles)
+    profiles.add_argument("--json", action="store_true")
+
+    check = sub.add_parser("check", help="validate built files (EPUBCheck for EPUB, qpdf for PDF)")
+    check.add_argument("files", nargs="*", type=Path)
+    project_arg(check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `zhpress` command."""
+    args = _parser().parse_args(argv)
+    quiet = getattr(args, "quiet", False)
+    logging.basicConfig(
+        level=logging.ERROR if quiet else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_time=False, show_path=False)],
+        force=True,
+    )
+    try:
+        return {"build": _build, "inspect": _inspect, "convert": _convert, "profiles": _profiles, "check": _check}[
+            args.command
+        ](args)
+    except ZhpressError as exc:
+        console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
+
+
+def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .project import load_project
+
+    return load_project(args.project_dir)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import BuildRequest, run_build
+
+    project = _project(args)
+    profiles = project.select(args.profiles)
+    out_dir = (args.out_dir or project.root / "dist").resolve()
+    request = BuildRequest(project, profiles, out_dir)
+    quiet = args.quiet
+
+    def started(profile) -> None:  # type: ignore[no-untyped-def]
+        if not quiet:
+            console.print(f"[cyan]building[/] {profile.name} ({profile.format})")
+
+    def done(outcome) -> None:  # type: ignore[no-untyped-def]
+        if quiet and outcome.ok:
+            return
+        if outcome.ok:
+            pages = f", {outcome.pages} pages" if outcome.pages else ""
+            console.print(f"  [green]✓[/] {outcome.outputs[0].name} ({outcome.seconds:.1f} s{pages})")
+        else:
+            console.print(f"  [red]✗ {outcome.profile}:[/] {outcome.error}", markup=True)
+
+    def waiting() -> None:
+        console.print(f"another build is writing {out_dir}; waiting for it to finish")
+
+    outcomes = run_build(request, on_start=started, on_done=done, on_wait=waiting)
+    failed = [o for o in outcomes if not o.ok]
+    if not quiet or failed:
+        built = [o.profile for o in outcomes if o.ok]
+        console.print(f"built: {', '.join(built) or 'nothing'}" + (f"; failed: {', '.join(o.profile for o in failed)}" if failed else ""))
+    if failed:
+        return 1
+    if args.check:
+        return _check_files([p for o in outcomes for p in o.outputs if p.suffix in (".epub", ".pdf")], quiet)
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from .build import edition_book, read_book
+
+    project = _project(args)
+    book = read_book(project)
+    if args.profile:
+        book, _ = edition_book(project, project.select([args.profile])[0], book)
+    if args.json:
+        out.print_json(json.dumps(book.to_json(), ensure_ascii=False))
+        return 0
+    for article in book.articles:
+        out.print(f"[bold]{article.id}[/]  ({article.source})")
+        for key in ("column", "kicker", "headline", "subtitle", "byline"):
+            value = getattr(article, key)
+            if value:
+                out.print(f"  {key:9} {value}", markup=False)
+        for block in article.blocks:
+            label = f"{block.label} " if block.label else ""
+            text = block.text if len(block.text) <= 60 else block.text[:58] + "…"
+            out.print(f"  [dim]{block.type:14}[/] {label}{text}")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from .build import edition_book, read_book
+
+    project = _project(args)
+    profile = project.select([args.profile])[0]
+    book, _ = edition_book(project, profile, read_book(project))
+    articles = [a for a in book.articles if args.article in (None, a.id)]
+    if not articles:
+        raise InputError(
+            f"no article {args.article!r}; articles: {', '.join(a.id for a in book.articles)}", path=project.config_path
+        )
+    for article in articles:
+        for text in article.texts():
+            out.print(text, markup=False)
+        out.print()
+    return 0
+
+
+def _profiles(args: argparse.Namespace) -> int:
+    project = _project(args)
+    if args.json:
+        out.print_json(json.dumps({n: p.to_json() for n, p in project.profiles.items()}, ensure_ascii=False))
+        return 0
+    table = Table("profile", "format", "conversion", "quotes", "language", "font", "page")
+    for profile in project.profiles.values():
+        page = profile.page
+        geometry = (
+            f"{page.trim_name} {page.width:g}×{page.height:g} mm, bleed {page.bleed:g} mm, "
+            f"{'marks, ' if page.marks else ''}{page.pdf_variant}"
+            if page
+            else ""
+        )
+        table.add_row(
+            profile.name, profile.format, profile.conversion or "none", profile.quotes, profile.language, profile.font_family, geometry
+        )
+    out.print(table)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    files = list(args.files)
+    if not files:
+        dist = args.project_dir / "dist"
+        files = sorted(p for p in dist.glob("*") if p.suffix in (".epub", ".pdf")) if dist.is_dir() else []
+        if not files:
+            raise InputError("no built files to check", path=dist, hint="run zhpress build first")
+    for path in files:
+        if not path.is_file():
+            raise InputError("no such file", path=path)
+    return _check_files(files, quiet=False)
+
+
+def _check_files(files: list[Path], quiet: bool) -> int:
+    from .validate import run_epubcheck, run_qpdf
+
+    results = run_epubcheck([p for p in files if p.suffix == ".epub"]) + run_qpdf([p for p in files if p.suffix == ".pdf"])
+    bad = 0
+    for result in results:
+        if result.ok:
+            if not quiet:
+                console.print(f"[green]✓[/] {result.path.name}")
+            continue
+        bad += 1
+        console.print(f"[red]✗[/] {result.path.name}: {len(result.errors)} errors, {len(result.warnings)} warnings")
+        for line in result.errors + result.warnings:
+            console.print(f"    {line}", markup=False)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

