@@ -220,7 +220,7 @@ def build_profile(
         data = build_epub(edition, Renderer(project, profile, convert=converter.convert), date)
         check_epub_bytes(data, target.name)
     else:
-        from .pdf import build_pdf
+        from .pdf.writer import build_pdf
         from .validate import check_pdf_bytes
 
         data, outcome.pages = build_pdf(project, profile, edition, date, converter.convert)

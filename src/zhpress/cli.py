@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("interrupted")
         return 130
+    except Exception as exc:  # the last line of defence: one readable message, never a traceback
+        if os.environ.get("ZHPRESS_DEBUG"):
+            raise
+        console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (set ZHPRESS_DEBUG=1 for details)")
+        return 1
 
 
 def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -1,0 +1,92 @@
+"""Sessions: `system` (Debian packages), `build` (every edition of the default book), `tests`, `bench`, `fuzz`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import nox
+
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["build"]
+
+# What zhpress and its tests need from Debian: the CJK fonts, HarfBuzz's subsetter (without it WeasyPrint
+# subsets CJK fonts 20-30x slower), PDF checkers, Java for EPUBCheck, Chromium and npm for Ace by DAISY.
+DEBIAN_PACKAGES = [
+    "fonts-noto-cjk",
+    "libharfbuzz-subset0",
+    "fontconfig",
+    "poppler-utils",
+    "qpdf",
+    "default-jre-headless",
+    "chromium",
+    "nodejs",
+    "npm",
+]
+ACE_DIR = os.path.join(".nox", "ace")
+
+
+def _missing_debian_packages() -> list[str]:
+    missing = []
+    for package in DEBIAN_PACKAGES:
+        probe = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
+        )
+        if "install ok installed" not in probe.stdout:
+            missing.append(package)
+    # Machines that already have a Java runtime or Node.js from elsewhere need no Debian copy.
+    if shutil.which("java"):
+        missing = [p for p in missing if p != "default-jre-headless"]
+    if shutil.which("node") and shutil.which("npm"):
+        missing = [p for p in missing if p not in ("nodejs", "npm")]
+    return missing
+
+
+@nox.session(python=False)
+def system(session: nox.Session) -> None:
+    """Install the Debian packages zhpress and its tests need (run as root; does nothing when present)."""
+    missing = _missing_debian_packages()
+    if not missing:
+        session.log("all Debian packages present")
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run(*sudo, "apt-get", "update", "-q", external=True, env=env)
+    session.run(*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, external=True, env=env)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build every profile of the default book into dist/."""
+    session.install(".")
+    session.run("zhpress", "build", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite: unit tests, and end-to-end builds checked with EPUBCheck, Ace, qpdf and pypdf."""
+    session.install("-e", ".[test]")
+    _install_ace(session)
+    session.run("pytest", *session.posargs, env={"ZHPRESS_ACE": os.path.abspath(os.path.join(ACE_DIR, "node_modules", ".bin", "ace-puppeteer"))})
+
+
+def _install_ace(session: nox.Session) -> None:
+    """Ace by DAISY from npm, using Debian's Chromium instead of a downloaded browser."""
+    if os.path.exists(os.path.join(ACE_DIR, "node_modules", ".bin", "ace-puppeteer")):
+        return
+    if not shutil.which("npm"):
+        session.error("npm is missing: run `nox -s system` first")
+    os.makedirs(ACE_DIR, exist_ok=True)
+    session.run(
+        "npm", "install", "--prefix", ACE_DIR, "--no-audit", "--no-fund", "--loglevel=error", "@daisy/ace",
+        external=True,
+        env={"PUPPETEER_SKIP_DOWNLOAD": "1", "ELECTRON_SKIP_BINARY_DOWNLOAD": "1", "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1"},
+    )
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """A longer fuzz run of the manuscript reader than the one in the tests."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/test_properties.py", "-q", env={"ZHPRESS_FUZZ_EXAMPLES": "20000"})

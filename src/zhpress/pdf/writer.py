@@ -1,0 +1,212 @@
+"""The PDF writer: the book's HTML through WeasyPrint, then page labels, colour and reproducible metadata.
+
+Print profiles write PDF/X-4 (CMYK output intent, 100 % K text and marks, TrimBox/BleedBox, no links);
+the screen profile writes tagged PDF/UA-1 with working links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from ..errors import InputError, RenderError
+from ..model import Book
+from ..project import Profile, Project
+from ..render import Renderer
+
+log = logging.getLogger("zhpress")
+
+ICC_NAME = "FOGRA39L-zhpress.icc"
+PDFX_VARIANTS = ("pdf/x-1a", "pdf/x-3", "pdf/x-4")
+
+
+def package_dir(*parts: str) -> Path:
+    """A folder of the installed package (templates, data)."""
+    return Path(str(resources.files("zhpress").joinpath(*parts)))
+
+
+def icc_path() -> Path:
+    """The shipped CMYK characterization profile used as the PDF/X output intent."""
+    return package_dir("data", "icc") / ICC_NAME
+
+
+def confined_fetcher(roots: list[Path]) -> Any:
+    """A WeasyPrint URL fetcher that serves only files under `roots` (the book's folders, the package's data)
+    and inline `data:` URLs. Anything else, any network URL above all, is refused and remembered in
+    `.refused`, so the build can name it."""
+    from weasyprint.urls import URLFetcher
+
+    allowed = [r.resolve() for r in roots]
+
+    class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
+        refused: list[str]
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                return super().fetch(url, headers)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if path.is_file() and any(path.is_relative_to(root) for root in allowed):
+                    return super().fetch(url, headers)
+            self.refused.append(url)
+            raise ValueError(f"zhpress fetches only the book's own files; refused {url}")
+
+    fetcher = ConfinedFetcher(allowed_protocols=("file", "data"))
+    fetcher.refused = []
+    return fetcher
+
+
+def _page_css(renderer: Renderer, cmyk: bool) -> str:
+    return renderer.render("pdf/page.css.j2", page=renderer.profile.page, cmyk=cmyk, icc_url=icc_path().as_uri())
+
+
+CMYK_CSS = """
+/* PDF/X: every colour in CMYK, text and rules in 100 % K. */
+html, a { color: device-cmyk(0 0 0 1); }
+.editor-note { border-color: device-cmyk(0 0 0 1); }
+"""
+
+
+def render_html(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str], *, text_filter: Callable[..., Any] | None = None) -> tuple[str, list[tuple[str, str]], Renderer]:
+    """The book's HTML and CSS for this profile."""
+    kwargs = {"text_filter": text_filter} if text_filter else {}
+    renderer = Renderer(project, profile, convert=convert, **kwargs)
+    page = profile.page
+    assert page is not None
+    cmyk = page.pdf_variant in PDFX_VARIANTS
+    context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
+    html = renderer.render("pdf/book.html", **context)
+    css = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]
+    if cmyk:
+        css.append(("cmyk.css", CMYK_CSS))
+    return html, css, renderer
+
+
+def build_pdf(
+    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]
+) -> tuple[bytes, int]:
+    """The PDF of one edition as bytes, and its page count."""
+    import weasyprint
+
+    from ..typeset import TYPESET_CSS, typeset
+    from .justify import cjk_justification
+
+    page = profile.page
+    assert page is not None
+
+    def text_filter(text: str) -> Any:
+        return typeset(text, latin_spacing=page.latin_spacing)
+
+    html, sheets, renderer = render_html(project, profile, book, date, convert, text_filter=text_filter)
+    sheets.insert(2, ("typeset.css", TYPESET_CSS))
+    fetcher = confined_fetcher([project.content_dir, project.styles_dir, package_dir("templates"), package_dir("data")])
+    cmyk = page.pdf_variant in PDFX_VARIANTS
+    color_profiles: dict[str, Any] = {}
+    try:
+        stylesheets = []
+        for name, css in sheets:
+            stylesheets.append(
+                weasyprint.CSS(string=css, base_url=str(project.styles_dir) + "/", url_fetcher=fetcher, color_profiles=color_profiles)
+            )
+    except Exception as exc:  # WeasyPrint raises plain exceptions for CSS it cannot use
+        raise InputError(f"stylesheet cannot be used: {exc}", path=project.styles_dir) from exc
+    document = weasyprint.HTML(string=html, base_url=str(project.content_dir) + "/", url_fetcher=fetcher)
+    options: dict[str, Any] = {}
+    if page.pdf_variant != "none":
+        options["pdf_variant"] = page.pdf_variant
+    if page.pdf_variant == "pdf/ua-1":
+        options["pdf_tags"] = True
+    with cjk_justification():
+        rendered = document.render(stylesheets=stylesheets, color_profiles=color_profiles, **options)
+    if fetcher.refused:
+        raise InputError(
+            f"the book refers to files outside its folders or to the network: {', '.join(sorted(set(fetcher.refused)))}",
+            path=project.styles_dir,
+            hint="keep images, fonts and stylesheets under content/ or styles/",
+        )
+    front_pages = _count_front_pages(rendered)
+    raw = rendered.write_pdf(**options)
+    if raw is None:
+        raise RenderError("WeasyPrint wrote no PDF")
+    data = finish_pdf(raw, profile, book, date, front_pages=front_pages, cmyk=cmyk)
+    return data, len(rendered.pages)
+
+
+def _count_front_pages(document: Any) -> int:
+    """Pages before the first article: the front matter (padded to an even count by the recto opening)."""
+    for index, page in enumerate(document.pages):
+        if any(re.fullmatch(r"a1", anchor) for anchor in page.anchors):
+            return index
+    return 0
+
+
+def finish_pdf(raw: bytes, profile: Profile, book: Book, date: dt.datetime, *, front_pages: int, cmyk: bool) -> bytes:
+    """Page labels matching the printed folios, 100 % K marks, stable document ids, no links in print."""
+    import pikepdf
+
+    page = profile.page
+    assert page is not None
+    with pikepdf.open(io.BytesIO(raw)) as pdf:
+        nums: list[Any] = []
+        if front_pages:
+            nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
+        nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
+        pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
+        if cmyk:
+            for pdf_page in pdf.pages:
+                _recolour_marks(pdf, pdf_page)
+                if "/Annots" in pdf_page.obj:
+                    del pdf_page.obj["/Annots"]
+        if page.pdf_variant == "pdf/ua-1" or not cmyk:
+            pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+        _stable_ids(pdf, raw)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+        return out.getvalue()
+
+
+_RGB_STROKE = re.compile(rb"(?<![\d.])([01](?:\.\d+)?|0?\.\d+) ([01](?:\.\d+)?|0?\.\d+) ([01](?:\.\d+)?|0?\.\d+) (RG|rg)\b")
+
+
+def _recolour_marks(pdf: Any, pdf_page: Any) -> None:
+    """WeasyPrint draws crop marks as RGB strokes: redraw them in 100 % K (DeviceCMYK) for PDF/X."""
+    import pikepdf
+
+    def fix(stream: Any) -> None:
+        data = stream.read_bytes()
+        new = _RGB_STROKE.sub(lambda m: b"0 0 0 1 " + (b"K" if m[4] == b"RG" else b"k"), data)
+        if new != data:
+            stream.write(new)
+
+    contents = pdf_page.obj.get("/Contents")
+    streams = contents if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
+    for stream in streams:
+        fix(stream)
+    xobjects = pdf_page.obj.get("/Resources", {}).get("/XObject", {})
+    for xobject in xobjects.values():
+        if xobject.get("/Subtype") == "/Form":
+            fix(xobject)
+
+
+_ID_PATTERN = re.compile(rb"(xmp\.did:|xmp\.iid:|uuid:)[0-9a-fA-F-]{32,36}")
+
+
+def _stable_ids(pdf: Any, raw: bytes) -> None:
+    """Replace WeasyPrint's random XMP document ids with ones derived from the content."""
+    digest = hashlib.sha256(_ID_PATTERN.sub(b"", raw)).hexdigest()
+    uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    metadata = pdf.Root.get("/Metadata")
+    if metadata is None:
+        return
+    xmp = metadata.read_bytes()
+    xmp = _ID_PATTERN.sub(lambda m: m[1] + uuid.encode(), xmp)
+    metadata.write(xmp)
