@@ -90,3 +90,10 @@ def fuzz(session: nox.Session) -> None:
     """A longer fuzz run of the manuscript reader than the one in the tests."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/test_properties.py", "-q", env={"ZHPRESS_FUZZ_EXAMPLES": "20000"})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks beside plain WeasyPrint, Typst and pandoc (installed only here); writes bench/results/."""
+    session.install(".", "psutil", "matplotlib", "typst", "pypandoc-binary")
+    session.run("python", "bench/run.py", *session.posargs)

@@ -245,6 +245,7 @@ class BuildRequest:
     project: Project
     profiles: list[Profile]
     out_dir: Path
+    jobs: int = 1
 
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
@@ -270,19 +271,61 @@ def run_build(
     outcomes: list[Outcome] = []
     with output_lock(request.out_dir, on_wait):
         remove_stale_parts(request.out_dir)
-        for profile in request.profiles:
+        jobs = max(1, min(request.jobs, len(request.profiles)))
+        if jobs == 1:
+            for profile in request.profiles:
+                if on_start:
+                    on_start(profile)
+                outcome = _build_one(request, profile, editions, reports, date)
+                outcomes.append(outcome)
+                if on_done:
+                    on_done(outcome)
+        else:
+            outcomes = _build_parallel(request, jobs, editions, reports, date, on_start, on_done)
+    return outcomes
+
+
+def _build_one(
+    request: BuildRequest, profile: Profile, editions: dict[str, Book], reports: dict[str, object], date: dt.datetime
+) -> Outcome:
+    """One profile; any failure becomes the outcome's error instead of stopping the build."""
+    try:
+        return build_profile(request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date)
+    except ZhpressError as exc:
+        return Outcome(profile.name, error=exc)
+    except Exception as exc:  # a render failure of one profile must not stop the others
+        log.debug("profile %s failed", profile.name, exc_info=True)
+        return Outcome(profile.name, error=RenderError(f"rendering failed: {type(exc).__name__}: {exc}"))
+
+
+def _build_parallel(
+    request: BuildRequest,
+    jobs: int,
+    editions: dict[str, Book],
+    reports: dict[str, object],
+    date: dt.datetime,
+    on_start: Callable[[Profile], None] | None,
+    on_done: Callable[[Outcome], None] | None,
+) -> list[Outcome]:
+    """Profiles in worker processes (forked, so converters and fonts loaded here are shared)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    if any(p.format == "pdf" for p in request.profiles):
+        import weasyprint  # noqa: F401  (imported once here, shared by the forked workers)
+
+    # PDF profiles first: they take longest, so the EPUBs fill the gaps.
+    order = sorted(request.profiles, key=lambda p: p.format != "pdf")
+    results: dict[str, Outcome] = {}
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {}
+        for profile in order:
             if on_start:
                 on_start(profile)
-            try:
-                outcome = build_profile(
-                    request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date
-                )
-            except ZhpressError as exc:
-                outcome = Outcome(profile.name, error=exc)
-            except Exception as exc:  # a render failure of one profile must not stop the others
-                log.debug("profile %s failed", profile.name, exc_info=True)
-                outcome = Outcome(profile.name, error=RenderError(f"rendering failed: {type(exc).__name__}: {exc}"))
-            outcomes.append(outcome)
+            futures[pool.submit(_build_one, request, profile, editions, reports, date)] = profile
+        for future in as_completed(futures):
+            outcome = future.result()
+            results[outcome.profile] = outcome
             if on_done:
                 on_done(outcome)
-    return outcomes
+    return [results[p.name] for p in request.profiles]

@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("-o", dest="out_dir", type=Path, help="output folder (default: PROJECT_DIR/dist)")
     build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     build.add_argument("--check", action="store_true", help="also run EPUBCheck / qpdf on the built files")
+    build.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1, help="profiles built at once (default: the number of cores)"
+    )
 
     inspect = sub.add_parser("inspect", help="show the content model the builder understood")
     project_arg(inspect)
@@ -98,7 +101,7 @@ def _build(args: argparse.Namespace) -> int:
     project = _project(args)
     profiles = project.select(args.profiles)
     out_dir = (args.out_dir or project.root / "dist").resolve()
-    request = BuildRequest(project, profiles, out_dir)
+    request = BuildRequest(project, profiles, out_dir, jobs=max(1, args.jobs))
     quiet = args.quiet
 
     def started(profile) -> None:  # type: ignore[no-untyped-def]

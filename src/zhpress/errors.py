@@ -28,6 +28,10 @@ class ZhpressError(Exception):
         self.offset = offset
         self.hint = hint
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        """Keep the file and place when the error crosses from a worker process."""
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
     def where(self) -> str:
         """`file:line:column` or `file (byte N)`, as much as is known."""
         if self.path is None:
@@ -69,3 +73,9 @@ class RenderError(ZhpressError):
 
 class ValidationFailed(ZhpressError):
     """A built file failed validation. Exit status 1."""
+
+
+def _rebuild(cls: type[ZhpressError], message: str, state: dict[str, object]) -> ZhpressError:
+    error = cls(message)
+    error.__dict__.update(state)
+    return error
