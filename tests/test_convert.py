@@ -1,0 +1,332 @@
+"""The conversion stage: OpenCC with zhpress's corrections inside segmentation, quotes, book entries, report."""
+
+from __future__ import annotations
+
+import glob
+import html
+import re
+from pathlib import Path
+
+import opencc
+import pytest
+
+from zhpress.convert import (
+    ConversionSettings,
+    Converter,
+    build_config,
+    convert_book,
+    corner_quotes,
+    get_converter,
+    shipped_entries,
+)
+from zhpress.errors import ConfigError
+from zhpress.model import Article, Block, Book, BookMeta, Creator
+
+CONTENT = Path(__file__).resolve().parents[1] / "content"
+TW = ConversionSettings("s2twp", "corner")
+HK = ConversionSettings("s2hk", "corner")
+
+
+def manuscript_book(paths: list[str]) -> Book:
+    """A Book built by hand from raw manuscripts: first piece the headline, the rest paragraphs."""
+    articles = []
+    for i, path in enumerate(paths):
+        parts = [p for p in Path(path).read_text(encoding="utf-8").strip().split("\u3000\u3000")]
+        blocks = tuple(Block("paragraph", p) if p else Block("part_break", "") for p in parts[1:])
+        articles.append(Article(id=f"a{i}", source=path, headline=parts[0], blocks=blocks))
+    meta = BookMeta(id="book", title="上海战疫纪实", creators=(Creator("人民日报社"),), publisher="人民出版社")
+    return Book(meta=meta, articles=tuple(articles))
+
+
+@pytest.fixture(scope="module")
+def default_book() -> Book:
+    return manuscript_book(sorted(glob.glob(str(CONTENT / "*.txt"))))
+
+
+@pytest.fixture(scope="module")
+def traditional(default_book: Book):
+    return convert_book(default_book, TW)
+
+
+def all_text(book: Book) -> str:
+    parts = [book.meta.title, *(c.name for c in book.meta.creators)]
+    for art in book.articles:
+        parts += art.texts()
+    return "\n".join(p for p in parts if p)
+
+
+# --- the four measured problems, named -------------------------------------------------------------------
+
+
+def test_shequ_stays_shequ() -> None:
+    assert opencc.OpenCC("s2twp").convert("社区干部") == "社群幹部"  # the problem exists in plain OpenCC
+    assert get_converter(TW).convert("社区干部") == "社區幹部"
+
+
+def test_yuannei_hesuan_not_split_across_the_boundary() -> None:
+    assert opencc.OpenCC("s2twp").convert("建立了院内核酸检测绿色通道") == "建立了院核心酸檢測綠色通道"
+    assert get_converter(TW).convert("建立了院内核酸检测绿色通道") == "建立了院內核酸檢測綠色通道"
+
+
+def test_youhua_stays_youhua() -> None:
+    assert "最佳化" in opencc.OpenCC("s2twp").convert("调整优化就诊流程")
+    assert get_converter(TW).convert("调整优化就诊流程") == "調整優化就診流程"
+
+
+def test_fabu_is_not_shichu() -> None:
+    assert "釋出" in opencc.OpenCC("s2twp").convert("群里发布的任务")
+    assert get_converter(TW).convert("群里发布的任务") == "群裡發布的任務"
+
+
+def test_longer_opencc_phrase_still_wins_over_a_shorter_correction() -> None:
+    # 数据→數據 is a zhpress correction, but OpenCC's longer phrase 数据库→資料庫 keeps its place
+    assert get_converter(TW).convert("数据库和数据") == "資料庫和數據"
+
+
+# --- every shipped dictionary entry ----------------------------------------------------------------------
+
+
+def _entry_params() -> list:
+    return [
+        pytest.param(config, entry, id=f"{config}:{entry.line}:{entry.source}")
+        for config in ("s2twp", "s2hk")
+        for entry in shipped_entries(config)
+    ]
+
+
+@pytest.mark.parametrize(("config", "entry"), _entry_params())
+def test_shipped_entry(config: str, entry) -> None:
+    converted = get_converter(ConversionSettings(config, "curly")).convert(entry.context)
+    assert converted.count(entry.target) >= entry.context.count(entry.source), converted
+    if converted == opencc.OpenCC(config).convert(entry.context):
+        # OpenCC alone gets this sentence right: the entry must then protect it from another entry
+        others = tuple(e for e in shipped_entries(config) if e != entry)
+        without = opencc.OpenCC(build_config(config, others)).convert(entry.context)
+        assert without != converted, f"{entry.source} has no effect"
+
+
+def test_shipped_dictionaries_are_not_empty() -> None:
+    assert len(shipped_entries("s2twp")) > 30
+    assert len(shipped_entries("s2hk")) >= 5
+    assert shipped_entries("s2t") == ()
+
+
+# --- book-level overrides and protected terms ------------------------------------------------------------
+
+
+def test_override_inside_segmentation_beats_string_replacement() -> None:
+    # A book about operating systems wants 内核 written 核心程式; the same text has 医院内核酸 (院内|核酸),
+    # where 内核 is not a word. Only an override inside segmentation gets both right.
+    sentence = "升级操作系统内核，医院内核酸检测"
+    settings = ConversionSettings("s2twp", "curly", overrides=(("内核", "核心程式"),))
+    converted = get_converter(settings).convert(sentence)
+    assert converted == "升級作業系統核心程式，醫院內核酸檢測"
+    plain = opencc.OpenCC("s2twp")
+    replaced_before = plain.convert(sentence.replace("内核", "核心程式"))
+    replaced_after = get_converter(TW).convert(sentence).replace("內核", "核心程式")
+    assert converted not in (replaced_before, replaced_after)
+
+
+def test_override_changes_a_phrase() -> None:
+    settings = ConversionSettings("s2twp", "curly", overrides=(("核酸检测", "PCR檢測"),))
+    assert get_converter(settings).convert("参加社区核酸检测") == "參加社區PCR檢測"
+
+
+def test_protected_term_never_changes() -> None:
+    settings = ConversionSettings("s2twp", "curly", protected=("黄浦区疾控中心", "干部"))
+    out = get_converter(settings).convert("来自下沉支援上海市黄浦区疾控中心的干部")
+    assert "黄浦区疾控中心" in out and "干部" in out
+    assert out.startswith("來自")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "protected", "message"),
+    [
+        ((("", "空"),), (), "empty phrase"),
+        ((("社区", ""),), (), "empty target"),
+        ((("社 区", "社區"),), (), "white space"),
+        ((("\uf900", "豈"),), (), "can never match"),  # a compatibility ideograph: normalized first
+        ((("社区", "社區"), ("社区", "社群")), (), "two targets"),
+        ((("干部", "幹員"),), ("干部",), "protected term"),
+    ],
+)
+def test_entries_that_cannot_work_raise(overrides, protected, message) -> None:
+    settings = ConversionSettings("s2twp", "curly", protected=protected, overrides=overrides, origin="book.toml")
+    with pytest.raises(ConfigError, match=message) as info:
+        get_converter(settings)
+    assert info.value.path == "book.toml"
+
+
+def test_protected_term_lost_to_segmentation_is_warned(caplog) -> None:
+    book = Book(BookMeta(id="b", title="t"), (Article("a", "a.txt", "标题", blocks=(Block("paragraph", "头发很长"),)),))
+    with caplog.at_level("WARNING", logger="zhpress"):
+        out, _ = convert_book(book, ConversionSettings("s2t", "curly", protected=("头发",)))
+    assert out.articles[0].blocks[0].text == "头发很長"
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="zhpress"):
+        out, _ = convert_book(book, ConversionSettings("s2t", "curly", protected=("发很",)))
+    assert out.articles[0].blocks[0].text == "頭髮很長"  # 头发 was segmented first
+    assert any("'发很'" in r.getMessage() for r in caplog.records)
+
+
+# --- quotation marks --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("他说：“好。”", "他说：「好。」"),
+        ("“他说‘走’。”", "「他说『走』。」"),
+        ("“一‘二“三”二’一”", "「一『二「三」二』一」"),
+        ("「已有『内层』」和“新的”", "「已有『内层』」和「新的」"),
+        ("“开了没关", "「开了没关"),  # a quotation continued in the next paragraph
+        ("没开就关”", "没开就关」"),
+        ("Xi’an 与 don’t", "Xi’an 与 don’t"),  # apostrophes stay
+        ("‘单引号在外’", "「单引号在外」"),  # by nesting level, not by mark
+        ("“外‘内”后", "「外『内」后"),  # ” closes the outer quotation, abandoning the inner one
+        ("（）《》——……，。", "（）《》——……，。"),
+    ],
+)
+def test_corner_quotes(text: str, expected: str) -> None:
+    assert corner_quotes(text) == expected
+
+
+def test_curly_quotes_left_alone() -> None:
+    assert get_converter(ConversionSettings("s2twp", "curly")).convert("“社区”") == "“社區”"
+
+
+def test_quotes_without_script_conversion() -> None:
+    book = Book(BookMeta(id="b", title="“书”"), (Article("a", "a.txt", "“标题”", blocks=(Block("paragraph", "他说“好”"),)),))
+    out, report = convert_book(book, ConversionSettings(None, "corner"))
+    assert out.articles[0].blocks[0].text == "他说「好」"
+    assert out.meta.title == "「书」"
+    assert report.changes == [] and report.suspects == []
+
+
+def test_nothing_to_do_returns_the_same_book(default_book: Book) -> None:
+    out, report = convert_book(default_book, ConversionSettings(None, "curly"))
+    assert out is default_book
+    assert report.changes == [] and report.to_tsv().count("\n") == 1
+
+
+# --- the default book ------------------------------------------------------------------------------------
+
+
+def test_traditional_default_book(traditional) -> None:
+    book, _ = traditional
+    text = all_text(book)
+    assert "幹部" in text and "乾部" not in text
+    for wrong in ("社群", "院核心酸", "最佳化", "釋出", "“", "”"):
+        assert wrong not in text
+    assert "「" in text and "『" in text
+    assert book.meta.title == "上海戰疫紀實" and book.meta.creators[0].name == "人民日報社"
+
+
+def test_convert_book_keeps_structure(default_book: Book, traditional) -> None:
+    book, _ = traditional
+    assert [a.id for a in book.articles] == [a.id for a in default_book.articles]
+    for old, new in zip(default_book.articles, book.articles):
+        assert [b.type for b in old.blocks] == [b.type for b in new.blocks]
+        assert new.source == old.source
+        assert all(len(o.text) == len(n.text) for o, n in zip(old.blocks, new.blocks) if not o.text)
+
+
+def test_hong_kong_default_book(default_book: Book) -> None:
+    book, report = convert_book(default_book, HK)
+    text = all_text(book)
+    assert "幹部" in text and "社區" in text and "為" in text and "爲" not in text
+    assert "社群" not in text and "“" not in text
+    assert any(c.decided_by == "zhpress" for c in report.changes)
+
+
+# --- the report ------------------------------------------------------------------------------------------
+
+
+def test_report_changes(traditional) -> None:
+    _, report = traditional
+    by_pair = {(c.source, c.result): c for c in report.changes}
+    assert by_pair[("社区", "社區")].decided_by == "zhpress"
+    assert by_pair[("社区", "社區")].kind == "glyph"
+    assert by_pair[("社区", "社區")].count >= 10
+    assert by_pair[("院内", "院內")].decided_by == "zhpress"
+    assert by_pair[("小程序", "小程式")].kind == "vocabulary"
+    assert by_pair[("屏幕", "螢幕")].decided_by == "opencc"
+    assert by_pair[("干", "幹")].kind == "glyph" and by_pair[("干", "幹")].decided_by == "opencc"
+    assert "社区" in by_pair[("社区", "社區")].context
+    # vocabulary first
+    kinds = [c.kind for c in report.changes]
+    assert kinds == sorted(kinds, key=lambda k: k != "vocabulary")
+    # counts add up to the occurrences of 干部 → 幹部 in the text
+    assert by_pair[("干", "幹")].count >= 10
+
+
+def test_report_book_decisions(default_book: Book) -> None:
+    settings = ConversionSettings("s2twp", "corner", overrides=(("核酸检测", "篩檢"),))
+    _, report = convert_book(default_book, settings)
+    rows = [c for c in report.changes if c.decided_by == "book"]
+    assert [(c.source, c.result, c.kind) for c in rows] == [("核酸检测", "篩檢", "vocabulary")]
+    count = sum(all_text_source.count("核酸检测") for all_text_source in [all_text(default_book)])
+    assert rows[0].count == count
+
+
+def test_report_suspects(traditional) -> None:
+    _, report = traditional
+    suspects = {(s.source, s.back) for s in report.suspects}
+    assert ("支援", "支持") in suspects  # tw2sp turns 支援 into 支持: a round trip that does not come back
+    assert all(s.source != s.back for s in report.suspects)
+
+
+def test_report_tsv(traditional) -> None:
+    _, report = traditional
+    lines = report.to_tsv().splitlines()
+    assert lines[0] == "source\tresult\tcount\tdecided_by\tkind"
+    assert len(lines) == len(report.changes) + 1
+    assert "社区\t社區\t" in report.to_tsv()
+    assert all(len(line.split("\t")) == 5 for line in lines)
+
+
+def test_report_html(traditional) -> None:
+    _, report = traditional
+    page = report.to_html(title="轉換報告 <草稿>", lang="zh-Hant-TW")
+    assert '<html lang="zh-Hant-TW">' in page
+    assert "轉換報告 &lt;草稿&gt;" in page  # autoescaped
+    vocabulary_at = page.index("小程式")
+    details_at = page.index("<details>")
+    assert vocabulary_at < details_at  # vocabulary first, glyph changes folded away
+    assert "幹" in page[details_at:]
+    assert "支持" in page[page.index('id="suspects"'):]
+    assert html.unescape(page).count("<table>") == 3
+
+
+def test_report_is_lazy(default_book: Book) -> None:
+    _, report = convert_book(default_book, TW)
+    assert "_analysis" not in report.__dict__
+    assert report.changes
+    assert "_analysis" in report.__dict__
+
+
+# --- configs -------------------------------------------------------------------------------------------------
+
+
+def test_generated_config_is_cached_by_content() -> None:
+    entries = shipped_entries("s2twp")
+    assert build_config("s2twp", entries) == build_config("s2twp", entries)
+    assert build_config("s2twp", entries) != build_config("s2twp", entries[:-1])
+    assert build_config("s2twp", ()) == "s2twp.json"
+
+
+@pytest.mark.parametrize("config", ["s2t", "s2tw", "s2twp", "s2hk"])
+def test_every_config_with_an_override(config: str) -> None:
+    settings = ConversionSettings(config, "curly", overrides=(("院内", "院-內"),))
+    assert get_converter(settings).convert("院内核酸干部") .startswith("院-內核酸")
+
+
+def test_converter_is_cached() -> None:
+    assert get_converter(TW) is get_converter(ConversionSettings("s2twp", "corner"))
+    assert isinstance(get_converter(TW), Converter)
+
+
+def test_batched_conversion_equals_per_string(default_book: Book) -> None:
+    conv = get_converter(TW)
+    texts = [t for art in default_book.articles for t in art.texts()] + ["两行\n头发", "干部"]
+    assert conv.convert_many(texts) == [conv.convert_script(t) for t in texts]
