@@ -81,7 +81,7 @@ def test_contents_page_numbers_match_the_real_pages(built: Path, profile: str) -
     reader = PdfReader(path)
     labels = page_labels(path)
     marks = outline(reader)
-    contents_index = next(i for i, page in enumerate(reader.pages) if re.search("目[录錄]", page.extract_text() or ""))
+    contents_index = next(i for i, page in enumerate(reader.pages) if re.search(r"目\s*[录錄]", page.extract_text() or ""))
     toc = subprocess.run(
         ["pdftotext", "-f", str(contents_index + 1), "-l", str(contents_index + 2), "-layout", str(path), "-"],
         capture_output=True, text=True, check=True,

@@ -125,8 +125,9 @@ def build_pdf(
         options["pdf_variant"] = page.pdf_variant
     if page.pdf_variant == "pdf/ua-1":
         options["pdf_tags"] = True
-    with cjk_justification():
+    with cjk_justification():  # the hook must be in place for layout and for drawing
         rendered = document.render(stylesheets=stylesheets, color_profiles=color_profiles, **options)
+        raw = rendered.write_pdf(**options)
     if fetcher.refused:
         raise InputError(
             f"the book refers to files outside its folders or to the network: {', '.join(sorted(set(fetcher.refused)))}",
@@ -134,10 +135,10 @@ def build_pdf(
             hint="keep images, fonts and stylesheets under content/ or styles/",
         )
     front_pages = _count_front_pages(rendered)
-    raw = rendered.write_pdf(**options)
     if raw is None:
         raise RenderError("WeasyPrint wrote no PDF")
-    data = finish_pdf(raw, profile, book, date, front_pages=front_pages, cmyk=cmyk)
+    seed = hashlib.sha256("\0".join([profile.name, html, *(css for _, css in sheets)]).encode()).hexdigest()
+    data = finish_pdf(raw, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
     return data, len(rendered.pages)
 
 
@@ -149,7 +150,7 @@ def _count_front_pages(document: Any) -> int:
     return 0
 
 
-def finish_pdf(raw: bytes, profile: Profile, book: Book, date: dt.datetime, *, front_pages: int, cmyk: bool) -> bytes:
+def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
     """Page labels matching the printed folios, 100 % K marks, stable document ids, no links in print."""
     import pikepdf
 
@@ -168,7 +169,8 @@ def finish_pdf(raw: bytes, profile: Profile, book: Book, date: dt.datetime, *, f
                     del pdf_page.obj["/Annots"]
         if page.pdf_variant == "pdf/ua-1" or not cmyk:
             pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
-        _stable_ids(pdf, raw)
+        _stable_ids(pdf, seed)
+        pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
         return out.getvalue()
@@ -200,9 +202,8 @@ def _recolour_marks(pdf: Any, pdf_page: Any) -> None:
 _ID_PATTERN = re.compile(rb"(xmp\.did:|xmp\.iid:|uuid:)[0-9a-fA-F-]{32,36}")
 
 
-def _stable_ids(pdf: Any, raw: bytes) -> None:
-    """Replace WeasyPrint's random XMP document ids with ones derived from the content."""
-    digest = hashlib.sha256(_ID_PATTERN.sub(b"", raw)).hexdigest()
+def _stable_ids(pdf: Any, digest: str) -> None:
+    """Replace WeasyPrint's random XMP document ids with ones derived from the inputs (a hex digest)."""
     uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
     metadata = pdf.Root.get("/Metadata")
     if metadata is None:

@@ -1,0 +1,123 @@
+"""Chinese print typography as inline markup: a jinja2 filter that wraps what needs wrapping in spans.
+
+`typeset(text)` escapes the text and wraps parts of it in ``<span>`` elements whose classes carry the
+typography; `TYPESET_CSS` holds the rules for those classes. The spans never add or remove a character:
+strip the tags and unescape, and the input comes back. Classes:
+
+``zh-halt``
+    One full-width punctuation mark set in half its em box (OpenType ``halt``): the first mark of an
+    adjacent pair whose blank halves face each other (``。”``, ``，“``, ``”“``, ``》、``, ``）、``; the
+    second one of two opening marks, ``（“``), so the pair takes 1.5 em; and an opening mark that starts the
+    text (a paragraph), so it sits at the indent without its blank half.
+``zh-latin``
+    A run of Latin letters or digits inside Chinese text (only with ``latin_spacing``). ``zh-sp-l`` and
+    ``zh-sp-r`` add a quarter-em margin on the side that touches a Han character; the PDF writer's
+    justification hook (`zhpress.pdf.justify`) removes it where the run starts or ends a line.
+``zh-nobr``
+    A number and the Han character after it (``72万``, ``4月``), kept on one line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+__all__ = ["typeset", "TYPESET_CSS", "CLOSING_MARKS", "OPENING_MARKS", "is_han"]
+
+#: Full-width marks drawn in the left half of their em box, blank on the right (SC style).
+CLOSING_MARKS = "，。、；：？！）》」』”’】〉〕〗｝］"
+#: Full-width marks drawn in the right half of their em box, blank on the left.
+OPENING_MARKS = "（《「『“‘【〈〔〖｛［"
+
+TYPESET_CSS = """\
+.zh-halt { font-feature-settings: "halt"; }
+.zh-latin.zh-sp-l { margin-left: 0.25em; }
+.zh-latin.zh-sp-r { margin-right: 0.25em; }
+.zh-nobr { white-space: nowrap; }
+"""
+
+# Latin letters, digits and the ASCII punctuation that lives inside Latin words and numbers; a single
+# space joins two such runs ("Omicron BA.2").
+_LATIN_CHAR = r"[0-9A-Za-z\u00c0-\u024f\u0370-\u03ff.,:;!?%&@#$+\-_/'()]"
+_LATIN_RUN = re.compile(rf"{_LATIN_CHAR}+(?: {_LATIN_CHAR}+)*")
+
+
+def is_han(char: str) -> bool:
+    """True for a Han ideograph (CJK unified, extensions, compatibility) or 〇."""
+    code = ord(char)
+    return (
+        0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3FFFF
+        or char == "\u3007"
+    )
+
+
+def _halted(text: str) -> set[int]:
+    """Indexes of the punctuation marks to set half-width (adjacent pairs, paragraph-opening mark)."""
+    halt: set[int] = set()
+    if text and text[0] in OPENING_MARKS:
+        halt.add(0)
+    for i in range(len(text) - 1):
+        first, second = text[i], text[i + 1]
+        if first in CLOSING_MARKS and (second in CLOSING_MARKS or second in OPENING_MARKS):
+            halt.add(i)
+        elif first in OPENING_MARKS and second in OPENING_MARKS:
+            halt.add(i + 1)
+    return halt
+
+
+def _spans(text: str, latin_spacing: bool) -> list[tuple[int, int, str]]:
+    """The spans to open, as (start, end, classes), properly nested and in document order."""
+    spans: list[tuple[int, int, str]] = []
+    for match in _LATIN_RUN.finditer(text):
+        start, end = match.span()
+        # ASCII punctuation at the run's edges belongs to the surrounding text, not to the Latin run.
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if start == end:
+            continue
+        unit = end < len(text) and text[end - 1].isdigit() and is_han(text[end])
+        if unit:
+            spans.append((start, end + 1, "zh-nobr"))
+        if latin_spacing:
+            classes = ["zh-latin"]
+            if start > 0 and is_han(text[start - 1]):
+                classes.append("zh-sp-l")
+            if end < len(text) and is_han(text[end]):
+                classes.append("zh-sp-r")
+            spans.append((start, end, " ".join(classes)))
+    for index in sorted(_halted(text)):
+        spans.append((index, index + 1, "zh-halt"))
+    spans.sort(key=lambda span: (span[0], -span[1]))
+    return spans
+
+
+def typeset(text: str, *, latin_spacing: bool = True) -> Markup:
+    """Escape `text` and wrap punctuation pairs, Latin runs and number+unit in classed spans (see module doc).
+
+    Used as the jinja2 filter ``{{ block.text | typeset }}`` in the print templates; `latin_spacing`
+    turns the quarter-em Latin/Han spacing on or off.
+    """
+    text = str(text)
+    out: list[str] = []
+    open_ends: list[int] = []
+    position = 0
+    for start, end, classes in _spans(text, latin_spacing):
+        while open_ends and open_ends[-1] <= start:
+            close = open_ends.pop()
+            out.append(str(escape(text[position:close])) + "</span>")
+            position = close
+        out.append(str(escape(text[position:start])) + f'<span class="{classes}">')
+        position = start
+        open_ends.append(end)
+    while open_ends:
+        close = open_ends.pop()
+        out.append(str(escape(text[position:close])) + "</span>")
+        position = close
+    out.append(str(escape(text[position:])))
+    return Markup("".join(out))

@@ -1,0 +1,82 @@
+"""typeset(): Chinese print markup that never changes the text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup
+
+from zhpress.typeset import TYPESET_CSS, typeset
+
+
+def strip(markup: str) -> str:
+    """The text content of the markup: tags removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]*>", "", markup))
+
+
+def spans(markup: str, cls: str) -> list[str]:
+    """Text of the innermost spans carrying class `cls`."""
+    return re.findall(rf'<span class="[^"]*\b{cls}\b[^"]*">([^<]*)', markup)
+
+
+CHINESE = st.text(alphabet=st.sampled_from(list("中文字党员达万名年月“”‘’（）《》，。、：；？！——……·A-z09 .%<>&\"'")))
+
+
+@given(CHINESE, st.booleans())
+def test_spans_do_not_change_the_text(text, latin_spacing):
+    markup = typeset(text, latin_spacing=latin_spacing)
+    assert isinstance(markup, Markup)
+    assert strip(markup) == text
+
+
+def test_escapes_markup():
+    assert typeset('中<b>"&"</b>') == Markup('中&lt;<span class="zh-latin">b</span>&gt;&#34;&amp;&#34;&lt;/'
+                                             '<span class="zh-latin">b</span>&gt;')
+
+
+def test_adjacent_marks_are_compressed():
+    markup = typeset("他说：“好。”“对，”《书》、（注）、完")
+    # ：“  。”  ”“  ，”  ”《  》、  、（  ）、 — the first mark of each pair
+    assert spans(markup, "zh-halt") == ["：", "。", "”", "，", "”", "》", "、", "）"]
+
+
+def test_two_opening_marks_compress_the_second():
+    assert spans(typeset("看（“这里”）"), "zh-halt") == ["“", "”"]
+
+
+def test_opening_mark_at_paragraph_start_is_halved():
+    assert typeset("“开头”").startswith('<span class="zh-halt">“</span>')
+    assert spans(typeset("中“间”"), "zh-halt") == []
+
+
+def test_dashes_and_ellipses_stay_unwrapped():
+    markup = typeset("他——我……好")
+    assert "——" in markup and "……" in markup
+
+
+def test_latin_runs_get_spacing_classes_on_han_sides():
+    markup = typeset("用iPhone 15拍摄，共72%。")
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">iPhone 15</span>' in markup
+    assert '<span class="zh-latin zh-sp-l">72</span>%' in markup
+
+
+def test_numbers_with_units_are_kept_together():
+    markup = typeset("党员达72万余名，31.3万名，2022年4月")
+    assert [strip(m) for m in re.findall(r'<span class="zh-nobr">(.*?万|.*?年|.*?月)</span>', markup)] == [
+        "72万", "31.3万", "2022年", "4月"]
+
+
+def test_latin_spacing_can_be_turned_off():
+    markup = typeset("达72万余名，用Python写", latin_spacing=False)
+    assert "zh-latin" not in markup
+    assert '<span class="zh-nobr">72万</span>' in markup
+
+
+def test_stylesheet_has_a_rule_for_every_class():
+    markup = typeset("“甲。”乙用Python写了72万行")
+    for cls in set(re.findall(r'class="([^"]*)"', str(markup))):
+        for name in cls.split():
+            assert f".{name}" in TYPESET_CSS
