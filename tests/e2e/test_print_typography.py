@@ -1,0 +1,113 @@
+"""Glyph positions on the default book's print PDF: flush justification, punctuation compression, line breaking."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from zhpress.typeset import CLOSING_MARKS, OPENING_MARKS, is_han
+
+MM = 72 / 25.4
+EM = 10.5  # the print profiles' body size in points
+BLEED, INNER, OUTER, TOP, BOTTOM = 3 * MM, 20 * MM, 16 * MM, 18 * MM, 20 * MM
+PAIRS = {"。”", "，“", "”“", "》、", "）、", "’”", "”，", "”。", "：“"}
+
+
+@dataclass
+class Line:
+    page: int
+    chars: list[dict]
+
+    @property
+    def text(self) -> str:
+        return "".join(c["text"] for c in self.chars)
+
+
+def body_lines(path: Path) -> tuple[list[Line], list[tuple[float, float]]]:
+    """Lines inside the type area of every body page, with each page's left and right margin."""
+    lines: list[Line] = []
+    margins: list[tuple[float, float]] = []
+    with pdfplumber.open(path) as pdf:
+        first_body = next(i for i, p in enumerate(pdf.pages) if "上海本轮疫情" in (p.extract_text() or ""))
+        for index, page in enumerate(pdf.pages):
+            right_hand = index % 2 == 0
+            # pdfplumber's x runs from the trim box's origin (the media box starts at -bleed)
+            left = INNER if right_hand else OUTER
+            right = float(page.width) - 2 * BLEED - (OUTER if right_hand else INNER)
+            margins.append((left, right))
+            if index < first_body:
+                continue
+            rows: dict[float, list[dict]] = {}
+            for char in page.chars:
+                if BLEED + TOP - 1 < char["top"] < float(page.height) - BLEED - BOTTOM:
+                    rows.setdefault(round(char["top"], 0), []).append(char)
+            for top in sorted(rows):
+                lines.append(Line(index, sorted(rows[top], key=lambda c: c["x0"])))
+    return lines, margins
+
+
+def han(char: dict) -> bool:
+    return len(char["text"]) == 1 and is_han(char["text"])
+
+
+@pytest.fixture(scope="module")
+def print_lines(built: Path) -> tuple[list[Line], list[tuple[float, float]]]:
+    return body_lines(built / "dangqi-shanghai-print.pdf")
+
+
+def paragraph_lines(lines: list[Line], margins: list[tuple[float, float]]) -> list[tuple[Line, bool]]:
+    """Body paragraph lines (starting at the margin or at the 2-em indent) and whether each is non-final."""
+    out = []
+    for line, following in zip(lines, [*lines[1:], None]):
+        left, _ = margins[line.page]
+        start = line.chars[0]["x0"] - left
+        if not (abs(start) < 0.6 or abs(start - 2 * EM) < 0.6 or abs(start - 1.5 * EM) < 0.6):
+            continue
+        non_final = (
+            following is not None
+            and following.page == line.page
+            and abs(following.chars[0]["x0"] - left) < 0.6
+        )
+        out.append((line, non_final))
+    return out
+
+
+def test_every_non_final_body_line_ends_flush(print_lines) -> None:
+    lines, margins = print_lines
+    checked = [(line, margins[line.page][1] - line.chars[-1]["x1"]) for line, non_final in paragraph_lines(lines, margins) if non_final]
+    assert len(checked) > 120  # the default book has about 150 such lines
+    ragged = [(line.page + 1, line.text[-12:], round(gap, 2)) for line, gap in checked if abs(gap) > 0.5]
+    assert ragged == []
+
+
+def test_adjacent_punctuation_takes_one_and_a_half_em(print_lines) -> None:
+    lines, _ = print_lines
+    measured = 0
+    for line in lines:
+        chars = line.chars
+        advances = [b["x0"] - a["x0"] for a, b in zip(chars, chars[1:]) if han(a) and han(b)]
+        if len(advances) < 5:
+            continue
+        delta = statistics.median(advances) - EM  # the justification's extra space per gap on this line
+        for i in range(len(chars) - 2):
+            pair = chars[i]["text"] + chars[i + 1]["text"]
+            if pair in PAIRS and han(chars[i + 2]):
+                width = chars[i + 2]["x0"] - chars[i]["x0"]
+                assert abs(width - (1.5 * EM + 2 * delta)) < 0.6, (line.page + 1, line.text, pair, width)
+                measured += 1
+    assert measured >= 20
+
+
+def test_no_forbidden_punctuation_at_line_edges(print_lines) -> None:
+    lines, margins = print_lines
+    for line, _ in paragraph_lines(lines, margins):
+        assert line.text[0] not in CLOSING_MARKS + "…—", (line.page + 1, line.text)
+        assert line.text[-1] not in OPENING_MARKS, (line.page + 1, line.text)
+        # a dash or ellipsis pair is never split: a line never starts or ends with half of one
+        for mark in "—…":
+            assert not (line.text.startswith(mark) and not line.text.startswith(mark * 2)), line.text
+            assert not (line.text.endswith(mark) and not line.text.endswith(mark * 2)), line.text
