@@ -80,7 +80,7 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
 
     raw = io.BytesIO()
     epub.write_epub(raw, eb, {"mtime": _modified(date), "epub3_pages": False, "epub2_guide": False, "epub3_landmark": False})
-    return _reproducible_zip(raw.getvalue(), date)
+    return _reproducible_zip(raw.getvalue(), date, lang)
 
 
 def _accessibility(eb: epub.EpubBook) -> None:
@@ -99,8 +99,9 @@ def _accessibility(eb: epub.EpubBook) -> None:
     prop("a11y:certifiedBy", "zhpress")
 
 
-def _reproducible_zip(data: bytes, date: dt.datetime) -> bytes:
-    """Rewrite the archive with fixed entry times, `mimetype` first and stored, as OCF requires."""
+def _reproducible_zip(data: bytes, date: dt.datetime, lang: str) -> bytes:
+    """Rewrite the archive with fixed entry times, `mimetype` first and stored, as OCF requires, and give
+    the package document the `xml:lang` that ebooklib cannot set."""
     stamp = _modified(date).timetuple()[:6]
     stamp = (max(stamp[0], 1980), *stamp[1:])
     out = io.BytesIO()
@@ -112,6 +113,9 @@ def _reproducible_zip(data: bytes, date: dt.datetime) -> bytes:
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3
-            dst.writestr(info, src.read(name), compresslevel=9 if name != "mimetype" else None)
+            payload = src.read(name)
+            if name.endswith(".opf"):
+                payload = payload.replace(b"<package ", f'<package xml:lang="{lang}" '.encode(), 1)
+            dst.writestr(info, payload, compresslevel=9 if name != "mimetype" else None)
     return out.getvalue()
 

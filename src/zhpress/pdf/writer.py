@@ -169,6 +169,9 @@ def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, se
                     del pdf_page.obj["/Annots"]
         if page.pdf_variant == "pdf/ua-1" or not cmyk:
             pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+            for pdf_page in pdf.pages:  # links are for every reader: printable, never hidden
+                for annot in pdf_page.obj.get("/Annots", []):
+                    annot.F = 4
         _stable_ids(pdf, seed)
         pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
         out = io.BytesIO()
