@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -126,24 +126,10 @@ class Renderer:
     convert: Callable[[str], str]
     text_filter: Callable[..., Markup] = plain
 
-    @cached_property
+    @property
     def env(self) -> jinja2.Environment:
-        loaders: list[jinja2.BaseLoader] = []
         overrides = self.project.styles_dir / "templates"
-        if overrides.is_dir():
-            loaders.append(jinja2.FileSystemLoader(str(overrides)))
-        loaders.append(jinja2.PackageLoader("zhpress", "templates"))
-        env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        env.filters["text"] = self.text_filter
-        env.globals["block_parts"] = block_parts
-        return env
+        return _environment(str(overrides) if overrides.is_dir() else None)
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -180,7 +166,7 @@ class Renderer:
         """Render one template; a syntax error names the template file and line."""
         try:
             template = self.env.get_template(name)
-            return template.render(**context)
+            return template.render(text_filter=self.text_filter, **context)
         except jinja2.TemplateSyntaxError as exc:
             raise InputError(f"template syntax error: {exc.message}", path=exc.filename or exc.name, line=exc.lineno) from exc
         except jinja2.TemplateNotFound as exc:
@@ -221,6 +207,46 @@ class Renderer:
 
     def context_light(self) -> dict[str, Any]:
         return {"profile": self.profile, "lang": self.profile.language}
+
+
+@jinja2.pass_context
+def _text(context: Any, value: str) -> Markup:
+    """The `text` filter: the edition's typesetting of a piece of manuscript text (escaping at least)."""
+    return context.get("text_filter", plain)(value)
+
+
+@lru_cache(maxsize=8)
+def _environment(overrides: str | None) -> jinja2.Environment:
+    """One jinja2 environment per template search path, shared by every profile of a process; compiled
+    templates are cached on disk between runs."""
+    loaders: list[jinja2.BaseLoader] = []
+    if overrides:
+        loaders.append(jinja2.FileSystemLoader(overrides))
+    loaders.append(jinja2.PackageLoader("zhpress", "templates"))
+    cache = _bytecode_cache()
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        bytecode_cache=cache,
+    )
+    env.filters["text"] = _text
+    env.globals["block_parts"] = block_parts
+    return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    import os
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zhpress" / "jinja"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(base))
 
 
 def _package_styles() -> Any:
