@@ -97,3 +97,11 @@ def bench(session: nox.Session) -> None:
     """Benchmarks beside plain WeasyPrint, Typst and pandoc (installed only here); writes bench/results/."""
     session.install(".", "psutil", "matplotlib", "typst", "pypandoc-binary")
     session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session
+def golden(session: nox.Session) -> None:
+    """Rewrite tests/golden/default-book.json from `zhpress inspect --json` (review the diff before committing)."""
+    session.install("-e", ".")
+    with open("tests/golden/default-book.json", "w", encoding="utf-8") as handle:
+        session.run("zhpress", "inspect", "--json", stdout=handle)

@@ -165,3 +165,20 @@ def test_same_inputs_give_byte_identical_pdfs(default_project: Path, built: Path
     result = run_zhpress("build", "print", "-C", str(default_project), "-o", str(tmp_path), "--quiet")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / f"{BOOK}-print.pdf").read_bytes() == pdf(built, "print").read_bytes()
+
+
+@pytest.mark.parametrize("profile", ["print-tw", "print-hk"])
+def test_traditional_print_editions(built: Path, profile: str) -> None:
+    path = pdf(built, profile)
+    first = min(page for level, _, page in outline(PdfReader(path)) if level == 1)
+    text = body_text(path, first)
+    assert "幹部" in text and "乾部" not in text
+    assert "「" in text and "“" not in text and "”" not in text
+    for wrong in ("社群", "院核心酸", "最佳化", "釋出"):
+        assert wrong not in text
+    with pikepdf.open(path) as doc:
+        assert str(doc.Root.Lang) == ("zh-Hant-TW" if profile == "print-tw" else "zh-Hant-HK")
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    faces = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]}
+    region = "TC" if profile == "print-tw" else "HK"
+    assert faces and all(f"-CJK-{region}" in face for face in faces), faces
