@@ -182,3 +182,20 @@ def test_traditional_print_editions(built: Path, profile: str) -> None:
     faces = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]}
     region = "TC" if profile == "print-tw" else "HK"
     assert faces and all(f"-CJK-{region}" in face for face in faces), faces
+
+
+def test_screen_pdf_passes_outloud(built: Path, tmp_path: Path) -> None:
+    """outloud (PyPI), a PDF/UA-1 and WCAG checker: no error on the tagged screen edition."""
+    import json
+    import shutil
+
+    outloud = shutil.which("outloud")
+    assert outloud, "outloud is installed with the test extra"
+    report = tmp_path / "outloud.json"
+    subprocess.run([outloud, "--json", str(report), "--fail-on", "never", str(pdf(built, "screen"))],
+                   capture_output=True, text=True, check=True)
+    result = json.loads(report.read_text("utf-8"))["results"][0]
+    assert result["error"] is None and result["stats"]["tagged"] is True
+    errors = [f for f in result["findings"] if f["severity"] == "error"]
+    assert result["counts"]["error"] == 0, errors
+    assert not [f for f in result["findings"] if f["rule"] == "LNK-004"], "links must be printable"
