@@ -189,7 +189,9 @@ def test_screen_pdf_passes_outloud(built: Path, tmp_path: Path) -> None:
     import json
     import shutil
 
-    outloud = shutil.which("outloud")
+    import sys
+
+    outloud = shutil.which("outloud") or shutil.which("outloud", path=str(Path(sys.executable).parent))
     assert outloud, "outloud is installed with the test extra"
     report = tmp_path / "outloud.json"
     subprocess.run([outloud, "--json", str(report), "--fail-on", "never", str(pdf(built, "screen"))],
