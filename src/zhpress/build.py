@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import InputError, RenderError, ZhpressError
+from .errors import InputError, ManuscriptError, RenderError, ZhpressError
 from .model import Book, BookMeta, Creator
 from .project import Profile, Project
 
@@ -52,6 +52,15 @@ def read_book(project: Project) -> Book:
         read_manuscript(src.path, article_id=src.id, source=src.source, title=src.title or None)  # type: ignore[arg-type]
         for src in project.articles
     )
+    seen: dict[str, str] = {}
+    for src, article in zip(project.articles, articles, strict=True):
+        if article.id in seen:
+            raise ManuscriptError(
+                f"article id {article.id!r} is already used by {seen[article.id]}",
+                path=src.path,
+                hint="give the articles different ids (front matter `id`, or `id` in book.toml's [[articles]])",
+            )
+        seen[article.id] = article.source
     cfg = project.config.book
     creators = tuple(Creator(n, "aut") for n in cfg.authors) + tuple(Creator(n, "edt") for n in cfg.editors)
     meta = BookMeta(
@@ -121,6 +130,7 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
     from . import fonts
     from .render import Renderer
 
+    roots = [project.content_dir, project.styles_dir]
     for profile in profiles:
         renderer = Renderer(project, profile, convert=lambda s: s)
         names = ["_article.html", "edition.css.j2"]
@@ -131,15 +141,40 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
         renderer.check_templates(names)
         for name, css in renderer.stylesheets():
             fonts.check_css_syntax(css, name, project.styles_dir)
-        face = fonts.require_font(profile.font_family, profile=profile.name)
+            if not name.startswith("base-"):
+                fonts.check_css_urls(css, name, project.styles_dir, roots)
+        try:
+            face = fonts.require_font(profile.font_family, profile=profile.name)
+        except InputError as exc:
+            if exc.path is None and project.config_path is not None:
+                exc.path = str(project.config_path)
+                exc.line = _profile_key_line(project, profile.name, "font_family")
+            raise
         fonts.check_coverage(face, profile, editions[profile.name])
+
+
+def _profile_key_line(project: Project, profile: str, key: str) -> int | None:
+    """The line of `[profiles.NAME]`'s key in book.toml, when the book sets it."""
+    from .project import _line_of_key
+
+    if project.config_path is None or profile not in project.config.profiles:
+        return None
+    if getattr(project.config.profiles[profile], key, None) is None:
+        return None
+    return _line_of_key(project.config_path.read_text("utf-8-sig"), ("profiles", profile, key))
 
 
 @contextmanager
 def output_lock(out_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Serialize builds into one output folder: a second build waits for the first to finish."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / LOCK_NAME, "a+b") as handle:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(out_dir / LOCK_NAME, "a+b")  # noqa: SIM115 (closed by the with below)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write to the output folder: {exc.strerror}", path=out_dir, hint="choose another folder with -o"
+        ) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -72,12 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         handlers=[RichHandler(console=console, show_time=False, show_path=False)],
         force=True,
     )
+    # Errors Python can only report as "exception ignored" (a finalizer failing after a profile's render
+    # failed) go to the debug log, never to the terminal as a traceback.
+    sys.unraisablehook = _quiet_unraisable
     try:
         return {"build": _build, "inspect": _inspect, "convert": _convert, "profiles": _profiles, "check": _check}[
             args.command
         ](args)
     except ZhpressError as exc:
-        console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         console.print("interrupted")
@@ -85,8 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one readable message, never a traceback
         if os.environ.get("ZHPRESS_DEBUG"):
             raise
-        console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (set ZHPRESS_DEBUG=1 for details)")
+        console.print(
+            f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} (set ZHPRESS_DEBUG=1 for details)",
+            soft_wrap=True,
+        )
         return 1
+
+
+def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """Log an unraisable exception for debugging instead of printing its traceback."""
+    if os.environ.get("ZHPRESS_DEBUG"):
+        sys.__unraisablehook__(unraisable)
+        return
+    logging.getLogger("zhpress").debug("ignored %r in %r", unraisable.exc_value, unraisable.object)
 
 
 def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -115,7 +130,7 @@ def _build(args: argparse.Namespace) -> int:
             pages = f", {outcome.pages} pages" if outcome.pages else ""
             console.print(f"  [green]✓[/] {outcome.outputs[0].name} ({outcome.seconds:.1f} s{pages})")
         else:
-            console.print(f"  [red]✗ {outcome.profile}:[/] {outcome.error}", markup=True)
+            console.print(f"  [red]✗ {escape(outcome.profile)}:[/] {escape(str(outcome.error))}", markup=True, soft_wrap=True)
 
     def waiting() -> None:
         console.print(f"another build is writing {out_dir}; waiting for it to finish")
@@ -126,7 +141,8 @@ def _build(args: argparse.Namespace) -> int:
         built = [o.profile for o in outcomes if o.ok]
         console.print(f"built: {', '.join(built) or 'nothing'}" + (f"; failed: {', '.join(o.profile for o in failed)}" if failed else ""))
     if failed:
-        return 1
+        # Bad input found while rendering (a refused URL, a template error) is still the user's to fix.
+        return max(o.error.exit_code for o in failed if o.error is not None)
     if args.check:
         return _check_files([p for o in outcomes for p in o.outputs if p.suffix in (".epub", ".pdf")], quiet)
     return 0

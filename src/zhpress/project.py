@@ -5,7 +5,9 @@ Profiles are plain data resolved once here; later stages receive a `Profile`, ne
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import logging
 import re
 import tomllib
 import unicodedata
@@ -17,6 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, InputError
+
+log = logging.getLogger("zhpress")
 
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
 CONFIG_NAME = "book.toml"
@@ -80,8 +84,14 @@ class BookConfig(_Strict):
     @field_validator("date")
     @classmethod
     def _iso_date(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-            raise ValueError("must be an ISO date such as 2022-05-10")
+        if value is not None:
+            if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+                raise ValueError("must be an ISO date such as 2022-05-10")
+            parts = [int(p) for p in value.split("-")] + [1, 1]
+            try:
+                dt.date(parts[0], parts[1], parts[2])
+            except ValueError as exc:
+                raise ValueError(f"must be an ISO date such as 2022-05-10 ({exc})") from None
         return value
 
     @field_validator("id")
@@ -271,22 +281,22 @@ def _line_of_key(text: str, loc: tuple[Any, ...]) -> int | None:
     return start + 1 if start else None
 
 
-def _mm(value: str, *, path: Path | None, what: str) -> float:
+def _mm(value: str, *, path: Path | None, what: str, line: int | None = None) -> float:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)\s*", value)
     if not match:
-        raise ConfigError(f"{what} = {value!r} is not a length such as '3mm'", path=path)
+        raise ConfigError(f"{what} = {value!r} is not a length such as '3mm'", path=path, line=line)
     number, unit = float(match[1]), match[2]
     return number * {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72}[unit]
 
 
-def _trim(value: str, *, path: Path | None) -> tuple[str, float, float]:
+def _trim(value: str, *, path: Path | None, line: int | None = None) -> tuple[str, float, float]:
     if value in TRIM_SIZES:
         w, h = TRIM_SIZES[value]
         return value, w, h
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*mm\s*", value)
     if not match:
         raise ConfigError(
-            f"trim = {value!r}: use one of {', '.join(TRIM_SIZES)} or a size such as '140x203mm'", path=path
+            f"trim = {value!r}: use one of {', '.join(TRIM_SIZES)} or a size such as '140x203mm'", path=path, line=line
         )
     return value.strip(), float(match[1]), float(match[2])
 
@@ -324,6 +334,29 @@ def _load_toml(path: Path) -> dict[str, Any]:
         ) from exc
 
 
+# Characters XML 1.0 cannot hold or discourages (C0 except tab, LF, CR; DEL; C1; U+FFFE, U+FFFF).
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _strip_controls(value: Any, loc: tuple[Any, ...], path: Path, text: str) -> Any:
+    """Remove control characters from every string of book.toml, with a warning naming key and line: they
+    cannot appear in XML metadata, and they are never meant."""
+    if isinstance(value, str):
+        found = _CONTROL_RE.findall(value)
+        if not found:
+            return value
+        dotted = ".".join(str(k) if not isinstance(k, int) else f"[{k}]" for k in loc).replace(".[", "[")
+        line = _line_of_key(text, loc) if loc else None
+        codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in found}))
+        log.warning("%s%s: control characters (%s) removed from %s", path, f":{line}" if line else "", codes, dotted)
+        return _CONTROL_RE.sub("", value)
+    if isinstance(value, dict):
+        return {_strip_controls(k, loc, path, text): _strip_controls(v, (*loc, k), path, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_controls(v, (*loc, i), path, text) for i, v in enumerate(value)]
+    return value
+
+
 def _validation_error(exc: ValidationError, path: Path | None, text: str, model: type[BaseModel]) -> ConfigError:
     """The first pydantic error as one message with the key's line and, for unknown keys, the nearest name."""
     err = exc.errors()[0]
@@ -344,31 +377,37 @@ def _validation_error(exc: ValidationError, path: Path | None, text: str, model:
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The field names of the model found by walking `loc` through nested models."""
+    """The field names of the model found by walking `loc` (keys of models, of dicts, list indexes)."""
     import typing
 
-    current: Any = model
+    def unwrap(annotation: Any) -> tuple[str, Any]:
+        """('model', M), ('dict', value type), ('list', item type) or ('other', None)."""
+        for _ in range(4):
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                return "model", annotation
+            origin = typing.get_origin(annotation)
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if origin is dict and args:
+                return "dict", args[-1]
+            if origin is list and args:
+                return "list", args[0]
+            if not args:
+                break
+            annotation = args[0]  # Optional[X] / Union: the first non-None member
+        return "other", None
+
+    kind, current = "model", model
     for key in loc:
-        if isinstance(key, int):
+        if kind == "list" or kind == "dict":
+            kind, current = unwrap(current)  # an index or a dict key: step into the item type
             continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            break
+        if kind != "model":
+            return []
         field = current.model_fields.get(str(key))
         if field is None:
-            break
-        annotation = field.annotation
-        for _ in range(3):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            origin = typing.get_origin(annotation)
-            if origin is dict and args:
-                annotation = args[-1]
-                break
-            if args and not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-                annotation = args[0]
-        current = annotation
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+            return []
+        kind, current = unwrap(field.annotation)
+    return list(current.model_fields) if kind == "model" else []
 
 
 def _default_profiles() -> dict[str, ProfileConfig]:
@@ -388,7 +427,7 @@ def _merge(base: ProfileConfig, child: ProfileConfig) -> ProfileConfig:
 
 
 def _resolve_profiles(
-    declared: dict[str, ProfileConfig], conversion: ConversionConfig, path: Path | None
+    declared: dict[str, ProfileConfig], conversion: ConversionConfig, path: Path | None, text: str = ""
 ) -> dict[str, Profile]:
     defaults = _default_profiles()
     raw: dict[str, ProfileConfig] = dict(defaults)
@@ -403,11 +442,17 @@ def _resolve_profiles(
         cfg = raw[name]
         if cfg.extends is not None:
             if cfg.extends == name or cfg.extends in chain:
-                raise ConfigError(f"profile {name!r} extends itself (through {' → '.join((*chain, name))})", path=path)
+                raise ConfigError(
+                    f"profile {name!r} extends itself (through {' → '.join((*chain, name, cfg.extends))})",
+                    path=path,
+                    line=_line_of_key(text, ("profiles", name, "extends")) if text else None,
+                    hint="make it extend one of the default profiles, or none",
+                )
             if cfg.extends not in raw:
                 raise ConfigError(
                     f"profile {name!r} extends unknown profile {cfg.extends!r}; valid profiles: {', '.join(raw)}",
                     path=path,
+                    line=_line_of_key(text, ("profiles", name, "extends")) if text else None,
                     hint=_nearest(cfg.extends, raw),
                 )
             cfg = _merge(resolve(cfg.extends, (*chain, name)), cfg.model_copy(update={"extends": None}))
@@ -417,11 +462,18 @@ def _resolve_profiles(
     profiles: dict[str, Profile] = {}
     for name in raw:
         cfg = resolve(name, ())
-        profiles[name] = _finish_profile(name, cfg, conversion, path)
+        profiles[name] = _finish_profile(name, cfg, conversion, path, text)
     return profiles
 
 
-def _finish_profile(name: str, cfg: ProfileConfig, conversion: ConversionConfig, path: Path | None) -> Profile:
+def _finish_profile(
+    name: str, cfg: ProfileConfig, conversion: ConversionConfig, path: Path | None, text: str = ""
+) -> Profile:
+    def line(key: str) -> int | None:
+        if not text or not re.search(r"^\s*\[\[?\s*profiles\s*\.\s*[\"']?" + re.escape(name), text, re.M):
+            return None
+        return _line_of_key(text, ("profiles", name, "page", key))
+
     missing = [k for k in ("format", "language", "font_family") if getattr(cfg, k) is None]
     if missing:
         raise ConfigError(f"profile {name!r} sets no {missing[0]} (and extends no profile that does)", path=path)
@@ -430,10 +482,10 @@ def _finish_profile(name: str, cfg: ProfileConfig, conversion: ConversionConfig,
     page = None
     if cfg.format == "pdf":
         p = cfg.page or PageConfig()
-        trim_name, width, height = _trim(p.trim or "A5", path=path)
+        trim_name, width, height = _trim(p.trim or "A5", path=path, line=line("trim"))
 
         def mm(value: str | None, default: str, what: str) -> float:
-            return _mm(value or default, path=path, what=f"profiles.{name}.page.{what}")
+            return _mm(value or default, path=path, what=f"profiles.{name}.page.{what}", line=line(what))
 
         page = PageGeometry(
             trim_name=trim_name,
@@ -477,6 +529,7 @@ def load_project(root: Path) -> Project:
     if config_path.is_file():
         data = _load_toml(config_path)
         text = config_path.read_text("utf-8-sig")
+        data = _strip_controls(data, (), config_path, text)
         try:
             config = ProjectConfig.model_validate(data)
         except ValidationError as exc:
@@ -486,7 +539,7 @@ def load_project(root: Path) -> Project:
         config = ProjectConfig(book=BookConfig(title=root.name))
     book_id = config.book.id or slugify(config.book.title if config_path else root.name)
     articles = _article_sources(root, config, config_path, text)
-    profiles = _resolve_profiles(config.profiles, config.conversion, config_path)
+    profiles = _resolve_profiles(config.profiles, config.conversion, config_path, text)
     return Project(root, config_path, config, book_id, articles, profiles)
 
 

@@ -22,7 +22,7 @@ from markdown_it.token import Token
 from zhpress.errors import ManuscriptError
 from zhpress.model import Article, Block
 from zhpress.normalize import normalize_text
-from zhpress.read.decode import read_text
+from zhpress.read.decode import _CONTROL_RE, read_text
 from zhpress.read.raw import (
     MAX_HEADING,
     TitleParts,
@@ -118,6 +118,14 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, str], str, int]
             )
         if not isinstance(value, str):
             raise _front_matter_error(path, f"{key} must be a string, not {type(value).__name__}", line)
+        control = _CONTROL_RE.search(value)
+        if control is not None:
+            raise _front_matter_error(
+                path,
+                f"{key} holds the control character U+{ord(control.group()):04X}",
+                line,
+                hint="remove the escape sequence from the value",
+            )
         fields[key] = value
     return fields, "\n".join(lines[end + 1 :]), end + 1
 
@@ -246,6 +254,9 @@ def parse_markdown(
     text = re.sub(r"\r\n|\r", "\n", text)
     fields, body, line_offset = split_front_matter(text, path)
     md = MarkdownIt("commonmark")
+    # Links and images are parsed whatever their URL (javascript:, file:, data: included) so that the
+    # URL is dropped with the markup: the content model keeps only a link's text, never its target.
+    md.validateLink = lambda url: True
     tokens = md.parse(body)
     units = _units(tokens, _Flattener(path, line_offset), line_offset)
     for unit in units:
