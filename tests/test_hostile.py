@@ -175,7 +175,7 @@ def test_stylesheet_may_use_its_own_folder_and_data_urls(tmp_path: Path) -> None
     css = '@import "extra.css";\n.headline { background: url("data:image/gif;base64,R0lGODlhAQABAAAAACw="); }\n'
     root = make_project(tmp_path / "book", css=css)
     (root / "styles" / "extra.css").write_text(".kicker { font-weight: bold; }\n", "utf-8")
-    result = build(root, "ebook")
+    result = build(root, "screen")  # PDF editions fetch them; EPUB editions take self-contained stylesheets
     no_traceback(result)
     assert result.returncode == 0, result.stderr
 
@@ -277,3 +277,20 @@ def test_nothing_outside_is_read_by_an_ordinary_build(tmp_path: Path, secret: Pa
     assert result.returncode == 0, result.stderr
     for name, data in snapshot(root / "dist").items():
         assert MARKER.encode() not in data, name
+
+
+def test_epub_stylesheet_must_be_self_contained(tmp_path) -> None:
+    """An EPUB packs one stylesheet: a relative @import or url() would be missing from the book."""
+    import shutil
+
+    from tests.conftest import ROOT, run_zhpress
+
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "content", book / "content")
+    (book / "styles").mkdir()
+    (book / "styles" / "extra.css").write_text("p { color: black; }", "utf-8")
+    (book / "styles" / "book.css").write_text("p { margin: 0; }\n@import 'extra.css';\n", "utf-8")
+    result = run_zhpress("build", "ebook", "-C", str(book), "-q")
+    assert result.returncode == 2
+    assert "styles/book.css:2" in result.stderr and "self-contained" in result.stderr
+    assert not (book / "dist" / "dangqi-shanghai-ebook.epub").exists()

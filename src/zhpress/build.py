@@ -143,6 +143,8 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
             fonts.check_css_syntax(css, name, project.styles_dir)
             if not name.startswith("base-"):
                 fonts.check_css_urls(css, name, project.styles_dir, roots)
+                if profile.format == "epub":
+                    _self_contained(css, name, project.styles_dir)
         try:
             face = fonts.require_font(profile.font_family, profile=profile.name)
         except InputError as exc:
@@ -162,6 +164,23 @@ def _profile_key_line(project: Project, profile: str, key: str) -> int | None:
     if getattr(project.config.profiles[profile], key, None) is None:
         return None
     return _line_of_key(project.config_path.read_text("utf-8-sig"), ("profiles", profile, key))
+
+
+_CSS_REFERENCE = re.compile(r"@import|url\(\s*(?![\"']?data:)", re.I)
+
+
+def _self_contained(css: str, name: str, styles_dir: Path) -> None:
+    """EPUB editions pack one stylesheet and no other resource: a stylesheet that imports or refers to other
+    files would leave them out of the book, so it is refused before anything is written."""
+    match = _CSS_REFERENCE.search(css)
+    if match:
+        line = css.count("\n", 0, match.start()) + 1
+        raise InputError(
+            "EPUB editions take self-contained stylesheets: this one imports or refers to another file",
+            path=styles_dir / name,
+            line=line,
+            hint="inline the rules or use a data: URL, or give the rule to print profiles only (styles/print.css)",
+        )
 
 
 @contextmanager
