@@ -152,3 +152,18 @@ def test_ace_by_daisy_finds_no_violation(built: Path, tmp_path: Path) -> None:
     report = json.loads((tmp_path / "report.json").read_text("utf-8"))
     violations = [a for a in report.get("assertions", []) for t in a.get("assertions", []) if t.get("earl:result", {}).get("earl:outcome") == "fail"]
     assert report["earl:result"]["earl:outcome"] == "pass", json.dumps(violations, ensure_ascii=False)[:2000]
+
+
+def test_check_command_runs_epubcheck(built: Path, tmp_path: Path) -> None:
+    good = run_zhpress("check", str(built / f"{BOOK}-ebook.epub"), str(built / f"{BOOK}-print.pdf"))
+    assert good.returncode == 0, good.stderr
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(built / f"{BOOK}-ebook.epub") as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith("a1.xhtml"):
+                data = data.replace(b"</section>", b"</sektion>", 1)
+            dst.writestr(info, data)
+    bad = run_zhpress("check", str(broken))
+    assert bad.returncode == 1
+    assert "broken.epub" in bad.stderr and "RSC-" in bad.stderr
