@@ -257,9 +257,11 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 
 def build_profile(
-    project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime
+    project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime,
+    *, jobs: int = 1, cache: bool = True,
 ) -> Outcome:
-    """Build one edition into `out_dir`; its files appear only once complete and checked."""
+    """Build one edition into `out_dir`; its files appear only once complete and checked. A long PDF is
+    rendered in chunks by `jobs` processes, reusing cached chunks unless `cache` is False."""
     from .convert import get_converter
     from .render import Renderer
 
@@ -277,7 +279,7 @@ def build_profile(
         from .pdf.writer import build_pdf
         from .validate import check_pdf_bytes
 
-        data, outcome.pages = build_pdf(project, profile, edition, date, converter.convert)
+        data, outcome.pages = build_pdf(project, profile, edition, date, converter.convert, jobs=jobs, cache=cache)
         check_pdf_bytes(data, target.name, profile)
     files = [(target, data)]
     if profile.conversion:
@@ -300,6 +302,7 @@ class BuildRequest:
     profiles: list[Profile]
     out_dir: Path
     jobs: int = 1
+    cache: bool = True  # reuse rendered PDF chunks from PROJECT/.zhpress-cache (`--no-cache` turns it off)
 
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
@@ -344,7 +347,12 @@ def _build_one(
 ) -> Outcome:
     """One profile; any failure becomes the outcome's error instead of stopping the build."""
     try:
-        return build_profile(request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date)
+        # Cores left over by the profiles built at once go to each PDF's chunk workers.
+        chunk_jobs = max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))
+        return build_profile(
+            request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
+            jobs=chunk_jobs, cache=request.cache,
+        )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)
     except Exception as exc:  # a render failure of one profile must not stop the others

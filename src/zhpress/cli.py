@@ -40,7 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     build.add_argument("--check", action="store_true", help="also run EPUBCheck / qpdf on the built files")
     build.add_argument(
-        "-j", "--jobs", type=int, default=os.cpu_count() or 1, help="profiles built at once (default: the number of cores)"
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1,
+        help="processes at once: profiles, and a long PDF's chunks (default: the number of cores)",
+    )
+    build.add_argument(
+        "--no-cache", action="store_true", help="render every PDF chunk again instead of reusing PROJECT/.zhpress-cache"
     )
 
     inspect = sub.add_parser("inspect", help="show the content model the builder understood")
@@ -116,7 +120,7 @@ def _build(args: argparse.Namespace) -> int:
     project = _project(args)
     profiles = project.select(args.profiles)
     out_dir = (args.out_dir or project.root / "dist").resolve()
-    request = BuildRequest(project, profiles, out_dir, jobs=max(1, args.jobs))
+    request = BuildRequest(project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache)
     quiet = args.quiet
 
     def started(profile) -> None:  # type: ignore[no-untyped-def]

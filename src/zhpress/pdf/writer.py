@@ -92,13 +92,29 @@ def render_html(project: Project, profile: Profile, book: Book, date: dt.datetim
 
 
 def build_pdf(
-    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]
+    project: Project,
+    profile: Profile,
+    book: Book,
+    date: dt.datetime,
+    convert: Callable[[str], str],
+    *,
+    jobs: int = 1,
+    cache: bool = True,
 ) -> tuple[bytes, int]:
-    """The PDF of one edition as bytes, and its page count."""
-    import weasyprint
+    """The PDF of one edition as bytes, and its page count. Long books are rendered in chunks by `jobs`
+    worker processes and merged (`zhpress.pdf.chunked`), reusing cached chunks unless `cache` is False."""
+    from .chunked import build_chunked_pdf, chunking_applies
 
+    if chunking_applies(project, profile, book):
+        return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache)
+    return build_single_pdf(project, profile, book, date, convert)
+
+
+def book_sources(
+    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]
+) -> tuple[str, list[tuple[str, str]], Renderer]:
+    """The single-pass HTML of the book and every stylesheet in cascade order (typesetting rules included)."""
     from ..typeset import TYPESET_CSS, typeset
-    from .justify import cjk_justification
 
     page = profile.page
     assert page is not None
@@ -108,32 +124,70 @@ def build_pdf(
 
     html, sheets, renderer = render_html(project, profile, book, date, convert, text_filter=text_filter)
     sheets.insert(2, ("typeset.css", TYPESET_CSS))
-    fetcher = confined_fetcher([project.content_dir, project.styles_dir, package_dir("templates"), package_dir("data")])
-    cmyk = page.pdf_variant in PDFX_VARIANTS
-    color_profiles: dict[str, Any] = {}
-    try:
-        stylesheets = []
-        for name, css in sheets:
-            stylesheets.append(
-                weasyprint.CSS(string=css, base_url=str(project.styles_dir) + "/", url_fetcher=fetcher, color_profiles=color_profiles)
-            )
-    except Exception as exc:  # WeasyPrint raises plain exceptions for CSS it cannot use
-        raise InputError(f"stylesheet cannot be used: {exc}", path=project.styles_dir) from exc
-    document = weasyprint.HTML(string=html, base_url=str(project.content_dir) + "/", url_fetcher=fetcher)
+    return html, sheets, renderer
+
+
+def fetch_roots(project: Project) -> list[Path]:
+    """The folders WeasyPrint may read from: the book's own and the package's templates and data."""
+    return [project.content_dir, project.styles_dir, package_dir("templates"), package_dir("data")]
+
+
+def pdf_options(profile: Profile) -> dict[str, Any]:
+    """WeasyPrint's `render()`/`write_pdf()` options for a profile (PDF variant, tags)."""
+    page = profile.page
+    assert page is not None
     options: dict[str, Any] = {}
     if page.pdf_variant != "none":
         options["pdf_variant"] = page.pdf_variant
     if page.pdf_variant == "pdf/ua-1":
         options["pdf_tags"] = True
+    return options
+
+
+def load_stylesheets(sheets: list[tuple[str, str]], styles_dir: Path, fetcher: Any, color_profiles: dict[str, Any]) -> list[Any]:
+    """WeasyPrint stylesheets from (name, css) pairs; a sheet WeasyPrint cannot use is the user's error."""
+    import weasyprint
+
+    try:
+        return [
+            weasyprint.CSS(string=css, base_url=str(styles_dir) + "/", url_fetcher=fetcher, color_profiles=color_profiles)
+            for _, css in sheets
+        ]
+    except Exception as exc:  # WeasyPrint raises plain exceptions for CSS it cannot use
+        raise InputError(f"stylesheet cannot be used: {exc}", path=styles_dir) from exc
+
+
+def refused_error(refused: list[str], styles_dir: Path) -> InputError:
+    """The user error for URLs the confined fetcher refused."""
+    return InputError(
+        f"the book refers to files outside its folders or to the network: {', '.join(sorted(set(refused)))}",
+        path=styles_dir,
+        hint="keep images, fonts and stylesheets under content/ or styles/",
+    )
+
+
+def build_single_pdf(
+    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]
+) -> tuple[bytes, int]:
+    """The PDF of one edition rendered as one WeasyPrint document, and its page count."""
+    import weasyprint
+
+    from .justify import cjk_justification
+
+    page = profile.page
+    assert page is not None
+    html, sheets, _renderer = book_sources(project, profile, book, date, convert)
+    fetcher = confined_fetcher(fetch_roots(project))
+    cmyk = page.pdf_variant in PDFX_VARIANTS
+    color_profiles: dict[str, Any] = {}
+    stylesheets = load_stylesheets(sheets, project.styles_dir, fetcher, color_profiles)
+    document = weasyprint.HTML(string=html, base_url=str(project.content_dir) + "/", url_fetcher=fetcher)
+    options = pdf_options(profile)
     with cjk_justification():  # the hook must be in place for layout and for drawing
         rendered = document.render(stylesheets=stylesheets, color_profiles=color_profiles, **options)
         raw = rendered.write_pdf(**options)
     if fetcher.refused:
-        raise InputError(
-            f"the book refers to files outside its folders or to the network: {', '.join(sorted(set(fetcher.refused)))}",
-            path=project.styles_dir,
-            hint="keep images, fonts and stylesheets under content/ or styles/",
-        )
+        raise refused_error(fetcher.refused, project.styles_dir)
     front_pages = _count_front_pages(rendered)
     if raw is None:
         raise RenderError("WeasyPrint wrote no PDF")
@@ -154,35 +208,43 @@ def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, se
     """Page labels matching the printed folios, 100 % K marks, stable document ids, no links in print."""
     import pikepdf
 
+    with pikepdf.open(io.BytesIO(raw)) as pdf:
+        return finish_document(pdf, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
+
+
+def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
+    """`finish_pdf` on an open pikepdf document (the chunked build's merged file); returns the saved bytes."""
+    import pikepdf
+
     page = profile.page
     assert page is not None
-    with pikepdf.open(io.BytesIO(raw)) as pdf:
-        nums: list[Any] = []
-        if front_pages:
-            nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
-        nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
-        pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
-        if cmyk:
-            for pdf_page in pdf.pages:
-                _recolour_marks(pdf, pdf_page)
-                if "/Annots" in pdf_page.obj:
-                    del pdf_page.obj["/Annots"]
-        if page.pdf_variant == "pdf/ua-1" or not cmyk:
-            pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
-            for pdf_page in pdf.pages:  # links are for every reader: printable, never hidden
-                for annot in pdf_page.obj.get("/Annots", []):
-                    annot.F = 4
-        _stable_ids(pdf, seed)
-        pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
-        return out.getvalue()
+    nums: list[Any] = []
+    if front_pages:
+        nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
+    nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
+    pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
+    if cmyk:
+        done: set[tuple[int, int]] = set()  # forms shared by many pages are fixed once
+        for pdf_page in pdf.pages:
+            _recolour_marks(pdf, pdf_page, done)
+            if "/Annots" in pdf_page.obj:
+                del pdf_page.obj["/Annots"]
+    if page.pdf_variant == "pdf/ua-1" or not cmyk:
+        pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+        for pdf_page in pdf.pages:  # links are for every reader: printable, never hidden
+            for annot in pdf_page.obj.get("/Annots", []):
+                annot.F = 4
+    _stable_ids(pdf, seed)
+    pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    return out.getvalue()
 
 
 _RGB_STROKE = re.compile(rb"(?<![\d.])([01](?:\.\d+)?|0?\.\d+) ([01](?:\.\d+)?|0?\.\d+) ([01](?:\.\d+)?|0?\.\d+) (RG|rg)\b")
 
 
-def _recolour_marks(pdf: Any, pdf_page: Any) -> None:
+def _recolour_marks(pdf: Any, pdf_page: Any, done: set[tuple[int, int]] | None = None) -> None:
     """WeasyPrint draws crop marks as RGB strokes: redraw them in 100 % K (DeviceCMYK) for PDF/X."""
     import pikepdf
 
@@ -198,6 +260,10 @@ def _recolour_marks(pdf: Any, pdf_page: Any) -> None:
         fix(stream)
     xobjects = pdf_page.obj.get("/Resources", {}).get("/XObject", {})
     for xobject in xobjects.values():
+        if done is not None and xobject.is_indirect:
+            if xobject.objgen in done:
+                continue
+            done.add(xobject.objgen)
         if xobject.get("/Subtype") == "/Form":
             fix(xobject)
 

@@ -1,0 +1,553 @@
+"""Chunked PDF builds: the body in groups of whole articles rendered in parallel worker processes, then the
+front matter, the folios and one merge that gives the single-pass result, with a cache of rendered chunks.
+
+How the single-pass layout is kept:
+
+* Every article opens on a recto (`break-before: right`), so a chunk of whole articles starts on a recto and
+  lays out exactly as it does inside the whole book. Body chunks are rendered without folios (the only part
+  of a body page that depends on where the chunk starts); each reports its pages, its blank pages and the
+  page of every anchor.
+* The front matter is rendered with the contents' page numbers written as literal numbers (`data-page`)
+  taken from those anchors: real layout, never estimated.
+* The folios come from small "folio" documents (empty pages of the same geometry whose margin boxes carry
+  only `counter(page)`, starting at the chunk's first folio), overlaid on the body pages that are not blank.
+* `zhpress.pdf.merge` puts the pages in order with one font per face (the union of glyphs subset once),
+  the outline, the named destinations, and the front matter's metadata and output intent; `finish_pdf`'s
+  page labels, colour fixes and stable ids follow.
+
+Tagged PDF (PDF/UA, the `screen` profile) stays single-pass: merging structure trees is not done.
+
+Cache: each rendered document (body chunk, front matter, folio piece) is stored under
+`PROJECT/.zhpress-cache/pdf/` keyed by a hash of its HTML, all its CSS, the WeasyPrint options, the versions
+of zhpress, WeasyPrint, pydyf and the justification hook, and the installed font files it used; the files it
+fetched (images, ICC profile) are checked against their recorded digests before an entry is reused. Body
+chunks carry no folios, so their starting page is not part of the key: an edit that changes one article's
+page count re-renders that chunk, the front matter and the folio pieces after it, nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from ..errors import RenderError
+from ..model import Book
+from ..project import Profile, Project
+
+log = logging.getLogger("zhpress")
+
+#: Articles per body chunk. Fixed (not derived from the number of workers) so that cached chunks stay
+#: valid whatever `--jobs` is; small enough for several chunks per worker and cheap incremental rebuilds.
+CHUNK_ARTICLES = 8
+#: Books with fewer articles are rendered in one pass: chunking costs a front-matter render, the folio
+#: pieces and a merge, which a short book does not win back.
+MIN_CHUNKED_ARTICLES = 24
+#: Bump when the chunk format or what a cache entry records changes.
+CACHE_FORMAT = "1"
+CACHE_DIR = ".zhpress-cache"
+
+_NO_FOLIOS_CSS = """
+/* chunked build, body chunk: folios are overlaid after the merge */
+@page body:left { @bottom-left { content: none; } }
+@page body:right { @bottom-right { content: none; } }
+/* a chunk that is not the last ends where the next article would open: its padding page is kept */
+#zh-chunk-end { break-before: right; }
+"""
+
+CHUNK_END = '<div id="zh-chunk-end"></div>'
+
+_LITERAL_TOC_CSS = """
+/* chunked build, front matter: the contents' page numbers come from the rendered chunks */
+.contents a[data-page]::after { content: leader(".") attr(data-page); font-weight: normal; }
+"""
+
+
+def _folio_css(start: int) -> str:
+    """The folio piece's own rules: no running heads, no marks, page numbers from `start`."""
+    return f"""
+/* chunked build, folio piece: only the page numbers of the body, starting at {start} */
+@page {{ marks: none; }}
+@page body:left {{ @top-left {{ content: none; }} }}
+@page body:right {{ @top-right {{ content: none; }} }}
+@page body:nth(1 of body) {{ counter-reset: page {start}; }}
+.zh-folio {{ height: 0; margin: 0; padding: 0; }}
+.zh-folio + .zh-folio {{ break-before: page; }}
+.zh-folio.zh-right {{ break-before: right; }}
+.zh-folio.zh-left {{ break-before: left; }}
+"""
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One document for a worker to render: its HTML and CSS, where to read files from, where to write."""
+
+    kind: str  # "body", "front" or "folio"
+    index: int
+    html: str
+    sheets: tuple[tuple[str, str], ...]
+    content_dir: str
+    styles_dir: str
+    roots: tuple[str, ...]
+    options: tuple[tuple[str, Any], ...]
+    key: str
+    path: str
+
+
+@dataclass
+class Rendered:
+    """What a rendered document reports: its PDF file, pages, blank pages, anchors and font sources."""
+
+    path: str
+    pages: int
+    blank: list[bool]
+    anchors: dict[str, int]
+    fonts: dict[str, dict[str, Any]]
+    fetched: dict[str, str] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+    cached: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class ChunkStats:
+    """What a chunked build did, for tests and progress: renders by kind, cache hits, timings."""
+
+    rendered: dict[str, int] = field(default_factory=dict)
+    reused: dict[str, int] = field(default_factory=dict)
+    chunks: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def chunking_applies(project: Project, profile: Profile, book: Book, *, min_articles: int | None = None) -> bool:
+    """Whether this edition is built in chunks: long enough (`MIN_CHUNKED_ARTICLES` unless `min_articles`),
+    not tagged, and the package's book template."""
+    page = profile.page
+    if page is None or page.pdf_variant == "pdf/ua-1":
+        return False
+    if (project.styles_dir / "templates" / "pdf" / "book.html").is_file():
+        return False  # a book's own template may not have the hooks chunking needs
+    return len(book.articles) >= (MIN_CHUNKED_ARTICLES if min_articles is None else min_articles)
+
+
+def cache_dir(project: Project) -> Path:
+    """Where a project's rendered chunks are kept."""
+    return project.root / CACHE_DIR / "pdf"
+
+
+@dataclass
+class _Sources:
+    """The edition's templates and stylesheets, shared by every document of a chunked build."""
+
+    renderer: Any
+    context: dict[str, Any]
+    sheets: list[tuple[str, str]]
+
+
+def _sources(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]) -> _Sources:
+    from ..render import Renderer
+    from ..typeset import TYPESET_CSS, typeset
+    from .writer import CMYK_CSS, PDFX_VARIANTS, _page_css
+
+    page = profile.page
+    assert page is not None
+
+    def text_filter(text: str) -> Any:
+        return typeset(text, latin_spacing=page.latin_spacing)
+
+    renderer = Renderer(project, profile, convert=convert, text_filter=text_filter)
+    cmyk = page.pdf_variant in PDFX_VARIANTS
+    context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
+    sheets = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]
+    if cmyk:
+        sheets.append(("cmyk.css", CMYK_CSS))
+    sheets.insert(2, ("typeset.css", TYPESET_CSS))
+    return _Sources(renderer, context, sheets)
+
+
+def _versions() -> str:
+    """Everything outside the inputs that changes a rendered chunk: package versions, the hook's source."""
+    import pydyf
+    import weasyprint
+
+    from .. import __version__
+    from . import justify, merge
+
+    hook = hashlib.sha256(Path(justify.__file__).read_bytes()).hexdigest()
+    merger = hashlib.sha256(Path(merge.__file__).read_bytes()).hexdigest()
+    return "\0".join([CACHE_FORMAT, __version__, weasyprint.__version__, pydyf.__version__, hook, merger])
+
+
+def _job_key(kind: str, html: str, sheets: list[tuple[str, str]], options: dict[str, Any], versions: str, fonts: str) -> str:
+    digest = hashlib.sha256()
+    for part in (kind, versions, fonts, json.dumps(options, sort_keys=True), html, *(f"{n}\0{c}" for n, c in sheets)):
+        digest.update(part.encode())
+        digest.update(b"\0\1")
+    return digest.hexdigest()
+
+
+def _font_fingerprint(profile: Profile) -> str:
+    """The installed face of the profile's family (file, size, time): a font upgrade invalidates the cache."""
+    from ..fonts import find_font
+
+    face = find_font(profile.font_family)
+    if face is None:
+        return profile.font_family
+    try:
+        stat = face.path.stat()
+    except OSError:
+        return str(face.path)
+    return f"{face.path}:{face.index}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+# --- the worker side -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _record_font_sources(sources: dict[str, dict[str, Any]]) -> Iterator[None]:
+    """While WeasyPrint writes a PDF, note for each font which installed file it comes from (size and a
+    digest of its head) and whether its subset can be merged with other documents' subsets."""
+    from weasyprint.pdf import fonts
+
+    original = fonts.Font.clean
+
+    def clean(self: Any, to_unicode: Any, hinting: Any) -> Any:
+        data = self.file_content
+        sources[self.hash] = {
+            "size": len(data),
+            "head": hashlib.sha1(data[:65536]).hexdigest(),
+            "index": int(self.index),
+            "family": self.family,
+            "mergeable": not (
+                self.bitmap or self.png or self.svg or self.colr or self.missing or self.used_in_forms
+                or "fvar" in self.tables
+            ),
+        }
+        return original(self, to_unicode, hinting)
+
+    fonts.Font.clean = clean
+    try:
+        yield
+    finally:
+        fonts.Font.clean = original
+
+
+def _recording_fetcher(roots: list[Path]) -> Any:
+    """The confined fetcher, also remembering each local file it served (for the cache's checks)."""
+    from .writer import confined_fetcher
+
+    fetcher = confined_fetcher(roots)
+    fetcher.served = {}
+    fetch = fetcher.fetch
+
+    def recording_fetch(url: str, headers: Any = None) -> Any:
+        result = fetch(url, headers)
+        parsed = urlparse(url)
+        if parsed.scheme == "file":
+            path = Path(unquote(parsed.path))
+            fetcher.served[str(path)] = _file_digest(path)
+        return result
+
+    fetcher.fetch = recording_fetch
+    return fetcher
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def render_job(job: RenderJob) -> Rendered:
+    """Render one document with WeasyPrint (in a worker process) and write its PDF to `job.path`."""
+    import weasyprint
+
+    from .justify import cjk_justification
+    from .writer import load_stylesheets
+
+    start = time.perf_counter()
+    fetcher = _recording_fetcher([Path(r) for r in job.roots])
+    color_profiles: dict[str, Any] = {}
+    stylesheets = load_stylesheets(list(job.sheets), Path(job.styles_dir), fetcher, color_profiles)
+    options = dict(job.options)
+    document = weasyprint.HTML(string=job.html, base_url=job.content_dir + "/", url_fetcher=fetcher)
+    sources: dict[str, dict[str, Any]] = {}
+    with cjk_justification(), _record_font_sources(sources):
+        rendered = document.render(stylesheets=stylesheets, color_profiles=color_profiles, **options)
+        # Parts are not compressed: their fonts and profiles are replaced in the merge, which compresses once.
+        raw = rendered.write_pdf(uncompressed_pdf=True, **options)
+    if raw is None:
+        raise RenderError("WeasyPrint wrote no PDF")
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(rendered.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, number)
+    blank = [bool(page._page_box.page_type.blank) for page in rendered.pages]  # noqa: SLF001
+    kept = anchors.pop("zh-chunk-end", len(rendered.pages))  # pages after the body chunk's end are dropped
+    _write_atomic(Path(job.path), raw)
+    return Rendered(
+        path=job.path, pages=kept, blank=blank[:kept], anchors=anchors, fonts=sources,
+        fetched=dict(fetcher.served), refused=list(fetcher.refused), seconds=time.perf_counter() - start,
+    )
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# --- the cache ------------------------------------------------------------------------------------------
+
+
+class ChunkCache:
+    """Rendered documents on disk, keyed by everything that makes them; an entry is reused only when its
+    PDF is intact, the files it fetched are unchanged and the font files it used are still installed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        return self.folder / f"{key}.pdf", self.folder / f"{key}.json"
+
+    def pdf_path(self, key: str) -> Path:
+        return self._paths(key)[0]
+
+    def load(self, key: str) -> Rendered | None:
+        """The stored result for `key`, or None when absent or stale."""
+        from .merge import find_font_file
+
+        pdf, meta = self._paths(key)
+        try:
+            info = json.loads(meta.read_text("utf-8"))
+            data = pdf.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if info.get("format") != CACHE_FORMAT or hashlib.sha256(data).hexdigest() != info.get("sha256"):
+            return None
+        if any(_file_digest(Path(p)) != digest for p, digest in info["fetched"].items()):
+            return None
+        if any(find_font_file(src) is None for src in info["fonts"].values() if src.get("mergeable")):
+            return None
+        return Rendered(
+            path=str(pdf), pages=info["pages"], blank=info["blank"], anchors=info["anchors"],
+            fonts=info["fonts"], fetched=info["fetched"], cached=True,
+        )
+
+    def store(self, key: str, result: Rendered) -> None:
+        """Record a fresh render whose PDF is already at `pdf_path(key)`."""
+        pdf, meta = self._paths(key)
+        info = {
+            "format": CACHE_FORMAT, "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest(), "pages": result.pages,
+            "blank": result.blank, "anchors": result.anchors, "fonts": result.fonts, "fetched": result.fetched,
+        }
+        _write_atomic(meta, json.dumps(info, sort_keys=True).encode())
+
+
+# --- the build ------------------------------------------------------------------------------------------
+
+
+def _chunks(count: int, size: int) -> list[range]:
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _folio_html(lang: str, blank: list[bool]) -> str:
+    """Empty pages, one per body page; a blank body page is made blank here too (by a forced side break
+    before the next page), so the stylesheets treat its margin boxes exactly as in the body."""
+    divs = []
+    for number, is_blank in enumerate(blank):
+        if is_blank:
+            continue
+        after_blank = number > 0 and blank[number - 1]
+        side = "right" if number % 2 == 0 else "left"
+        divs.append(f'<div class="zh-folio zh-{side}"></div>' if after_blank else '<div class="zh-folio"></div>')
+    if blank and blank[-1]:  # a padding page at the end: made by a page after it, which is dropped
+        side = "right" if len(blank) % 2 == 0 else "left"
+        divs.append(f'<div class="zh-folio zh-{side}" id="zh-chunk-end"></div>')
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"/></head><body>'
+        f'<main class="bodymatter">{"".join(divs)}</main></body></html>'
+    )
+
+
+class _Runner:
+    """Runs render jobs through the cache and a pool of forked workers (or in this process for one job)."""
+
+    def __init__(self, jobs: int, cache: ChunkCache | None, scratch: Path, stats: ChunkStats,
+                 on_chunk: Callable[[str, int, bool], None] | None) -> None:
+        self.jobs = jobs
+        self.cache = cache
+        self.scratch = scratch
+        self.stats = stats
+        self.on_chunk = on_chunk
+        self.pool: Any = None
+
+    def __enter__(self) -> _Runner:
+        if self.jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            import weasyprint  # noqa: F401  (imported before forking, shared by the workers)
+
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def path_for(self, key: str) -> str:
+        if self.cache is not None:
+            return str(self.cache.pdf_path(key))
+        return str(self.scratch / f"{key}.pdf")
+
+    def run(self, jobs: list[RenderJob]) -> list[Rendered]:
+        """Every job's result, in order: from the cache when valid, else rendered (in parallel)."""
+        results: list[Rendered | None] = [None] * len(jobs)
+        todo: list[int] = []
+        for i, job in enumerate(jobs):
+            hit = self.cache.load(job.key) if self.cache is not None else None
+            if hit is not None:
+                results[i] = hit
+                self.stats.reused[job.kind] = self.stats.reused.get(job.kind, 0) + 1
+                if self.on_chunk:
+                    self.on_chunk(job.kind, job.index, True)
+            else:
+                todo.append(i)
+        if self.pool is not None and len(todo) > 1:
+            from concurrent.futures import as_completed
+
+            futures = {self.pool.submit(render_job, jobs[i]): i for i in todo}
+            for future in as_completed(futures):
+                self._done(jobs[futures[future]], future.result(), results, futures[future])
+        else:
+            for i in todo:
+                self._done(jobs[i], render_job(jobs[i]), results, i)
+        return [r for r in results if r is not None]
+
+    def _done(self, job: RenderJob, result: Rendered, results: list[Rendered | None], i: int) -> None:
+        results[i] = result
+        self.stats.rendered[job.kind] = self.stats.rendered.get(job.kind, 0) + 1
+        self.stats.seconds[job.kind] = self.stats.seconds.get(job.kind, 0.0) + result.seconds
+        if self.cache is not None and not result.refused:
+            self.cache.store(job.key, result)
+        if self.on_chunk:
+            self.on_chunk(job.kind, job.index, False)
+
+
+def build_chunked_pdf(
+    project: Project,
+    profile: Profile,
+    book: Book,
+    date: dt.datetime,
+    convert: Callable[[str], str],
+    *,
+    jobs: int = 1,
+    cache: bool = True,
+    cache_folder: Path | None = None,
+    chunk_articles: int = CHUNK_ARTICLES,
+    stats: ChunkStats | None = None,
+    on_chunk: Callable[[str, int, bool], None] | None = None,
+) -> tuple[bytes, int]:
+    """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
+    merged into the single-pass result; its page count. `cache` reuses rendered chunks from `cache_folder`
+    (default: PROJECT/.zhpress-cache/pdf)."""
+    from .merge import merge_parts
+    from .writer import PDFX_VARIANTS, fetch_roots, finish_document, pdf_options, refused_error
+
+    page = profile.page
+    assert page is not None
+    stats = stats if stats is not None else ChunkStats()
+    src = _sources(project, profile, book, date, convert)
+    views = src.context["articles"]
+    options = pdf_options(profile)
+    versions = _versions() + "\0" + _font_fingerprint(profile)
+    roots = tuple(str(r) for r in fetch_roots(project))
+    store = ChunkCache(cache_folder or cache_dir(project)) if cache else None
+
+    def job(kind: str, index: int, html: str, sheets: list[tuple[str, str]], runner: _Runner) -> RenderJob:
+        key = _job_key(kind, html, sheets, options, versions, "")
+        return RenderJob(kind, index, html, tuple(sheets), str(project.content_dir), str(project.styles_dir), roots,
+                         tuple(sorted(options.items())), key, runner.path_for(key))
+
+    with tempfile.TemporaryDirectory(prefix="zhpress-chunks-") as scratch, \
+            _Runner(max(1, jobs), store, Path(scratch), stats, on_chunk) as runner:
+        # 1. The body, in chunks of whole articles, without folios.
+        body_sheets = [*src.sheets, ("chunk-body.css", _NO_FOLIOS_CSS)]
+        groups = _chunks(len(views), max(1, chunk_articles))
+        stats.chunks = len(groups)
+        body_jobs = []
+        for index, group in enumerate(groups):
+            html = src.renderer.render("pdf/book.html", **{**src.context, "include_front": False},
+                                       body_articles=[views[i] for i in group])
+            if index < len(groups) - 1:
+                head, main_end, tail = html.rpartition("</main>")
+                html = head + CHUNK_END + main_end + tail
+            body_jobs.append(job("body", index, html, body_sheets, runner))
+        bodies = runner.run(body_jobs)
+        _raise_refused(bodies, project, refused_error)
+
+        # 2. Where each chunk starts, and the folio of every anchor (for the contents).
+        starts = []
+        folio = 1
+        for body in bodies:
+            starts.append(folio)
+            folio += body.pages
+        toc_pages: dict[str, str] = {}
+        for body, first in zip(bodies, starts, strict=True):
+            for name, number in body.anchors.items():
+                toc_pages.setdefault(name, str(first + number))
+        missing = [v.anchor for v in views if v.anchor not in toc_pages]
+        if missing:
+            raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
+
+        # 3. The front matter with literal page numbers, and the folio pieces, rendered together.
+        front_html = src.renderer.render("pdf/book.html", **src.context, front_only=True, toc_pages=toc_pages)
+        later = [job("front", 0, front_html, [*src.sheets, ("chunk-front.css", _LITERAL_TOC_CSS)], runner)]
+        for index, (body, first) in enumerate(zip(bodies, starts, strict=True)):
+            later.append(job("folio", index, _folio_html(profile.language, body.blank),
+                             [*src.sheets, ("chunk-folio.css", _folio_css(first))], runner))
+        front, *folios = runner.run(later)
+        _raise_refused([front, *folios], project, refused_error)
+        front_pages = front.anchors.get("zh-body-start")
+        if front_pages is None:
+            raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
+        for body, piece in zip(bodies, folios, strict=True):
+            if piece.blank != body.blank:
+                raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {body.pages}")
+
+        # 4. One document, then what every PDF of the edition gets.
+        started = time.perf_counter()
+        cmyk = page.pdf_variant in PDFX_VARIANTS
+        seed_parts = [profile.name, front_html, *(j.key for j in body_jobs), *(c for _, c in src.sheets)]
+        seed = hashlib.sha256("\0".join(seed_parts).encode()).hexdigest()
+        with merge_parts(front, front_pages, bodies, folios) as merged:
+            data = finish_document(merged, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
+        stats.seconds["merge"] = time.perf_counter() - started
+    total = front_pages + sum(b.pages for b in bodies)
+    log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
+    return data, total
+
+
+def _raise_refused(results: list[Rendered], project: Project, refused_error: Callable[..., Exception]) -> None:
+    refused = [url for r in results for url in r.refused]
+    if refused:
+        raise refused_error(refused, project.styles_dir)

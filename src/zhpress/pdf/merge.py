@@ -1,0 +1,413 @@
+"""Merging the documents of a chunked build into one PDF that reads like the single-pass one (pikepdf).
+
+Pages in order (the front matter, then each body chunk with its folio piece overlaid as a form), one font
+object per face (WeasyPrint's HarfBuzz subsets keep glyph ids, so the union of every part's glyphs is
+subset once from the installed font, with widths and ToUnicode merged), the colour spaces and output
+intent once, the named destinations and the outline rebuilt with the merged pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from math import ceil
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from ..errors import RenderError
+
+FOLIO_NAME = "/zhFolio"
+
+
+class MergeError(RenderError):
+    """The parts of a chunked build cannot be merged into the single-pass result."""
+
+
+# --- fonts ------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _installed_font_files() -> tuple[str, ...]:
+    """Every font file fontconfig knows."""
+    result = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True, check=False)
+    return tuple(sorted({line for line in result.stdout.splitlines() if line}))
+
+
+@lru_cache(maxsize=None)
+def _file_head(path: str) -> tuple[int, str]:
+    file = Path(path)
+    with file.open("rb") as handle:
+        head = handle.read(65536)
+    return file.stat().st_size, hashlib.sha1(head).hexdigest()
+
+
+def find_font_file(source: dict[str, Any]) -> Path | None:
+    """The installed font file a rendered document's font came from (matched by size and head digest)."""
+    for path in _installed_font_files():
+        try:
+            if Path(path).stat().st_size != source["size"]:
+                continue
+            if _file_head(path) == (source["size"], source["head"]):
+                return Path(path)
+        except OSError:
+            continue
+    return None
+
+
+_hb_declared = False
+
+
+def _subset(path: Path, index: int, glyphs: list[int], family: str) -> bytes:
+    """The subset of the font at `path` (face `index`) keeping `glyphs` at their ids, as WeasyPrint makes it."""
+    global _hb_declared
+    from weasyprint.pdf.fonts import Font
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    if not _hb_declared:
+        ffi.cdef(
+            "hb_blob_t * hb_blob_create_from_file_or_fail (const char *file_name);"
+            "hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);"
+        )
+        _hb_declared = True
+    blob = harfbuzz.hb_blob_create_from_file_or_fail(str(path).encode())
+    if blob == ffi.NULL:
+        raise MergeError(f"cannot read the font file {path}", path=path)
+    try:
+        face = ffi.gc(harfbuzz.hb_face_create(blob, index), harfbuzz.hb_face_destroy)
+    finally:
+        harfbuzz.hb_blob_destroy(blob)
+    holder = SimpleNamespace(hb_face=face, missing={}, family=family, file_content=b"")
+    Font._harfbuzz_subset(holder, dict.fromkeys(glyphs, ""), False)  # noqa: SLF001 (WeasyPrint's own subsetter)
+    if not holder.file_content:
+        raise MergeError(f"HarfBuzz could not subset {family}", path=path)
+    return bytes(holder.file_content)
+
+
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
+
+
+@dataclass
+class _Face:
+    """One face's fonts across every part: the first font dictionary, merged widths and Unicode map."""
+
+    key: str
+    first: Any
+    source: dict[str, Any]
+    widths: dict[int, Any] = field(default_factory=dict)
+    to_unicode: dict[int, bytes] = field(default_factory=dict)
+
+    def add(self, font: Any) -> None:
+        if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
+            raise MergeError(f"font {font.get('/BaseFont')} is not a Type 0 font in Identity-H")
+        cid = font.DescendantFonts[0]
+        w = list(cid.get("/W", []))
+        i = 0
+        while i + 1 < len(w):
+            first, values = int(w[i]), w[i + 1]
+            for offset, value in enumerate(values):
+                self.widths.setdefault(first + offset, value)
+            i += 2
+        for glyph, text in _BFCHAR.findall(font.ToUnicode.read_bytes()):
+            self.to_unicode.setdefault(int(glyph, 16), text)
+
+
+def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str, _Face]) -> None:
+    for key, font in fonts.items():
+        name = key.lstrip("/")
+        source = sources.get(name)
+        if source is None or not source.get("mergeable"):
+            raise MergeError(f"font {font.get('/BaseFont')} cannot be merged across chunks")
+        face = faces.get(name)
+        if face is None:
+            face = faces[name] = _Face(name, font, source)
+        face.add(font)
+
+
+def _build_font(pdf: Any, face: _Face) -> Any:
+    """One Type 0 font for the face: the union subset, merged /W and ToUnicode, WeasyPrint's descriptor."""
+    import pikepdf
+
+    path = find_font_file(face.source)
+    if path is None:
+        raise MergeError(f"the font file of {face.source.get('family')} is no longer installed")
+    glyphs = sorted(set(face.widths) | set(face.to_unicode))
+    data = _subset(path, face.source["index"], glyphs, face.source.get("family", ""))
+    first_cid = face.first.DescendantFonts[0]
+    first_descriptor = first_cid.FontDescriptor
+    if data[:4] == b"OTTO":
+        font_file = pdf.make_stream(data, Subtype=pikepdf.Name.OpenType)
+        file_key = "/FontFile3"
+    else:
+        font_file = pdf.make_stream(data, Length1=len(data))
+        file_key = "/FontFile2"
+    descriptor = pikepdf.Dictionary()
+    for k, v in first_descriptor.items():
+        if k not in ("/FontFile2", "/FontFile3", "/CIDSet"):
+            descriptor[k] = v
+    descriptor[file_key] = font_file
+    max_width = max((float(v) for v in face.widths.values()), default=0)
+    ascent, descent = first_descriptor.Ascent, first_descriptor.Descent
+    descriptor.FontBBox = pikepdf.Array([0, descent, _number(max_width, face.widths), ascent])
+    descriptor.CapHeight = ascent
+    flags = int(first_descriptor.Flags) & ~1
+    if len(face.widths) > 1 and len({float(v) for v in face.widths.values()}) == 1:
+        flags |= 1  # FixedPitch
+    descriptor.Flags = flags
+    if "/CIDSet" in first_descriptor:
+        padded = ceil((glyphs[-1] + 1) / 8)
+        bits = bytearray(padded)
+        for cid in face.widths:
+            bits[cid // 8] |= 0x80 >> (cid % 8)
+        descriptor.CIDSet = pdf.make_stream(bytes(bits))
+    descriptor = pdf.make_indirect(descriptor)
+    w_items: list[Any] = []
+    current: list[Any] | None = None
+    for gid in sorted(face.widths):
+        if gid - 1 not in face.widths:
+            current = []
+            w_items += [gid, current]
+        assert current is not None
+        current.append(face.widths[gid])
+    cid = pikepdf.Dictionary()
+    for k, v in first_cid.items():
+        if k not in ("/W", "/FontDescriptor"):
+            cid[k] = v
+    cid.W = pikepdf.Array([pikepdf.Array(x) if isinstance(x, list) else x for x in w_items])
+    cid.FontDescriptor = descriptor
+    cid = pdf.make_indirect(cid)
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type0, BaseFont=face.first.BaseFont,
+        ToUnicode=pdf.make_stream(_to_unicode(face.to_unicode)), Encoding=pikepdf.Name("/Identity-H"),
+        DescendantFonts=pikepdf.Array([cid]),
+    )
+    return pdf.make_indirect(font)
+
+
+def _number(value: float, widths: dict[int, Any]) -> Any:
+    for v in widths.values():
+        if float(v) == value:
+            return v
+    return value
+
+
+def _to_unicode(mapping: dict[int, bytes]) -> bytes:
+    """A ToUnicode CMap in WeasyPrint's form."""
+    lines = [
+        b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap", b"/CIDSystemInfo",
+        b"<< /Registry (Adobe)", b"/Ordering (UCS)", b"/Supplement 0", b">> def", b"/CMapName /Adobe-Identity-UCS def",
+        b"/CMapType 2 def", b"1 begincodespacerange", b"<0000> <ffff>", b"endcodespacerange",
+    ]
+    items = list(mapping.items())
+    for start in range(0, len(items), 100):
+        batch = items[start:start + 100]
+        lines.append(f"{len(batch)} beginbfchar".encode())
+        lines += [f"<{glyph:04x}> <".encode() + text + b">" for glyph, text in batch]
+        lines.append(b"endbfchar")
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    return b"\n".join(lines)
+
+
+# --- pages, destinations, outline -------------------------------------------------------------------------
+
+
+def _clear(obj: Any) -> None:
+    for key in list(obj.keys()):
+        del obj[key]
+
+
+def _outline_items(pdf: Any, page_map: dict[tuple[int, int], Any]) -> list[dict[str, Any]]:
+    """The outline of a part as a tree of {title, dest, children, closed}, destinations on merged pages."""
+    root = pdf.Root.get("/Outlines")
+    items: list[dict[str, Any]] = []
+
+    def walk(first: Any, into: list[dict[str, Any]]) -> None:
+        node = first
+        while node is not None:
+            dest = node.get("/Dest")
+            if dest is not None and dest[0].objgen in page_map:
+                entry = {
+                    "title": node.Title, "dest": [page_map[dest[0].objgen], *list(dest)[1:]],
+                    "children": [], "closed": int(node.get("/Count", 0)) < 0,
+                }
+                into.append(entry)
+                if "/First" in node:
+                    walk(node.First, entry["children"])
+            node = node.get("/Next")
+
+    if root is not None and "/First" in root:
+        walk(root.First, items)
+    return items
+
+
+def _write_outline(pdf: Any, items: list[dict[str, Any]]) -> None:
+    """The outline as WeasyPrint writes it (`add_outlines`)."""
+    import pikepdf
+
+    if "/Outlines" in pdf.Root:
+        del pdf.Root["/Outlines"]
+
+    def build(entries: list[dict[str, Any]], parent: Any) -> tuple[list[Any], int]:
+        count = len(entries)
+        made: list[Any] = []
+        for entry in entries:
+            outline = pdf.make_indirect(pikepdf.Dictionary(Title=entry["title"], Dest=pikepdf.Array(entry["dest"])))
+            children, children_count = build(entry["children"], outline)
+            outline.Count = -children_count if entry["closed"] else children_count
+            if not entry["closed"]:
+                count += children_count
+            if made:
+                outline.Prev = made[-1]
+                made[-1].Next = outline
+            if children:
+                outline.First = children[0]
+                outline.Last = children[-1]
+            if parent is not None:
+                outline.Parent = parent
+            made.append(outline)
+        return made, count
+
+    top, count = build(items, None)
+    if top:
+        root = pdf.make_indirect(pikepdf.Dictionary(Count=count, First=top[0], Last=top[-1]))
+        for outline in top:
+            outline.Parent = root
+        pdf.Root.Outlines = root
+
+
+def _dests(pdf: Any, page_map: dict[tuple[int, int], Any]) -> dict[str, list[Any]]:
+    names = pdf.Root.get("/Names")
+    dests = names.get("/Dests") if names is not None else None
+    found: dict[str, list[Any]] = {}
+    if dests is None:
+        return found
+    array = list(dests.get("/Names", []))
+    for name, dest in zip(array[::2], array[1::2], strict=True):
+        if dest[0].objgen in page_map:
+            found[str(name)] = [page_map[dest[0].objgen], *list(dest)[1:]]
+    return found
+
+
+@contextmanager
+def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[Any]) -> Iterator[Any]:
+    """The merged document (open pikepdf.Pdf): the front matter's first `front_pages` pages, then every
+    body chunk with its folio piece's pages overlaid. Parts are `Rendered` results."""
+    import pikepdf
+
+    with ExitStack() as stack:
+        out = stack.enter_context(pikepdf.open(front.path))
+        sources: dict[str, dict[str, Any]] = {}
+        for part in [front, *bodies, *folios]:
+            for key, source in part.fonts.items():
+                previous = sources.setdefault(key, source)
+                if (previous["size"], previous["head"], previous["index"]) != (source["size"], source["head"], source["index"]):
+                    raise MergeError(f"font {key} comes from two different files in two chunks")
+        faces: dict[str, _Face] = {}
+        base_resources = out.pages[0].obj.Resources
+        base_colours = base_resources.get("/ColorSpace")
+        font_dicts = [base_resources.Font]
+        _read_fonts(base_resources.Font, sources, faces)
+        front_map = {out.pages[i].obj.objgen: out.pages[i].obj for i in range(front_pages)}
+        dests = _dests(out, front_map)
+        outline = _outline_items(out, front_map)
+        while len(out.pages) > front_pages:
+            del out.pages[-1]
+
+        q_stream = out.make_stream(b"q\n")
+        tail = out.make_stream(f"\nQ\n{FOLIO_NAME} Do\n".encode())
+        for body, folio in zip(bodies, folios, strict=True):
+            src = stack.enter_context(pikepdf.open(body.path))
+            piece = stack.enter_context(pikepdf.open(folio.path))
+            copied_fonts, profiles = [], {}
+            for doc in (src, piece):
+                resources = doc.pages[0].obj.Resources
+                _read_fonts(resources.Font, sources, faces)
+                _clear(resources.Font)
+                copied_fonts.append(out.copy_foreign(resources.Font))
+                for name, space in resources.get("/ColorSpace", {}).items():
+                    if isinstance(space, pikepdf.Array) and len(space) == 2 and space[0] == "/ICCBased":
+                        if base_colours is not None and name in base_colours:
+                            space[1].write(b"")  # the same profile as the front matter's: linked to it below
+                            profiles[out.copy_foreign(space[1]).objgen] = base_colours[name][1]
+            font_dicts += copied_fonts
+            first = len(out.pages)
+            for i in range(body.pages):
+                out.pages.append(src.pages[i])
+            page_map = {src.pages[i].obj.objgen: out.pages[first + i].obj for i in range(body.pages)}
+            for name, dest in _dests(src, page_map).items():
+                dests.setdefault(name, dest)
+            outline += _outline_items(src, page_map)
+            forms = [_page_form(piece, piece_page) for piece_page in piece.pages]
+            visited: set[tuple[int, int]] = set()
+            for i in range(body.pages):
+                _relink(out.pages[first + i].obj.Resources, profiles, visited)
+            for i in range(body.pages):
+                target = out.pages[first + i].obj
+                form = out.copy_foreign(forms[i])
+                _relink(form, profiles, visited)
+                resources = pikepdf.Dictionary({k: v for k, v in target.Resources.items()})
+                xobjects = pikepdf.Dictionary({k: v for k, v in resources.get("/XObject", {}).items()})
+                xobjects[FOLIO_NAME] = form
+                resources.XObject = xobjects
+                target.Resources = resources
+                contents = target.Contents
+                parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+                target.Contents = pikepdf.Array([q_stream, *parts, tail])
+
+        merged_fonts = pikepdf.Dictionary({f"/{key}": _build_font(out, face) for key, face in faces.items()})
+        for fonts in font_dicts:
+            _clear(fonts)
+            for k, v in merged_fonts.items():
+                fonts[k] = v
+        if dests:
+            array = pikepdf.Array()
+            for name in sorted(dests):
+                array.append(pikepdf.String(name))
+                array.append(pikepdf.Array(dests[name]))
+            if "/Names" not in out.Root:
+                out.Root.Names = pikepdf.Dictionary()
+            out.Root.Names.Dests = pikepdf.Dictionary(Names=array)
+        _write_outline(out, outline)
+        yield out
+
+
+def _relink(obj: Any, mapping: dict[tuple[int, int], Any], visited: set[tuple[int, int]]) -> None:
+    """Point every reference to an object of `mapping` (by id) at its replacement, below `obj`."""
+    import pikepdf
+
+    if obj.is_indirect:
+        if obj.objgen in visited:
+            return
+        visited.add(obj.objgen)
+    if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+        items = list(obj.items())
+    elif isinstance(obj, pikepdf.Array):
+        items = list(enumerate(obj))
+    else:
+        return
+    for key, value in items:
+        if key == "/Parent":
+            continue
+        if isinstance(value, (pikepdf.Dictionary, pikepdf.Stream, pikepdf.Array)):
+            if value.is_indirect and value.objgen in mapping:
+                obj[key] = mapping[value.objgen]
+            else:
+                _relink(value, mapping, visited)
+
+
+def _page_form(pdf: Any, page: Any) -> Any:
+    """A page of a folio piece as a form XObject of the same box, to draw over a body page."""
+    import pikepdf
+
+    obj = page.obj
+    contents = obj.Contents
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    data = b"\n".join(stream.read_bytes() for stream in streams)
+    return pdf.make_stream(
+        data, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form, BBox=obj.MediaBox, Resources=obj.Resources
+    )

@@ -1,0 +1,235 @@
+"""Chunked PDF builds against the single pass, for real: a small book of six articles forced into three
+chunks, rendered with WeasyPrint both ways and compared page by page, glyph by glyph; and the chunk cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from zhpress.build import build_date, conversion_settings, edition_book, read_book
+from zhpress.convert import get_converter
+from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf, chunking_applies
+from zhpress.pdf.writer import build_single_pdf
+from zhpress.project import load_project
+
+pdfplumber = pytest.importorskip("pdfplumber")
+
+ROOT = Path(__file__).resolve().parents[2]
+SEP = "\u3000\u3000"
+ARTICLES = 6
+
+
+def make_project(folder: Path, sizes: list[int]) -> Path:
+    """A book of short articles (about `size` characters each, one section heading) cut from the default
+    manuscripts, so that articles end on both left and right pages."""
+    paragraphs: list[str] = []
+    for path in sorted((ROOT / "content").glob("*.txt")):
+        paragraphs += [p for p in path.read_text("utf-8").split(SEP)[1:] if len(p) > 40]
+    content = folder / "content"
+    content.mkdir(parents=True)
+    shutil.copytree(ROOT / "styles", folder / "styles")
+    (content / "book.toml").write_text('[book]\nid = "chunks"\ntitle = "分块测试"\ndate = "2022-05-10"\n', "utf-8")
+    cursor = 0
+    for i, size in enumerate(sizes):
+        body: list[str] = []
+        while sum(map(len, body)) < size:
+            body.append(paragraphs[cursor % len(paragraphs)])
+            cursor += 1
+        body.insert(len(body) // 2, "第{}部分".format("一二三四五六"[i % 6]))
+        (content / f"{i:03d}.txt").write_text(f"第{i + 1}篇　上海抗疫一线报道" + SEP + SEP.join(body), "utf-8")
+    return folder
+
+
+def inputs(root: Path, profile_name: str = "print", variant: str | None = None) -> tuple[Any, ...]:
+    project = load_project(root)
+    profile = project.profiles[profile_name]
+    if variant is not None:
+        assert profile.page is not None
+        profile = dataclasses.replace(profile, page=dataclasses.replace(profile.page, pdf_variant=variant))
+    book = read_book(project)
+    edition, _ = edition_book(project, profile, book)
+    convert = get_converter(conversion_settings(project, profile)).convert
+    return project, profile, edition, build_date(project, book), convert
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_project(tmp_path_factory.mktemp("chunks"), [700, 1500, 900, 1200, 600, 1000])
+
+
+@pytest.fixture(scope="module")
+def pair(book: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes, ChunkStats]:
+    """The print edition single-pass and in three chunks by two workers (no cache)."""
+    args = inputs(book)
+    single, single_pages = build_single_pdf(*args)
+    stats = ChunkStats()
+    chunked, chunked_pages = build_chunked_pdf(*args, jobs=2, cache=False, chunk_articles=2, stats=stats)
+    assert single_pages == chunked_pages
+    return single, chunked, stats
+
+
+def glyphs(data: bytes) -> list[list[tuple[Any, ...]]]:
+    """Every drawn character of every page: text, position, size, font."""
+    with pdfplumber.open(io.BytesIO(data)) as document:
+        return [
+            sorted((c["text"], round(c["x0"], 3), round(c["top"], 3), round(c["size"], 3), c["fontname"]) for c in page.chars)
+            for page in document.pages
+        ]
+
+
+def outline(data: bytes) -> list[tuple[int, str, int, tuple[float, ...]]]:
+    reader = PdfReader(io.BytesIO(data))
+    out: list[tuple[int, str, int, tuple[float, ...]]] = []
+
+    def walk(items: list[Any], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                out.append((level, item.title, reader.get_destination_page_number(item), (round(float(item.left), 3), round(float(item.top), 3))))
+
+    walk(reader.outline, 1)
+    return out
+
+
+def fonts(data: bytes, tmp: Path) -> list[tuple[str, str, str]]:
+    """(name, embedded, subset) per font object, from poppler's pdffonts."""
+    path = tmp / "f.pdf"
+    path.write_bytes(data)
+    lines = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    return sorted((line.split()[0], *line.split()[-5:-3]) for line in lines)
+
+
+def test_chunking_is_forced_into_three_chunks(pair: tuple[bytes, bytes, ChunkStats]) -> None:
+    _, _, stats = pair
+    assert stats.chunks == 3
+    assert stats.rendered == {"body": 3, "front": 1, "folio": 3}
+
+
+def test_same_pages_and_glyph_positions(pair: tuple[bytes, bytes, ChunkStats]) -> None:
+    single, chunked, _ = pair
+    a, b = glyphs(single), glyphs(chunked)
+    assert len(a) == len(b) > 20
+    for number, (x, y) in enumerate(zip(a, b, strict=True)):
+        assert x == y, f"page {number + 1} differs"
+
+
+def test_same_outline_labels_and_boxes(pair: tuple[bytes, bytes, ChunkStats]) -> None:
+    single, chunked, _ = pair
+    marks = outline(single)
+    assert [level for level, *_ in marks] == [1, 2] * ARTICLES
+    assert outline(chunked) == marks
+    ra, rb = PdfReader(io.BytesIO(single)), PdfReader(io.BytesIO(chunked))
+    assert list(ra.page_labels) == list(rb.page_labels)
+    for pa, pb in zip(ra.pages, rb.pages, strict=True):
+        for box in ("mediabox", "trimbox", "bleedbox"):
+            assert list(getattr(pa, box)) == list(getattr(pb, box))
+
+
+def test_one_font_object_per_face(pair: tuple[bytes, bytes, ChunkStats], tmp_path: Path) -> None:
+    single, chunked, _ = pair
+    merged = fonts(chunked, tmp_path)
+    assert merged == fonts(single, tmp_path)
+    assert all(emb == sub == "yes" for _, emb, sub in merged)
+    assert len({name for name, _, _ in merged}) == len(merged)
+    with pikepdf.open(io.BytesIO(chunked)) as pdf:
+        files = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and "/Subtype" in o and o.Subtype == "/OpenType"]
+        assert len(files) == len(merged)
+
+
+def test_pdfx_kept_once_and_file_is_valid(pair: tuple[bytes, bytes, ChunkStats], tmp_path: Path) -> None:
+    single, chunked, _ = pair
+    path = tmp_path / "c.pdf"
+    path.write_bytes(chunked)
+    check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with pikepdf.open(path) as pdf:
+        assert len(pdf.Root.OutputIntents) == 1
+        assert b"GTS_PDFXVersion" in pdf.Root.Metadata.read_bytes()
+        profiles = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/N") == 4]
+        assert len(profiles) == 1, "the CMYK profile is embedded once"
+        assert all("/Annots" not in page.obj for page in pdf.pages)
+    assert len(chunked) <= 1.2 * len(single)
+
+
+def links(data: bytes) -> list[list[tuple[tuple[float, ...], int, tuple[float, ...]]]]:
+    """Per page: each link's rectangle and where it leads (page index and point)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        index = {page.obj.objgen: i for i, page in enumerate(pdf.pages)}
+        names = pdf.Root.Names.Dests.Names
+        dests = {str(names[i]): names[i + 1] for i in range(0, len(names), 2)}
+        out = []
+        for page in pdf.pages:
+            found = []
+            for annot in page.obj.get("/Annots", []):
+                dest = dests[str(annot.Dest)]
+                found.append((tuple(round(float(v), 3) for v in annot.Rect), index[dest[0].objgen],
+                              tuple(round(float(v), 3) for v in list(dest)[2:4])))
+            out.append(sorted(found))
+        return out
+
+
+def test_internal_links_lead_to_the_same_places(book: Path) -> None:
+    args = inputs(book, variant="none")  # not PDF/X, so the contents keep their links
+    single, _ = build_single_pdf(*args)
+    chunked, _ = build_chunked_pdf(*args, jobs=1, cache=False, chunk_articles=2)
+    expected = links(single)
+    assert sum(map(len, expected)) >= 2 * ARTICLES
+    assert links(chunked) == expected
+
+
+def test_cache_reuses_chunks_and_an_edit_renders_one(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "book", [600, 900, 700, 800, 600, 700])
+    folder = tmp_path / "cache"
+    first = ChunkStats()
+    data, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=2, stats=first)
+    assert first.rendered["body"] == 3
+    again = ChunkStats()
+    same, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=2, stats=again)
+    assert same == data
+    assert again.rendered == {} and again.reused == {"body": 3, "front": 1, "folio": 3}
+
+    manuscript = root / "content" / "002.txt"
+    text = manuscript.read_text("utf-8")
+    manuscript.write_text(text.replace("上海", "沪", 1), "utf-8")  # a same-length-ish edit in the second chunk
+    edited = ChunkStats()
+    incremental, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=2, stats=edited)
+    assert edited.rendered["body"] == 1
+    assert edited.reused["body"] == 2
+    clean, _ = build_chunked_pdf(*inputs(root), cache=False, chunk_articles=2)
+    assert incremental == clean
+    assert incremental != data
+
+
+def test_stale_or_damaged_entries_are_not_reused(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "book", [500, 500, 500])
+    folder = tmp_path / "cache"
+    data, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=1)
+    for pdf in folder.glob("*.pdf"):
+        pdf.write_bytes(pdf.read_bytes()[:-10])  # damaged entries
+    stats = ChunkStats()
+    again, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=1, stats=stats)
+    assert stats.reused == {} and again == data
+
+
+def test_when_chunking_applies(book: Path) -> None:
+    project, profile, edition, *_ = inputs(book)
+    assert chunking_applies(project, profile, edition, min_articles=ARTICLES)
+    assert not chunking_applies(project, profile, edition, min_articles=ARTICLES + 1)
+    screen = inputs(book, "screen")
+    assert not chunking_applies(screen[0], screen[1], screen[2], min_articles=1), "tagged PDF stays single-pass"
+
+
+def test_no_cache_flag() -> None:
+    from zhpress.cli import _parser
+
+    assert _parser().parse_args(["build", "print", "--no-cache"]).no_cache is True
+    assert _parser().parse_args(["build", "print"]).no_cache is False
