@@ -201,3 +201,4 @@ def test_screen_pdf_passes_outloud(built: Path, tmp_path: Path) -> None:
     errors = [f for f in result["findings"] if f["severity"] == "error"]
     assert result["counts"]["error"] == 0, errors
     assert not [f for f in result["findings"] if f["rule"] == "LNK-004"], "links must be printable"
+    assert not [f for f in result["findings"] if f["rule"] == "PAG-001"], "running heads and folios are artifacts"

@@ -234,6 +234,10 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
         for pdf_page in pdf.pages:  # links are for every reader: printable, never hidden
             for annot in pdf_page.obj.get("/Annots", []):
                 annot.F = 4
+    if page.pdf_variant == "pdf/ua-1":
+        from .tagging import mark_furniture_as_artifacts
+
+        mark_furniture_as_artifacts(pdf)  # running heads and folios: pagination artifacts, not content
     _stable_ids(pdf, seed)
     pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
     out = io.BytesIO()
