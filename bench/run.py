@@ -31,25 +31,41 @@ SEP = "\u3000\u3000"
 
 
 def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall time and peak RSS (the process and all its children, sampled every 20 ms) of one command."""
+    """Wall time and peak memory of one command: the sum of RSS over the process and all its children
+    (forked workers' shared pages counted in each, as the issue asks), and the sum of PSS (shared pages
+    divided among the processes sharing them: what the build really occupies), sampled every 50 ms."""
     start = time.perf_counter()
     proc = psutil.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak_rss = peak_pss = 0
     while proc.poll() is None:
+        rss = pss = 0
         try:
-            procs = [proc, *proc.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+            for p in [proc, *proc.children(recursive=True)]:
+                try:
+                    info = p.memory_full_info()
+                except psutil.Error:
+                    continue
+                rss += info.rss
+                pss += info.pss
         except psutil.Error:
             pass
-        time.sleep(0.02)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.05)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return {"wall": wall, "peak_mb": peak / 2**20}
+    return {"wall": wall, "peak_mb": peak_rss / 2**20, "peak_pss_mb": peak_pss / 2**20}
 
 
 def make_book(folder: Path, n: int) -> Path:
-    """A book project of `n` articles of about 2,800 characters, cut from the default manuscripts."""
+    """A book project of `n` articles of about 2,800 characters, cut from the default manuscripts;
+    n = 0 is the default book itself (content/ and styles/ as they are)."""
+    if n == 0:
+        shutil.copytree(ROOT / "content", folder / "content")
+        shutil.copytree(ROOT / "styles", folder / "styles")
+        text = (folder / "content" / "book.toml").read_text("utf-8")
+        (folder / "content" / "book.toml").write_text(text.replace('id = "dangqi-shanghai"', 'id = "bench"'), "utf-8")
+        return folder
     paragraphs: list[str] = []
     for path in sorted((ROOT / "content").glob("*.txt")):
         paragraphs += [p for p in path.read_text("utf-8").split(SEP)[1:] if len(p) > 40]
@@ -141,7 +157,7 @@ def run_size(n: int, runs: int, work: Path, engines: list[str]) -> dict[str, lis
     subprocess.run([sys.executable, "-c", EXPORT, str(book), str(out)], check=True)
     py = sys.executable
     commands: dict[str, tuple[list[str], Path]] = {
-        "zhpress print": ([py, "-m", "zhpress", "build", "print", "-C", str(book), "-o", str(out / "z"), "-q"], out / "z" / "bench-print.pdf"),
+        "zhpress print": ([py, "-m", "zhpress", "build", "print", "-C", str(book), "-o", str(out / "z"), "-q", "--no-cache"], out / "z" / "bench-print.pdf"),
         "zhpress ebook": ([py, "-m", "zhpress", "build", "ebook", "-C", str(book), "-o", str(out / "z"), "-q"], out / "z" / "bench-ebook.epub"),
         "weasyprint": ([py, "-c", PLAIN_WEASYPRINT, str(out / "book.html"), str(out / "book.css"), str(out / "plain.pdf")], out / "plain.pdf"),
         "typst": ([py, "-c", TYPST, str(out / "book.typ"), str(out / "typst.pdf")], out / "typst.pdf"),
@@ -153,21 +169,89 @@ def run_size(n: int, runs: int, work: Path, engines: list[str]) -> dict[str, lis
         for name, (cmd, output) in commands.items():
             run = measure(cmd)
             run["size_kb"] = output.stat().st_size / 1024
-            if output.suffix == ".pdf":
+            if output.suffix == ".pdf" and output.exists():
                 run["pages"] = pages(output)
             results[name].append(run)
             print(f"  N={n:<5} {name:14} {run['wall']:7.2f} s {run['peak_mb']:7.0f} MB", flush=True)
+    if "zhpress print" in commands and n >= 24:
+        results.update(incremental(book, out))
+    if n == 0:
+        results.update(all_profiles(book, out))
+    if n >= 100:
+        results["opencc"] = [conversion_throughput(book)]
     return results
 
 
+def incremental(book: Path, out: Path) -> dict[str, list[dict[str, float]]]:
+    """Rebuild `print` with the chunk cache after editing one article: once keeping its page count (one
+    character changed), once moving later pages (a long paragraph added)."""
+    py = sys.executable
+    cmd = [py, "-m", "zhpress", "build", "print", "-C", str(book), "-o", str(out / "inc"), "-q"]
+    measure(cmd)  # fills the cache
+    files = sorted((book / "content").glob("*.txt"))
+    target = files[len(files) // 2]
+    text = target.read_text("utf-8")
+    target.write_text(text.replace("。", "！", 1), "utf-8")
+    same_pages = measure(cmd)
+    target.write_text(text + SEP + text.split(SEP)[1] * 3, "utf-8")
+    moved = measure(cmd)
+    target.write_text(text, "utf-8")
+    print(f"  incremental: same page count {same_pages['wall']:.2f} s, pages moved {moved['wall']:.2f} s", flush=True)
+    return {"zhpress print, one article edited": [same_pages], "zhpress print, edit moving later pages": [moved]}
+
+
+def all_profiles(book: Path, out: Path) -> dict[str, list[dict[str, float]]]:
+    """Every default profile in one parallel build, against the sum of building them one by one."""
+    py = sys.executable
+    profiles = ["ebook", "ebook-tw", "ebook-hk", "print", "print-tw", "print-hk", "screen"]
+    together = measure([py, "-m", "zhpress", "build", "-C", str(book), "-o", str(out / "all"), "-q", "--no-cache"])
+    alone = sum(
+        measure([py, "-m", "zhpress", "build", p, "-C", str(book), "-o", str(out / "one"), "-q", "--no-cache", "-j", "1"])["wall"]
+        for p in profiles
+    )
+    print(f"  all profiles together {together['wall']:.2f} s, one by one {alone:.2f} s", flush=True)
+    return {"zhpress all profiles": [together], "zhpress profiles one by one (sum)": [{"wall": alone, "peak_mb": 0, "peak_pss_mb": 0, "size_kb": 0}]}
+
+
+CONVERT = textwrap.dedent(
+    """
+    import json, sys, time, opencc
+    from pathlib import Path
+    from zhpress.project import load_project
+    from zhpress.build import read_book
+    from zhpress.convert import ConversionSettings, convert_book, get_converter
+    book = read_book(load_project(Path(sys.argv[1])))
+    text = "\\n".join(t for a in book.articles for t in a.texts())
+    raw = opencc.OpenCC("s2twp")
+    settings = ConversionSettings(config="s2twp", quotes="corner")
+    get_converter(settings)
+    best_raw = best_ours = 1e9
+    for _ in range(5):
+        t = time.perf_counter(); raw.convert(text); best_raw = min(best_raw, time.perf_counter() - t)
+        t = time.perf_counter(); convert_book(book, settings); best_ours = min(best_ours, time.perf_counter() - t)
+    print(json.dumps({"raw": best_raw, "zhpress": best_ours, "chars": len(text)}))
+    """
+)
+
+
+def conversion_throughput(book: Path) -> dict[str, float]:
+    """OpenCC s2twp over the whole book: zhpress's conversion stage against one raw OpenCC call (best of 5)."""
+    result = subprocess.run([sys.executable, "-c", CONVERT, str(book)], capture_output=True, text=True, check=True)
+    data = json.loads(result.stdout)
+    data["ratio"] = data["raw"] / data["zhpress"]
+    print(f"  OpenCC: raw {data['raw'] * 1000:.0f} ms, zhpress {data['zhpress'] * 1000:.0f} ms, throughput {data['ratio']:.0%}", flush=True)
+    return {"wall": data["zhpress"], "raw_wall": data["raw"], "throughput": data["ratio"], "peak_mb": 0, "peak_pss_mb": 0, "size_kb": 0}
+
+
 def median(runs: list[dict[str, float]], key: str) -> float:
-    return statistics.median(r[key] for r in runs)
+    return statistics.median(r.get(key, 0) for r in runs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 10, 100, 1000], help="articles; 0 = the default book")
+    parser.add_argument("--runs", type=int, default=5, help="interleaved runs below 100 articles")
+    parser.add_argument("--mid-runs", type=int, default=3, help="runs at 100 to 999 articles")
     parser.add_argument("--big-runs", type=int, default=1, help="runs at N >= 1000 (each takes minutes)")
     parser.add_argument("--engines", nargs="+", default=["zhpress print", "zhpress ebook", "weasyprint", "typst", "pandoc epub"])
     args = parser.parse_args()
@@ -177,7 +261,7 @@ def main() -> None:
         # The default book itself, as the first row.
         work = Path(tmp)
         for n in args.sizes:
-            runs = args.runs if n < 1000 else args.big_runs
+            runs = args.runs if n < 100 else args.mid_runs if n < 1000 else args.big_runs
             data["sizes"][str(n)] = run_size(n, runs, work, args.engines)  # type: ignore[index]
     stamp = time.strftime("%Y%m%dT%H%M%S")
     text = json.dumps(data, indent=1)
@@ -188,12 +272,14 @@ def main() -> None:
 
 
 def report(data: dict) -> None:
-    print("\n| N | engine | wall (median) | peak MB | pages | size KB | runs |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("\n| N | engine | wall (median) | peak RSS sum MiB | peak PSS sum MiB | pages | size KB | runs |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for n, engines in data["sizes"].items():
         for name, runs in engines.items():
             pages_ = runs[0].get("pages", "")
-            print(f"| {n} | {name} | {median(runs, 'wall'):.2f} s | {median(runs, 'peak_mb'):.0f} | {pages_} | {median(runs, 'size_kb'):.0f} | {len(runs)} |")
+            label = "default book" if n == "0" else n
+            print(f"| {label} | {name} | {median(runs, 'wall'):.2f} s | {median(runs, 'peak_mb'):.0f} | "
+                  f"{median(runs, 'peak_pss_mb'):.0f} | {pages_} | {median(runs, 'size_kb'):.0f} | {len(runs)} |")
     print("\nTargets (ratios of medians from this run):")
     for n, engines in data["sizes"].items():
         z = engines.get("zhpress print")
@@ -205,6 +291,22 @@ def report(data: dict) -> None:
         if e and "pandoc epub" in engines:
             print(f"  N={n}: zhpress ebook / pandoc = {median(e, 'wall') / median(engines['pandoc epub'], 'wall'):.2f}")
             print(f"  N={n}: zhpress ebook wall = {median(e, 'wall'):.2f} s")
+    for n, engines in data["sizes"].items():
+        inc = engines.get("zhpress print, one article edited")
+        if inc and "zhpress print" in engines:
+            full = median(engines["zhpress print"], "wall")
+            print(f"  N={n}: incremental edit / full print build = {inc[0]['wall'] / full:.2f}"
+                  + (f"; / Typst full compile = {inc[0]['wall'] / median(engines['typst'], 'wall'):.2f}" if "typst" in engines else ""))
+            moved = engines["zhpress print, edit moving later pages"][0]["wall"]
+            print(f"  N={n}: edit moving later pages / full print build = {moved / full:.2f}")
+        if "zhpress all profiles" in engines:
+            ratio = engines["zhpress all profiles"][0]["wall"] / engines["zhpress profiles one by one (sum)"][0]["wall"]
+            print(f"  default book: all profiles at once / one by one = {ratio:.2f}")
+        if "opencc" in engines:
+            print(f"  N={n}: OpenCC throughput of zhpress's conversion = {engines['opencc'][0]['throughput']:.0%} of one raw call")
+        if "zhpress print" in engines:
+            print(f"  N={n}: zhpress print peak memory = {median(engines['zhpress print'], 'peak_mb'):.0f} MiB RSS sum, "
+                  f"{median(engines['zhpress print'], 'peak_pss_mb'):.0f} MiB PSS sum")
     sizes = sorted(data["sizes"], key=int)
     if "100" in sizes and "1000" in sizes:
         z100, z1000 = data["sizes"]["100"].get("zhpress print"), data["sizes"]["1000"].get("zhpress print")
@@ -221,7 +323,7 @@ def plot(data: dict) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     names = {name for engines in data["sizes"].values() for name in engines}
     for name in sorted(names):
-        xs = [int(n) for n in data["sizes"] if name in data["sizes"][n]]
+        xs = [int(n) for n in data["sizes"] if name in data["sizes"][n] and int(n) > 0]
         ys = [median(data["sizes"][str(n)][name], "wall") for n in xs]
         ax.plot(xs, ys, marker="o", label=name)
     ax.set_xscale("log")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, ManuscriptError, RenderError, ZhpressError
 from .model import Book, BookMeta, Creator
@@ -37,6 +38,7 @@ class Outcome:
     outputs: list[Path] = field(default_factory=list)
     error: ZhpressError | None = None
     seconds: float = 0.0
+    files: list[tuple[Path, bytes]] = field(default_factory=list)
     pages: int | None = None
 
     @property
@@ -260,8 +262,9 @@ def build_profile(
     project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime,
     *, jobs: int = 1, cache: bool = True,
 ) -> Outcome:
-    """Build one edition into `out_dir`; its files appear only once complete and checked. A long PDF is
-    rendered in chunks by `jobs` processes, reusing cached chunks unless `cache` is False."""
+    """Build one edition for `out_dir`: the outcome carries its files, complete and checked, for
+    `write_outcome`. A long PDF is rendered in chunks by `jobs` processes, reusing cached chunks unless
+    `cache` is False."""
     from .convert import get_converter
     from .render import Renderer
 
@@ -287,10 +290,18 @@ def build_profile(
         files.append((target.with_name(f"{stem}.conversion.tsv"), report.to_tsv().encode("utf-8")))  # type: ignore[attr-defined]
         html = report.to_html(title=f"{edition.meta.title} · {profile.name}", lang=profile.language)  # type: ignore[attr-defined]
         files.append((target.with_name(f"{stem}.conversion.html"), html.encode("utf-8")))
-    for path, payload in files:
+    outcome.files = files  # written by the process that holds the output folder's lock
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def write_outcome(outcome: Outcome) -> Outcome:
+    """Move a built profile's files into place (each atomically); called in the process holding the lock,
+    so a worker never renames anything into the output folder."""
+    for path, payload in outcome.files:
         write_atomic(path, payload)
         outcome.outputs.append(path)
-    outcome.seconds = time.perf_counter() - start
+    outcome.files = []
     return outcome
 
 
@@ -323,23 +334,36 @@ def run_build(
     on_done: Callable[[Outcome], None] | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> list[Outcome]:
-    """Check all input, then build each profile; one profile's failure does not stop the others."""
-    editions, reports, date = prepare(request)
-    outcomes: list[Outcome] = []
-    with output_lock(request.out_dir, on_wait):
-        remove_stale_parts(request.out_dir)
-        jobs = max(1, min(request.jobs, len(request.profiles)))
-        if jobs == 1:
+    """Check all input, then build each profile; one profile's failure does not stop the others.
+
+    When a PDF is asked for, the worker processes are forked first, so that they import WeasyPrint
+    while this process reads and checks the inputs."""
+    from . import workers
+
+    jobs = max(1, min(request.jobs, len(request.profiles)))
+    if any(p.format == "pdf" for p in request.profiles):
+        pool = workers.take(jobs)
+    else:
+        workers.discard()
+        pool = None
+    try:
+        editions, reports, date = prepare(request)
+        with output_lock(request.out_dir, on_wait):
+            remove_stale_parts(request.out_dir)
+            if pool is not None:
+                return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
+            outcomes: list[Outcome] = []
             for profile in request.profiles:
                 if on_start:
                     on_start(profile)
-                outcome = _build_one(request, profile, editions, reports, date)
+                outcome = _write(_build_one(request, profile, editions, reports, date))
                 outcomes.append(outcome)
                 if on_done:
                     on_done(outcome)
-        else:
-            outcomes = _build_parallel(request, jobs, editions, reports, date, on_start, on_done)
-    return outcomes
+            return outcomes
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _build_one(
@@ -360,34 +384,37 @@ def _build_one(
         return Outcome(profile.name, error=RenderError(f"rendering failed: {type(exc).__name__}: {exc}"))
 
 
+def _write(outcome: Outcome) -> Outcome:
+    """`write_outcome`, with a failure to write recorded as the profile's error."""
+    try:
+        return write_outcome(outcome)
+    except OSError as exc:
+        outcome.error = RenderError(f"cannot write {exc.filename}: {exc.strerror}")
+        return outcome
+
+
 def _build_parallel(
     request: BuildRequest,
-    jobs: int,
+    pool: Any,
     editions: dict[str, Book],
     reports: dict[str, object],
     date: dt.datetime,
     on_start: Callable[[Profile], None] | None,
     on_done: Callable[[Outcome], None] | None,
 ) -> list[Outcome]:
-    """Profiles in worker processes (forked, so converters and fonts loaded here are shared)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """Profiles in the worker processes; PDF profiles first: they take longest, so the EPUBs fill the gaps."""
+    from concurrent.futures import as_completed
 
-    if any(p.format == "pdf" for p in request.profiles):
-        import weasyprint  # noqa: F401  (imported once here, shared by the forked workers)
-
-    # PDF profiles first: they take longest, so the EPUBs fill the gaps.
     order = sorted(request.profiles, key=lambda p: p.format != "pdf")
     results: dict[str, Outcome] = {}
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {}
-        for profile in order:
-            if on_start:
-                on_start(profile)
-            futures[pool.submit(_build_one, request, profile, editions, reports, date)] = profile
-        for future in as_completed(futures):
-            outcome = future.result()
-            results[outcome.profile] = outcome
-            if on_done:
-                on_done(outcome)
+    futures = {}
+    for profile in order:
+        if on_start:
+            on_start(profile)
+        futures[pool.submit(_build_one, request, profile, editions, reports, date)] = profile
+    for future in as_completed(futures):
+        outcome = _write(future.result())
+        results[outcome.profile] = outcome
+        if on_done:
+            on_done(outcome)
     return [results[p.name] for p in request.profiles]

@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `zhpress` command."""
     args = _parser().parse_args(argv)
+    if args.command == "build" and args.jobs >= 1:
+        from . import workers
+
+        # Before anything else is imported: the workers load the PDF engine while the book is read.
+        workers.start(min(args.jobs, len(args.profiles) or args.jobs))
     quiet = getattr(args, "quiet", False)
     logging.basicConfig(
         level=logging.ERROR if quiet else logging.WARNING,
@@ -98,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             soft_wrap=True,
         )
         return 1
+    finally:
+        _stop_workers()
 
 
 def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
@@ -106,6 +113,12 @@ def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
         sys.__unraisablehook__(unraisable)
         return
     logging.getLogger("zhpress").debug("ignored %r in %r", unraisable.exc_value, unraisable.object)
+
+
+def _stop_workers() -> None:
+    """Workers forked for a build that no longer needs them stop at once (never left to finish imports)."""
+    if "zhpress.workers" in sys.modules:
+        sys.modules["zhpress.workers"].discard()
 
 
 def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]

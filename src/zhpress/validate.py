@@ -63,37 +63,35 @@ def check_epub_bytes(data: bytes, name: str) -> None:
 
 
 def check_pdf_bytes(data: bytes, name: str, profile: Profile) -> None:
-    """The PDF reads back with its pages, boxes, embedded fonts and outline."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    """The PDF reads back (qpdf's parser, through pikepdf) with its pages, boxes, embedded fonts and outline."""
+    import pikepdf
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = reader.pages
-        if len(pages) == 0:
-            raise ValidationFailed(f"{name}: the PDF has no pages")
-        page = profile.page
-        assert page is not None
-        mm = 72 / 25.4
-        expected_w = (page.width + 2 * page.bleed) * mm
-        for number, p in enumerate(pages, start=1):
-            if abs(float(p.mediabox.width) - expected_w) > 0.5:
-                raise ValidationFailed(f"{name}: page {number} is {float(p.mediabox.width):.1f} pt wide, expected {expected_w:.1f}")
-        if not reader.outline:
-            raise ValidationFailed(f"{name}: the PDF has no bookmarks")
-        for number, p in enumerate(pages, start=1):
-            fonts = (p.get("/Resources") or {}).get("/Font") or {}
-            for font in fonts.values():
-                font = font.get_object()
-                descendants = font.get("/DescendantFonts")
-                target = descendants[0].get_object() if descendants else font
-                descriptor = target.get("/FontDescriptor")
-                if descriptor is None:
-                    continue
-                descriptor = descriptor.get_object()
-                if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                    raise ValidationFailed(f"{name}: font {target.get('/BaseFont')} on page {number} is not embedded")
-    except PdfReadError as exc:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) == 0:
+                raise ValidationFailed(f"{name}: the PDF has no pages")
+            page = profile.page
+            assert page is not None
+            mm = 72 / 25.4
+            expected_w = (page.width + 2 * page.bleed) * mm
+            seen: set[tuple[int, int]] = set()
+            for number, p in enumerate(pdf.pages, start=1):
+                box = [float(v) for v in p.mediabox]
+                if abs((box[2] - box[0]) - expected_w) > 0.5:
+                    raise ValidationFailed(f"{name}: page {number} is {box[2] - box[0]:.1f} pt wide, expected {expected_w:.1f}")
+                fonts = p.obj.get("/Resources", {}).get("/Font", {})
+                for font in fonts.values():
+                    if font.objgen in seen:
+                        continue
+                    seen.add(font.objgen)
+                    target = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+                    descriptor = target.get("/FontDescriptor")
+                    if descriptor is not None and not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                        raise ValidationFailed(f"{name}: font {target.get('/BaseFont')} on page {number} is not embedded")
+            outlines = pdf.Root.get("/Outlines")
+            if outlines is None or "/First" not in outlines:
+                raise ValidationFailed(f"{name}: the PDF has no bookmarks")
+    except pikepdf.PdfError as exc:
         raise ValidationFailed(f"{name}: the PDF does not read back: {exc}") from exc
 
 

@@ -407,7 +407,11 @@ class _Runner:
 
             import weasyprint  # noqa: F401  (imported before forking, shared by the workers)
 
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+            from ..workers import die_with_parent
+
+            self.pool = ProcessPoolExecutor(
+                self.jobs, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -185,7 +185,8 @@ def build_single_pdf(
     options = pdf_options(profile)
     with cjk_justification():  # the hook must be in place for layout and for drawing
         rendered = document.render(stylesheets=stylesheets, color_profiles=color_profiles, **options)
-        raw = rendered.write_pdf(**options)
+        # uncompressed here: qpdf compresses every stream once, faster than pydyf's zlib, when finishing
+        raw = rendered.write_pdf(uncompressed_pdf=True, **options)
     if fetcher.refused:
         raise refused_error(fetcher.refused, project.styles_dir)
     front_pages = _count_front_pages(rendered)
@@ -241,7 +242,7 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
     _stable_ids(pdf, seed)
     pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
     out = io.BytesIO()
-    pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
 
 

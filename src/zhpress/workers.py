@@ -1,0 +1,75 @@
+"""The build's worker processes, forked as soon as the command line is read.
+
+A PDF build spends about a second importing WeasyPrint. Forking the workers before zhpress loads its own
+modules and reads the book lets that import run on another core while this process does its part; an
+EPUB-only build sends them away unused. Standard library only: importing this module must cost nothing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+_pool: ProcessPoolExecutor | None = None
+_size = 0
+
+
+def die_with_parent() -> None:
+    """Worker start-up: ask the kernel to kill this process when its parent dies, so that a build killed
+    mid-way leaves no worker behind that could still rename a file into place (Linux; elsewhere a no-op)."""
+    import ctypes
+    import os
+    import signal
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _import_renderer() -> None:
+    """Worker start-up: the PDF engine, the justification hook and the writer, before any work arrives."""
+    die_with_parent()
+    import weasyprint  # noqa: F401
+
+    from .pdf import justify, writer  # noqa: F401
+
+
+def start(jobs: int) -> None:
+    """Fork `jobs` workers now; they import the renderer while the caller goes on."""
+    global _pool, _size
+    if _pool is not None:
+        return
+    _pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_import_renderer)
+    _size = jobs
+    for _ in range(jobs):  # make the processes now, not at the first real task
+        _pool.submit(int)
+
+
+def take(jobs: int) -> ProcessPoolExecutor:
+    """The started pool if it has at least `jobs` workers, else a new one of that size."""
+    global _pool
+    if _pool is not None and _size >= jobs:
+        pool, _pool = _pool, None
+        return pool
+    discard()
+    start(jobs)
+    return take(jobs)
+
+
+def discard() -> None:
+    """Stop the started workers without waiting for their imports (nothing of theirs is needed)."""
+    global _pool
+    if _pool is None:
+        return
+    processes = list((_pool._processes or {}).values())  # the executor has no public way to stop at once
+    _pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
+    _pool = None
