@@ -282,7 +282,18 @@ def build_profile(
         from .pdf.writer import build_pdf
         from .validate import check_pdf_bytes
 
-        data, outcome.pages = build_pdf(project, profile, edition, date, converter.convert, jobs=jobs, cache=cache)
+        from . import workers
+        from .pdf.chunked import CHUNK_ARTICLES
+
+        chunks = -(-len(edition.articles) // CHUNK_ARTICLES)
+
+        def on_chunk(kind: str, index: int, from_cache: bool, pages: int) -> None:
+            if kind == "body":  # the long part; front matter and folio pieces take a moment at the end
+                workers.report("chunk", profile.name, pages, chunks)
+
+        data, outcome.pages = build_pdf(
+            project, profile, edition, date, converter.convert, jobs=jobs, cache=cache, on_chunk=on_chunk
+        )
         check_pdf_bytes(data, target.name, profile)
     files = [(target, data)]
     if profile.conversion:

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -136,23 +137,8 @@ def _build(args: argparse.Namespace) -> int:
     request = BuildRequest(project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache)
     quiet = args.quiet
 
-    def started(profile) -> None:  # type: ignore[no-untyped-def]
-        if not quiet:
-            console.print(f"[cyan]building[/] {profile.name} ({profile.format})")
-
-    def done(outcome) -> None:  # type: ignore[no-untyped-def]
-        if quiet and outcome.ok:
-            return
-        if outcome.ok:
-            pages = f", {outcome.pages} pages" if outcome.pages else ""
-            console.print(f"  [green]✓[/] {outcome.outputs[0].name} ({outcome.seconds:.1f} s{pages})")
-        else:
-            console.print(f"  [red]✗ {escape(outcome.profile)}:[/] {escape(str(outcome.error))}", markup=True, soft_wrap=True)
-
-    def waiting() -> None:
-        console.print(f"another build is writing {out_dir}; waiting for it to finish")
-
-    outcomes = run_build(request, on_start=started, on_done=done, on_wait=waiting)
+    progress = _Progress(quiet, out_dir)
+    outcomes = progress.run(lambda: run_build(request, on_start=progress.started, on_done=progress.done, on_wait=progress.waiting))
     failed = [o for o in outcomes if not o.ok]
     if not quiet or failed:
         built = [o.profile for o in outcomes if o.ok]
@@ -163,6 +149,79 @@ def _build(args: argparse.Namespace) -> int:
     if args.check:
         return _check_files([p for o in outcomes for p in o.outputs if p.suffix in (".epub", ".pdf")], quiet)
     return 0
+
+
+class _Progress:
+    """What a build shows: a line per profile started and finished; on a terminal, a live bar per profile
+    with the chunks and pages done and an estimate of the time left (`--quiet` shows errors only)."""
+
+    def __init__(self, quiet: bool, out_dir: Path) -> None:
+        self.quiet = quiet
+        self.out_dir = out_dir
+        self.live = not quiet and console.is_terminal
+        self.tasks: dict[str, Any] = {}
+        self.pages: dict[str, int] = {}
+        self.bar: Any = None
+
+    def run(self, build: Any) -> Any:
+        if not self.live:
+            return build()
+        import threading
+
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        from . import workers
+
+        queue = workers.events()
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[pages]}"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+        )
+        stop = threading.Event()
+
+        def listen() -> None:
+            while not stop.is_set():
+                if queue.empty():
+                    stop.wait(0.1)
+                    continue
+                kind, profile, pages, chunks = queue.get()
+                task = self.tasks.get(profile)
+                if kind == "chunk" and task is not None:
+                    self.pages[profile] = self.pages.get(profile, 0) + pages
+                    self.bar.update(task, total=chunks, advance=1, pages=f"{self.pages[profile]} pages")
+
+        listener = threading.Thread(target=listen, daemon=True)
+        with self.bar:
+            listener.start()
+            try:
+                return build()
+            finally:
+                stop.set()
+                listener.join()
+
+    def started(self, profile: Any) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.tasks[profile.name] = self.bar.add_task(f"{profile.name} ({profile.format})", total=None, pages="")
+        else:
+            console.print(f"[cyan]building[/] {profile.name} ({profile.format})")
+
+    def done(self, outcome: Any) -> None:
+        if self.bar is not None and outcome.profile in self.tasks:
+            task = self.tasks[outcome.profile]
+            total = self.bar.tasks[task].total or 1
+            self.bar.update(task, total=total, completed=total, pages=f"{outcome.pages} pages" if outcome.pages else "")
+        if self.quiet and outcome.ok:
+            return
+        if outcome.ok:
+            pages = f", {outcome.pages} pages" if outcome.pages else ""
+            console.print(f"  [green]✓[/] {escape(outcome.outputs[0].name)} ({outcome.seconds:.1f} s{pages})")
+        else:
+            console.print(f"  [red]✗ {escape(outcome.profile)}:[/] {escape(str(outcome.error))}", soft_wrap=True)
+
+    def waiting(self) -> None:
+        console.print(f"another build is writing {escape(str(self.out_dir))}; waiting for it to finish")
 
 
 def _inspect(args: argparse.Namespace) -> int:

@@ -9,9 +9,25 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 _pool: ProcessPoolExecutor | None = None
 _size = 0
+_events: Any = None  # a queue made before the fork: workers report progress through it
+
+
+def events() -> Any:
+    """The progress queue the command line reads (made on first use, before any worker is forked)."""
+    global _events
+    if _events is None:
+        _events = multiprocessing.get_context("fork").SimpleQueue()
+    return _events
+
+
+def report(*event: object) -> None:
+    """Tell the command line about progress (from any process of the build)."""
+    if _events is not None:
+        _events.put(event)
 
 
 def die_with_parent() -> None:
@@ -44,6 +60,7 @@ def start(jobs: int) -> None:
     global _pool, _size
     if _pool is not None:
         return
+    events()
     _pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_import_renderer)
     _size = jobs
     for _ in range(jobs):  # make the processes now, not at the first real task

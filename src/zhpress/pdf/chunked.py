@@ -392,7 +392,7 @@ class _Runner:
     """Runs render jobs through the cache and a pool of forked workers (or in this process for one job)."""
 
     def __init__(self, jobs: int, cache: ChunkCache | None, scratch: Path, stats: ChunkStats,
-                 on_chunk: Callable[[str, int, bool], None] | None) -> None:
+                 on_chunk: Callable[[str, int, bool, int], None] | None) -> None:
         self.jobs = jobs
         self.cache = cache
         self.scratch = scratch
@@ -433,7 +433,7 @@ class _Runner:
                 results[i] = hit
                 self.stats.reused[job.kind] = self.stats.reused.get(job.kind, 0) + 1
                 if self.on_chunk:
-                    self.on_chunk(job.kind, job.index, True)
+                    self.on_chunk(job.kind, job.index, True, hit.pages)
             else:
                 todo.append(i)
         if self.pool is not None and len(todo) > 1:
@@ -454,7 +454,7 @@ class _Runner:
         if self.cache is not None and not result.refused:
             self.cache.store(job.key, result)
         if self.on_chunk:
-            self.on_chunk(job.kind, job.index, False)
+            self.on_chunk(job.kind, job.index, False, result.pages)
 
 
 def build_chunked_pdf(
@@ -469,7 +469,7 @@ def build_chunked_pdf(
     cache_folder: Path | None = None,
     chunk_articles: int = CHUNK_ARTICLES,
     stats: ChunkStats | None = None,
-    on_chunk: Callable[[str, int, bool], None] | None = None,
+    on_chunk: Callable[[str, int, bool, int], None] | None = None,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
     merged into the single-pass result; its page count. `cache` reuses rendered chunks from `cache_folder`

@@ -100,13 +100,15 @@ def build_pdf(
     *,
     jobs: int = 1,
     cache: bool = True,
+    on_chunk: Callable[[str, int, bool, int], None] | None = None,
 ) -> tuple[bytes, int]:
     """The PDF of one edition as bytes, and its page count. Long books are rendered in chunks by `jobs`
-    worker processes and merged (`zhpress.pdf.chunked`), reusing cached chunks unless `cache` is False."""
+    worker processes and merged (`zhpress.pdf.chunked`), reusing cached chunks unless `cache` is False;
+    `on_chunk(kind, index, from_cache, pages)` hears of every finished chunk."""
     from .chunked import build_chunked_pdf, chunking_applies
 
     if chunking_applies(project, profile, book):
-        return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache)
+        return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, on_chunk=on_chunk)
     return build_single_pdf(project, profile, book, date, convert)
 
 
