@@ -116,6 +116,6 @@ def _reproducible_zip(data: bytes, date: dt.datetime, lang: str) -> bytes:
             payload = src.read(name)
             if name.endswith(".opf"):
                 payload = payload.replace(b"<package ", f'<package xml:lang="{lang}" '.encode(), 1)
-            dst.writestr(info, payload, compresslevel=9 if name != "mimetype" else None)
+            dst.writestr(info, payload, compresslevel=6 if name != "mimetype" else None)
     return out.getvalue()
 

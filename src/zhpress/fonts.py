@@ -97,12 +97,12 @@ def _places(article: Article) -> list[tuple[str, str]]:
 def check_coverage(face: Face, profile: Profile, book: Book) -> None:
     """Every character of the edition must be in the face's character map: an error for profiles set to
     `missing_glyphs = "error"` (print), a warning otherwise; listed with article and paragraph."""
+    every = {c for article in book.articles for _, text in _places(article) for c in text}
+    absent = {c for c in every if ord(c) not in IGNORED and not c.isspace() and not covers(face.family, c)}
     missing: list[str] = []
-    for article in book.articles:
+    for article in book.articles if absent else ():  # where they are, only when something is missing
         for where, text in _places(article):
-            chars = sorted(
-                {c for c in set(text) if ord(c) not in IGNORED and not c.isspace() and not covers(face.family, c)}
-            )
+            chars = sorted(absent.intersection(text))
             if chars:
                 shown = " ".join(f"{c} (U+{ord(c):04X})" for c in chars[:8])
                 missing.append(f"{article.source}, {where}: {shown}")

@@ -188,8 +188,17 @@ def _best(candidates: list[_Candidate]) -> _Candidate | None:
     return min(plausible, key=lambda c: (c.uncommon, c.encoding != "gb18030")) if plausible else None
 
 
+_AMBIGUOUS_LENGTH = 256
+
+
 def _prefer_legacy(utf8_text: str, data: bytes, path: Path) -> tuple[str, str]:
-    """Short GB18030 texts can be valid UTF-8 (`一` is D2 BB, Cyrillic `һ` in UTF-8): keep the likelier."""
+    """Short GB18030 texts can be valid UTF-8 (`一` is D2 BB, Cyrillic `һ` in UTF-8): keep the likelier.
+
+    Only short texts can be both: every GB18030 byte pair would have to form valid UTF-8 sequences by
+    chance, so past a few hundred characters UTF-8 is taken without scoring (the scoring is per character
+    and would dominate the reading of a large archive)."""
+    if len(utf8_text) > _AMBIGUOUS_LENGTH:
+        return utf8_text, "utf-8"
     utf8 = _score("utf-8", utf8_text)
     if utf8.uncommon == 0:
         return utf8_text, "utf-8"
