@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import html
-import re
 from pathlib import Path
 
 import opencc

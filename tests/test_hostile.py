@@ -294,3 +294,20 @@ def test_epub_stylesheet_must_be_self_contained(tmp_path) -> None:
     assert result.returncode == 2
     assert "styles/book.css:2" in result.stderr and "self-contained" in result.stderr
     assert not (book / "dist" / "dangqi-shanghai-ebook.epub").exists()
+
+
+def test_epub_stylesheet_comments_and_data_urls_are_not_references(tmp_path) -> None:
+    """The self-contained rule reads the parsed stylesheet: a comment naming a file is no reference."""
+    import shutil
+
+    from tests.conftest import ROOT, run_zhpress
+
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "content", book / "content")
+    (book / "styles").mkdir()
+    (book / "styles" / "book.css").write_text(
+        '/* once: @import "old.css"; url(old.png) */\n'
+        '.headline { background: url("data:image/gif;base64,R0lGODlhAQABAAAAACw="); }\n', "utf-8")
+    result = run_zhpress("build", "ebook", "-C", str(book), "-q")
+    assert result.returncode == 0, result.stderr
+    assert (book / "dist" / "dangqi-shanghai-ebook.epub").is_file()

@@ -112,14 +112,24 @@ def conversion_settings(project: Project, profile: Profile):  # type: ignore[no-
     )
 
 
-def edition_book(project: Project, profile: Profile, book: Book) -> tuple[Book, object]:
-    """The book as this edition prints it: converted, with the edition's language and identifier."""
+def edition_book(
+    project: Project, profile: Profile, book: Book, converted: dict[object, tuple[Book, object]] | None = None
+) -> tuple[Book, object]:
+    """The book as this edition prints it: converted, with the edition's language and identifier.
+    `converted` remembers conversions by their settings, so editions that share them (ebook-tw and
+    print-tw) convert the book once."""
     from .convert import convert_book
 
-    converted, report = convert_book(book, conversion_settings(project, profile))
+    settings = conversion_settings(project, profile)
+    if converted is None or settings not in converted:
+        result = convert_book(book, settings)
+        if converted is None:
+            converted = {}
+        converted[settings] = result
+    converted_book, report = converted[settings]
     identifier = project.config.book.identifiers.get(profile.name)
-    meta = replace(converted.meta, language=profile.language, identifier=identifier)
-    return replace(converted, meta=meta), report
+    meta = replace(converted_book.meta, language=profile.language, identifier=identifier)
+    return replace(converted_book, meta=meta), report
 
 
 def output_name(project: Project, profile: Profile) -> str:
@@ -129,7 +139,7 @@ def output_name(project: Project, profile: Profile) -> str:
 
 def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, Book]) -> None:
     """Everything a build reads, checked before anything is written: templates, stylesheets, fonts, glyphs."""
-    from . import fonts
+    from . import fonts, stylesheets
     from .render import Renderer
 
     roots = [project.content_dir, project.styles_dir]
@@ -142,11 +152,12 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
             names += ["pdf/book.html"]
         renderer.check_templates(names)
         for name, css in renderer.stylesheets():
-            fonts.check_css_syntax(css, name, project.styles_dir)
-            if not name.startswith("base-"):
-                fonts.check_css_urls(css, name, project.styles_dir, roots)
-                if profile.format == "epub":
-                    _self_contained(css, name, project.styles_dir)
+            if name.startswith("base-"):  # zhpress's own sheets: only the syntax is worth a look
+                stylesheets.check_syntax(css, name, project.styles_dir)
+            else:
+                stylesheets.check_stylesheet(
+                    css, name, project.styles_dir, roots, self_contained=profile.format == "epub"
+                )
         try:
             face = fonts.require_font(profile.font_family, profile=profile.name)
         except InputError as exc:
@@ -166,23 +177,6 @@ def _profile_key_line(project: Project, profile: str, key: str) -> int | None:
     if getattr(project.config.profiles[profile], key, None) is None:
         return None
     return _line_of_key(project.config_path.read_text("utf-8-sig"), ("profiles", profile, key))
-
-
-_CSS_REFERENCE = re.compile(r"@import|url\(\s*(?![\"']?data:)", re.I)
-
-
-def _self_contained(css: str, name: str, styles_dir: Path) -> None:
-    """EPUB editions pack one stylesheet and no other resource: a stylesheet that imports or refers to other
-    files would leave them out of the book, so it is refused before anything is written."""
-    match = _CSS_REFERENCE.search(css)
-    if match:
-        line = css.count("\n", 0, match.start()) + 1
-        raise InputError(
-            "EPUB editions take self-contained stylesheets: this one imports or refers to another file",
-            path=styles_dir / name,
-            line=line,
-            hint="inline the rules or use a data: URL, or give the rule to print profiles only (styles/print.css)",
-        )
 
 
 @contextmanager
@@ -332,8 +326,9 @@ def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], 
     book = read_book(request.project)
     editions: dict[str, Book] = {}
     reports: dict[str, object] = {}
+    converted: dict[object, tuple[Book, object]] = {}
     for profile in request.profiles:
-        editions[profile.name], reports[profile.name] = edition_book(request.project, profile, book)
+        editions[profile.name], reports[profile.name] = edition_book(request.project, profile, book, converted)
     check_inputs(request.project, request.profiles, editions)
     return editions, reports, build_date(request.project, book)
 

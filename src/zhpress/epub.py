@@ -9,7 +9,7 @@ import zipfile
 from ebooklib import epub
 
 from .model import Book
-from .render import Renderer, article_views
+from .render import Renderer
 
 STYLE_HREF = "style/book.css"
 
@@ -29,16 +29,16 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
     profile = renderer.profile
     meta = book.meta
     lang = profile.language
-    views = article_views(book)
     base = renderer.context(book, stylesheet_hrefs=[STYLE_HREF])
+    views = base["articles"]
 
     eb = epub.EpubBook()
     eb.FOLDER_NAME = "EPUB"
     eb.set_identifier(meta.identifier or f"urn:zhpress:{meta.id}:{profile.name}")
     eb.set_title(meta.title)
     eb.set_language(lang)
-    for creator in meta.creators:
-        eb.add_author(creator.name, role=creator.role, uid=f"creator-{meta.creators.index(creator) + 1}")
+    for number, creator in enumerate(meta.creators, start=1):
+        eb.add_author(creator.name, role=creator.role, uid=f"creator-{number}")
     if meta.publisher:
         eb.add_metadata("DC", "publisher", meta.publisher)
     if meta.rights:

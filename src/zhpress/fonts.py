@@ -1,4 +1,4 @@
-"""Fonts and stylesheets as inputs: is the face installed, can it draw every character, does the CSS parse.
+"""Fonts as inputs: is the face installed, can it draw every character of the edition.
 
 Found before rendering, from fontconfig and the font's own character map.
 """
@@ -8,12 +8,9 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlparse
 
 from .errors import InputError
 from .model import Article, Book
@@ -114,75 +111,3 @@ def check_coverage(face: Face, profile: Profile, book: Book) -> None:
     if profile.missing_glyphs == "error":
         raise InputError(message, hint="choose a font that has them, or set missing_glyphs = \"warn\" in the profile")
     log.warning(message)
-
-
-def check_css_syntax(css: str, name: str, styles_dir: Path) -> None:
-    """A stylesheet that does not parse is a user error naming the file and line."""
-    import tinycss2
-
-    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
-        if rule.type == "error":
-            raise InputError(f"stylesheet syntax error: {rule.message}", path=styles_dir / name, line=rule.source_line)
-        if rule.type == "qualified-rule":
-            for decl in tinycss2.parse_declaration_list(rule.content, skip_comments=True, skip_whitespace=True):
-                if decl.type == "error":
-                    raise InputError(
-                        f"stylesheet syntax error: {decl.message}", path=styles_dir / name, line=decl.source_line
-                    )
-
-
-def _css_urls(nodes: list[Any]) -> Iterator[tuple[str, int]]:
-    """Every URL a list of tinycss2 nodes refers to, with its line: `url(...)`, `url("...")`, `@import "..."`."""
-    import tinycss2.ast as ast
-
-    for node in nodes:
-        if isinstance(node, ast.URLToken):
-            yield node.value, node.source_line
-        elif isinstance(node, ast.FunctionBlock):
-            if node.lower_name in ("url", "src"):
-                strings = [a for a in node.arguments if isinstance(a, ast.StringToken)]
-                if strings:
-                    yield strings[0].value, node.source_line
-            yield from _css_urls(node.arguments)
-        elif isinstance(node, ast.AtRule):
-            if node.lower_at_keyword == "import":
-                strings = [t for t in node.prelude if isinstance(t, ast.StringToken)]
-                if strings:
-                    yield strings[0].value, node.source_line
-            yield from _css_urls(node.prelude)
-            yield from _css_urls(node.content or [])
-        elif isinstance(node, (ast.QualifiedRule,)):
-            yield from _css_urls(node.prelude)
-            yield from _css_urls(node.content)
-        elif isinstance(node, (ast.ParenthesesBlock, ast.SquareBracketsBlock, ast.CurlyBracketsBlock)):
-            yield from _css_urls(node.content)
-
-
-def check_css_urls(css: str, name: str, styles_dir: Path, roots: list[Path]) -> None:
-    """A stylesheet may refer only to inline `data:` URLs and to files under `roots` (the book's own
-    folders): a URL with a scheme, a host or a path leading elsewhere is a user error naming file and line,
-    found before anything is rendered or written."""
-    import tinycss2
-
-    allowed = [r.resolve() for r in roots]
-    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-    for url, line in _css_urls(rules):
-        target = url.strip()
-        parsed = urlparse(target)
-        if parsed.scheme.lower() == "data":
-            continue
-        if target.startswith("#"):
-            continue
-        if parsed.scheme or parsed.netloc or target.startswith(("/", "\\")):
-            reason = "refers to the network or to a file outside the book"
-        else:
-            resolved = (styles_dir / unquote(parsed.path)).resolve()
-            if any(resolved.is_relative_to(root) for root in allowed):
-                continue
-            reason = "leads outside the book's folders"
-        raise InputError(
-            f"stylesheet URL {url!r} {reason}",
-            path=styles_dir / name,
-            line=line,
-            hint="zhpress uses only files under content/ and styles/; copy the file there and refer to it relatively",
-        )

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError
 
 log = logging.getLogger("zhpress")
 

@@ -91,11 +91,16 @@ class ArticleView:
         return self.article.headline
 
 
+def article_anchor(number: int) -> str:
+    """The anchor (and EPUB file stem) of the article at `number`, counting from 1."""
+    return f"a{number}"
+
+
 def article_views(book: Book) -> list[ArticleView]:
     """Anchors for every article and heading; the same in every edition and format."""
     views = []
     for number, article in enumerate(book.articles, start=1):
-        anchor = f"a{number}"
+        anchor = article_anchor(number)
         headings: list[HeadingView] = []
         anchors: dict[int, str] = {}
         for index, block in enumerate(article.blocks):

@@ -11,7 +11,7 @@ import pytest
 
 from zhpress.errors import RenderError
 from zhpress.pdf import justify
-from zhpress.typeset import CLOSING_MARKS, OPENING_MARKS, is_han
+from zhpress.typeset import is_han
 
 EM = 10.5
 TOLERANCE = 0.5  # pt

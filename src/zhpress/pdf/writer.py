@@ -201,10 +201,10 @@ def build_single_pdf(
 
 def _count_front_pages(document: Any) -> int:
     """Pages before the first article: the front matter (padded to an even count by the recto opening)."""
-    for index, page in enumerate(document.pages):
-        if any(re.fullmatch(r"a1", anchor) for anchor in page.anchors):
-            return index
-    return 0
+    from ..render import article_anchor
+
+    first = article_anchor(1)
+    return next((index for index, page in enumerate(document.pages) if first in page.anchors), 0)
 
 
 def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
