@@ -51,6 +51,8 @@ log = logging.getLogger("zhpress")
 #: Articles per body chunk. Fixed (not derived from the number of workers) so that cached chunks stay
 #: valid whatever `--jobs` is; small enough for several chunks per worker and cheap incremental rebuilds.
 CHUNK_ARTICLES = 8
+#: Documents a chunk worker renders before it is replaced by a fresh fork (bounds its memory).
+TASKS_PER_WORKER = 4
 #: Books with fewer articles are rendered in one pass: chunking costs a front-matter render, the folio
 #: pieces and a merge, which a short book does not win back.
 MIN_CHUNKED_ARTICLES = 24
@@ -303,6 +305,11 @@ def render_job(job: RenderJob) -> Rendered:
     )
 
 
+def _render_indexed(item: tuple[int, RenderJob]) -> tuple[int, Rendered]:
+    """`render_job` for the pool, which returns results in the order they finish."""
+    return item[0], render_job(item[1])
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -403,20 +410,25 @@ class _Runner:
     def __enter__(self) -> _Runner:
         if self.jobs > 1:
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
 
             import weasyprint  # noqa: F401  (imported before forking, shared by the workers)
 
             from ..workers import die_with_parent
 
-            self.pool = ProcessPoolExecutor(
-                self.jobs, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent
+            # A worker is replaced after a few documents: WeasyPrint's caches and the heap only grow, and a
+            # fresh fork of this process costs a few milliseconds.
+            self.pool = multiprocessing.get_context("fork").Pool(
+                self.jobs, initializer=die_with_parent, maxtasksperchild=TASKS_PER_WORKER
             )
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            if exc_type is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()  # a failed build does not wait for the other documents
+            self.pool.join()
 
     def path_for(self, key: str) -> str:
         if self.cache is not None:
@@ -437,11 +449,8 @@ class _Runner:
             else:
                 todo.append(i)
         if self.pool is not None and len(todo) > 1:
-            from concurrent.futures import as_completed
-
-            futures = {self.pool.submit(render_job, jobs[i]): i for i in todo}
-            for future in as_completed(futures):
-                self._done(jobs[futures[future]], future.result(), results, futures[future])
+            for i, result in self.pool.imap_unordered(_render_indexed, [(i, jobs[i]) for i in todo]):
+                self._done(jobs[i], result, results, i)
         else:
             for i in todo:
                 self._done(jobs[i], render_job(jobs[i]), results, i)
@@ -475,7 +484,7 @@ def build_chunked_pdf(
     merged into the single-pass result; its page count. `cache` reuses rendered chunks from `cache_folder`
     (default: PROJECT/.zhpress-cache/pdf)."""
     from .merge import merge_parts
-    from .writer import PDFX_VARIANTS, fetch_roots, finish_document, pdf_options, refused_error
+    from .writer import PDFX_VARIANTS, fetch_roots, finish_document, pdf_options
 
     page = profile.page
     assert page is not None
@@ -492,52 +501,12 @@ def build_chunked_pdf(
         return RenderJob(kind, index, html, tuple(sheets), str(project.content_dir), str(project.styles_dir), roots,
                          tuple(sorted(options.items())), key, runner.path_for(key))
 
-    with tempfile.TemporaryDirectory(prefix="zhpress-chunks-") as scratch, \
-            _Runner(max(1, jobs), store, Path(scratch), stats, on_chunk) as runner:
-        # 1. The body, in chunks of whole articles, without folios.
-        body_sheets = [*src.sheets, ("chunk-body.css", _NO_FOLIOS_CSS)]
-        groups = _chunks(len(views), max(1, chunk_articles))
-        stats.chunks = len(groups)
-        body_jobs = []
-        for index, group in enumerate(groups):
-            html = src.renderer.render("pdf/book.html", **{**src.context, "include_front": False},
-                                       body_articles=[views[i] for i in group])
-            if index < len(groups) - 1:
-                head, main_end, tail = html.rpartition("</main>")
-                html = head + CHUNK_END + main_end + tail
-            body_jobs.append(job("body", index, html, body_sheets, runner))
-        bodies = runner.run(body_jobs)
-        _raise_refused(bodies, project, refused_error)
-
-        # 2. Where each chunk starts, and the folio of every anchor (for the contents).
-        starts = []
-        folio = 1
-        for body in bodies:
-            starts.append(folio)
-            folio += body.pages
-        toc_pages: dict[str, str] = {}
-        for body, first in zip(bodies, starts, strict=True):
-            for name, number in body.anchors.items():
-                toc_pages.setdefault(name, str(first + number))
-        missing = [v.anchor for v in views if v.anchor not in toc_pages]
-        if missing:
-            raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
-
-        # 3. The front matter with literal page numbers, and the folio pieces, rendered together.
-        front_html = src.renderer.render("pdf/book.html", **src.context, front_only=True, toc_pages=toc_pages)
-        later = [job("front", 0, front_html, [*src.sheets, ("chunk-front.css", _LITERAL_TOC_CSS)], runner)]
-        for index, (body, first) in enumerate(zip(bodies, starts, strict=True)):
-            later.append(job("folio", index, _folio_html(profile.language, body.blank),
-                             [*src.sheets, ("chunk-folio.css", _folio_css(first))], runner))
-        front, *folios = runner.run(later)
-        _raise_refused([front, *folios], project, refused_error)
-        front_pages = front.anchors.get("zh-body-start")
-        if front_pages is None:
-            raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
-        for body, piece in zip(bodies, folios, strict=True):
-            if piece.blank != body.blank:
-                raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {body.pages}")
-
+    with tempfile.TemporaryDirectory(prefix="zhpress-chunks-") as scratch:
+        runner = _Runner(max(1, jobs), store, Path(scratch), stats, on_chunk)
+        with runner:  # the workers are gone before the merge: their memory is not held beside it
+            front, front_pages, front_html, body_jobs, bodies, folios = _render_parts(
+                project, profile, src, views, chunk_articles, stats, runner, job
+            )
         # 4. One document, then what every PDF of the edition gets.
         started = time.perf_counter()
         cmyk = page.pdf_variant in PDFX_VARIANTS
@@ -549,6 +518,59 @@ def build_chunked_pdf(
     total = front_pages + sum(b.pages for b in bodies)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
+
+
+def _render_parts(
+    project: Project, profile: Profile, src: _Sources, views: list[Any], chunk_articles: int, stats: ChunkStats,
+    runner: _Runner, job: Callable[..., RenderJob],
+) -> tuple[Rendered, int, str, list[RenderJob], list[Rendered], list[Rendered]]:
+    """Steps 1 to 3 of a chunked build: the body chunks, then the front matter and the folio pieces."""
+    from .writer import refused_error
+
+    # 1. The body, in chunks of whole articles, without folios.
+    body_sheets = [*src.sheets, ("chunk-body.css", _NO_FOLIOS_CSS)]
+    groups = _chunks(len(views), max(1, chunk_articles))
+    stats.chunks = len(groups)
+    body_jobs = []
+    for index, group in enumerate(groups):
+        html = src.renderer.render("pdf/book.html", **{**src.context, "include_front": False},
+                                   body_articles=[views[i] for i in group])
+        if index < len(groups) - 1:
+            head, main_end, tail = html.rpartition("</main>")
+            html = head + CHUNK_END + main_end + tail
+        body_jobs.append(job("body", index, html, body_sheets, runner))
+    bodies = runner.run(body_jobs)
+    _raise_refused(bodies, project, refused_error)
+
+    # 2. Where each chunk starts, and the folio of every anchor (for the contents).
+    starts = []
+    folio = 1
+    for body in bodies:
+        starts.append(folio)
+        folio += body.pages
+    toc_pages: dict[str, str] = {}
+    for body, first in zip(bodies, starts, strict=True):
+        for name, number in body.anchors.items():
+            toc_pages.setdefault(name, str(first + number))
+    missing = [v.anchor for v in views if v.anchor not in toc_pages]
+    if missing:
+        raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
+
+    # 3. The front matter with literal page numbers, and the folio pieces, rendered together.
+    front_html = src.renderer.render("pdf/book.html", **src.context, front_only=True, toc_pages=toc_pages)
+    later = [job("front", 0, front_html, [*src.sheets, ("chunk-front.css", _LITERAL_TOC_CSS)], runner)]
+    for index, (body, first) in enumerate(zip(bodies, starts, strict=True)):
+        later.append(job("folio", index, _folio_html(profile.language, body.blank),
+                         [*src.sheets, ("chunk-folio.css", _folio_css(first))], runner))
+    front, *folios = runner.run(later)
+    _raise_refused([front, *folios], project, refused_error)
+    front_pages = front.anchors.get("zh-body-start")
+    if front_pages is None:
+        raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
+    for body, piece in zip(bodies, folios, strict=True):
+        if piece.blank != body.blank:
+            raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {body.pages}")
+    return front, front_pages, front_html, body_jobs, bodies, folios
 
 
 def _raise_refused(results: list[Rendered], project: Project, refused_error: Callable[..., Exception]) -> None:
