@@ -254,7 +254,7 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 def build_profile(
     project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime,
-    *, jobs: int = 1, cache: bool = True,
+    *, jobs: int = 1, cache: bool = True, render_pool: Any = None,
 ) -> Outcome:
     """Build one edition for `out_dir`: the outcome carries its files, complete and checked, for
     `write_outcome`. A long PDF is rendered in chunks by `jobs` processes, reusing cached chunks unless
@@ -286,7 +286,8 @@ def build_profile(
                 workers.report("chunk", profile.name, pages, chunks)
 
         data, outcome.pages = build_pdf(
-            project, profile, edition, date, converter.convert, jobs=jobs, cache=cache, on_chunk=on_chunk
+            project, profile, edition, date, converter.convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
+            render_pool=render_pool,
         )
         check_pdf_bytes(data, target.name, profile)
     files = [(target, data)]
@@ -356,13 +357,13 @@ def run_build(
         editions, reports, date = prepare(request)
         with output_lock(request.out_dir, on_wait):
             remove_stale_parts(request.out_dir)
-            if pool is not None:
+            if pool is not None and not _renders_in_one_pass(request, editions):
                 return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
             outcomes: list[Outcome] = []
             for profile in request.profiles:
                 if on_start:
                     on_start(profile)
-                outcome = _write(_build_one(request, profile, editions, reports, date))
+                outcome = _write(_build_one(request, profile, editions, reports, date, render_pool=pool))
                 outcomes.append(outcome)
                 if on_done:
                     on_done(outcome)
@@ -372,8 +373,20 @@ def run_build(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _renders_in_one_pass(request: BuildRequest, editions: dict[str, Book]) -> bool:
+    """A build of one single-pass PDF: it runs here and only WeasyPrint's render goes to the worker, which
+    then needs no more than WeasyPrint loaded (the render starts sooner than a whole profile could)."""
+    from .pdf.chunked import chunking_applies
+
+    if len(request.profiles) != 1 or request.profiles[0].format != "pdf":
+        return False
+    profile = request.profiles[0]
+    return not chunking_applies(request.project, profile, editions[profile.name])
+
+
 def _build_one(
-    request: BuildRequest, profile: Profile, editions: dict[str, Book], reports: dict[str, object], date: dt.datetime
+    request: BuildRequest, profile: Profile, editions: dict[str, Book], reports: dict[str, object], date: dt.datetime,
+    *, render_pool: Any = None,
 ) -> Outcome:
     """One profile; any failure becomes the outcome's error instead of stopping the build."""
     try:
@@ -381,7 +394,7 @@ def _build_one(
         chunk_jobs = max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))
         return build_profile(
             request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
-            jobs=chunk_jobs, cache=request.cache,
+            jobs=chunk_jobs, cache=request.cache, render_pool=render_pool,
         )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)

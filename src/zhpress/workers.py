@@ -48,11 +48,12 @@ def die_with_parent() -> None:
 
 
 def _import_renderer() -> None:
-    """Worker start-up: the PDF engine, the justification hook and the writer, before any work arrives."""
+    """Worker start-up: the PDF engine, the justification hook and the render job, before any work arrives
+    (without zhpress's configuration models: a single-pass render needs only strings)."""
     die_with_parent()
     import weasyprint  # noqa: F401
 
-    from .pdf import justify, writer  # noqa: F401
+    from .pdf import chunked, justify, writer  # noqa: F401
 
 
 def start(jobs: int) -> None:

@@ -233,3 +233,49 @@ def test_no_cache_flag() -> None:
 
     assert _parser().parse_args(["build", "print", "--no-cache"]).no_cache is True
     assert _parser().parse_args(["build", "print"]).no_cache is False
+
+
+def _job(folder: Path, index: int) -> Any:
+    from zhpress.pdf.chunked import RenderJob
+
+    html = '<html lang="zh"><body><p>中文排版。</p></body></html>'
+    return RenderJob("body", index, html, (("a.css", "p { margin: 0 }"),), str(folder), str(folder), (str(folder),),
+                     (), f"k{index}", str(folder / f"{index}.pdf"))
+
+
+def test_forked_workers_render_each_job_once(tmp_path: Path) -> None:
+    from zhpress.pdf.chunked import _forked
+
+    results = dict(_forked(2, [(i, _job(tmp_path, i)) for i in range(5)]))
+    assert sorted(results) == list(range(5))
+    for i, result in results.items():
+        assert result.path == str(tmp_path / f"{i}.pdf") and result.pages == 1
+        assert len(PdfReader(result.path).pages) == 1
+
+
+def test_a_worker_error_reaches_the_build_with_its_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error raised in a forked worker is raised by the build, as it was (type, file), not lost."""
+    from zhpress.errors import InputError
+    from zhpress.pdf import chunked
+
+    def failing(job: Any) -> Any:
+        if job.index == 2:
+            raise InputError("stylesheet cannot be used: test", path=tmp_path / "bad.css")
+        return real(job)
+
+    real = chunked.render_job
+    monkeypatch.setattr(chunked, "render_job", failing)
+    with pytest.raises(InputError) as caught:
+        list(chunked._forked(2, [(i, _job(tmp_path, i)) for i in range(4)]))
+    assert caught.value.path == str(tmp_path / "bad.css")
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from zhpress.errors import RenderError
+    from zhpress.pdf import chunked
+
+    monkeypatch.setattr(chunked, "render_job", lambda job: os._exit(3))
+    with pytest.raises(RenderError, match="exit code 3"):
+        list(chunked._forked(2, [(i, _job(tmp_path, i)) for i in range(3)]))

@@ -192,3 +192,34 @@ def test_hook_refuses_changed_internals(monkeypatch):
     monkeypatch.setattr(inline, "justify_line", lambda context, line: None)
     with pytest.raises(RenderError, match="justify_line"):
         justify.install()
+
+
+def test_leader_dots_are_one_text_run_at_the_same_places(pdfkit):
+    """Contents leaders: with the hook, the dots of an entry are drawn as one run of text, not a box a dot
+    (the cost of a long contents), and every dot sits where WeasyPrint alone puts it."""
+    import io
+
+    import pikepdf
+    import pdfplumber
+
+    entries = "".join(f'<li><a href="#e{i}">第{i}篇　党旗飘扬在上海抗疫一线</a></li>' for i in range(1, 6))
+    source = (
+        "<html lang='zh-Hans'><head><style>@page { size: 148mm 210mm; margin: 20mm; }"
+        "body { font-family: 'Noto Serif CJK SC'; font-size: 10.5pt; } ol { list-style: none; padding: 0; }"
+        "a::after { content: leader('.') '12'; }</style></head>"
+        f"<body><ol>{entries}</ol>" + "".join(f'<p id="e{i}">正文</p>' for i in range(1, 6)) + "</body></html>"
+    )
+
+    def dots_and_runs(pdf: bytes) -> tuple[list[tuple[float, float]], int]:
+        with pdfplumber.open(io.BytesIO(pdf)) as document:
+            dots = sorted((round(c["top"], 1), round(c["x0"], 2)) for c in document.pages[0].chars if c["text"] == ".")
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            runs = sum(str(op) in ("Tj", "TJ") for _, op in pikepdf.parse_content_stream(document.pages[0]))
+        return dots, runs
+
+    hooked, hooked_runs = dots_and_runs(pdfkit.render(source))
+    plain, plain_runs = dots_and_runs(pdfkit.render(source, hook=False))
+    assert len(plain) > 5 * 30  # dozens of dots an entry
+    assert len(hooked) == len(plain)
+    assert all(a[0] == b[0] and abs(a[1] - b[1]) < 0.05 for a, b in zip(hooked, plain))
+    assert plain_runs - hooked_runs >= len(plain) - 5  # one run an entry instead of one a dot

@@ -39,20 +39,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from ..errors import RenderError
-from ..model import Book
-from ..project import Profile, Project
+
+if TYPE_CHECKING:  # the render workers import this module: they need no pydantic
+    from ..model import Book
+    from ..project import Profile, Project
 
 log = logging.getLogger("zhpress")
 
 #: Articles per body chunk. Fixed (not derived from the number of workers) so that cached chunks stay
 #: valid whatever `--jobs` is; small enough for several chunks per worker and cheap incremental rebuilds.
 CHUNK_ARTICLES = 8
-#: Documents a chunk worker renders before it is replaced by a fresh fork (bounds its memory).
-TASKS_PER_WORKER = 4
 #: Books with fewer articles are rendered in one pass: chunking costs a front-matter render, the folio
 #: pieces and a merge, which a short book does not win back.
 MIN_CHUNKED_ARTICLES = 24
@@ -95,7 +95,7 @@ def _folio_css(start: int) -> str:
 class RenderJob:
     """One document for a worker to render: its HTML and CSS, where to read files from, where to write."""
 
-    kind: str  # "body", "front" or "folio"
+    kind: str  # "body", "front" or "folio"; "book" for a single-pass render
     index: int
     html: str
     sheets: tuple[tuple[str, str], ...]
@@ -305,9 +305,67 @@ def render_job(job: RenderJob) -> Rendered:
     )
 
 
-def _render_indexed(item: tuple[int, RenderJob]) -> tuple[int, Rendered]:
-    """`render_job` for the pool, which returns results in the order they finish."""
-    return item[0], render_job(item[1])
+def _forked(workers: int, items: list[tuple[int, RenderJob]]) -> Iterator[tuple[int, Rendered]]:
+    """Render each job in a process of its own, forked from this one, `workers` at a time; yields (index,
+    result) as they finish. A fresh fork per document keeps every worker as small as one document needs
+    (WeasyPrint's caches and the heap only grow) at the cost of a fork, a few milliseconds."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork")
+    pending = list(reversed(items))
+    running: dict[Any, tuple[Any, int]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                index, job = pending.pop()
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_render_child, args=(job, send), daemon=True)
+                process.start()
+                send.close()
+                running[receive] = (process, index)
+            for connection in wait(list(running)):
+                process, index = running.pop(connection)
+                try:
+                    status, payload = connection.recv()
+                except EOFError:
+                    status, payload = "died", None
+                connection.close()
+                process.join()
+                if status == "error":
+                    raise payload
+                if status != "ok":
+                    raise RenderError(f"a render worker stopped without a result (exit code {process.exitcode})")
+                yield index, payload
+    finally:
+        for connection, (process, _index) in running.items():
+            process.kill()
+            process.join()
+            connection.close()
+
+
+def _warm_up(job: RenderJob, path: Path) -> None:
+    """Lay out a line of the edition's text in this process before forking: the workers then start with
+    the fonts and WeasyPrint's caches loaded (shared, copy-on-write) instead of each loading them."""
+    html = '<html lang="zh"><body><p>中文排版，“标点”与 Latin 123。</p></body></html>'
+    sample = dataclasses.replace(job, html=html, path=str(path))
+    try:
+        render_job(sample)
+    except Exception:  # noqa: BLE001  (only an optimisation: the real jobs report any real problem)
+        log.debug("warm-up render failed", exc_info=True)
+
+
+def _render_child(job: RenderJob, send: Any) -> None:
+    """A forked worker's whole life: render one document, send back the result or the error."""
+    from ..workers import die_with_parent
+
+    die_with_parent()
+    try:
+        send.send(("ok", render_job(job)))
+    except BaseException as exc:  # noqa: BLE001  (any failure goes back to the build, which reports it)
+        send.send(("error", exc))
+    finally:
+        send.close()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -396,7 +454,7 @@ def _folio_html(lang: str, blank: list[bool]) -> str:
 
 
 class _Runner:
-    """Runs render jobs through the cache and a pool of forked workers (or in this process for one job)."""
+    """Runs render jobs through the cache and forked workers (or in this process when `jobs` is 1)."""
 
     def __init__(self, jobs: int, cache: ChunkCache | None, scratch: Path, stats: ChunkStats,
                  on_chunk: Callable[[str, int, bool, int], None] | None) -> None:
@@ -405,30 +463,7 @@ class _Runner:
         self.scratch = scratch
         self.stats = stats
         self.on_chunk = on_chunk
-        self.pool: Any = None
-
-    def __enter__(self) -> _Runner:
-        if self.jobs > 1:
-            import multiprocessing
-
-            import weasyprint  # noqa: F401  (imported before forking, shared by the workers)
-
-            from ..workers import die_with_parent
-
-            # A worker is replaced after a few documents: WeasyPrint's caches and the heap only grow, and a
-            # fresh fork of this process costs a few milliseconds.
-            self.pool = multiprocessing.get_context("fork").Pool(
-                self.jobs, initializer=die_with_parent, maxtasksperchild=TASKS_PER_WORKER
-            )
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if self.pool is not None:
-            if exc_type is None:
-                self.pool.close()
-            else:
-                self.pool.terminate()  # a failed build does not wait for the other documents
-            self.pool.join()
+        self.warm = False
 
     def path_for(self, key: str) -> str:
         if self.cache is not None:
@@ -448,8 +483,11 @@ class _Runner:
                     self.on_chunk(job.kind, job.index, True, hit.pages)
             else:
                 todo.append(i)
-        if self.pool is not None and len(todo) > 1:
-            for i, result in self.pool.imap_unordered(_render_indexed, [(i, jobs[i]) for i in todo]):
+        if self.jobs > 1 and len(todo) > 1:
+            if not self.warm:
+                _warm_up(jobs[todo[0]], self.scratch / "warm-up.pdf")
+                self.warm = True
+            for i, result in _forked(self.jobs, [(i, jobs[i]) for i in todo]):
                 self._done(jobs[i], result, results, i)
         else:
             for i in todo:
@@ -503,10 +541,9 @@ def build_chunked_pdf(
 
     with tempfile.TemporaryDirectory(prefix="zhpress-chunks-") as scratch:
         runner = _Runner(max(1, jobs), store, Path(scratch), stats, on_chunk)
-        with runner:  # the workers are gone before the merge: their memory is not held beside it
-            front, front_pages, front_html, body_jobs, bodies, folios = _render_parts(
-                project, profile, src, views, chunk_articles, stats, runner, job
-            )
+        front, front_pages, front_html, body_jobs, bodies, folios = _render_parts(
+            project, profile, src, views, chunk_articles, stats, runner, job
+        )
         # 4. One document, then what every PDF of the edition gets.
         started = time.perf_counter()
         cmyk = page.pdf_variant in PDFX_VARIANTS

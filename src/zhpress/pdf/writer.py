@@ -14,13 +14,17 @@ import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from ..errors import InputError, RenderError
-from ..model import Book
-from ..project import Profile, Project
-from ..render import Renderer
+from ..errors import InputError
+
+if TYPE_CHECKING:  # the render workers import this module: they need neither pydantic nor jinja2
+    from concurrent.futures import Executor
+
+    from ..model import Book
+    from ..project import Profile, Project
+    from ..render import Renderer
 
 log = logging.getLogger("zhpress")
 
@@ -78,6 +82,8 @@ html, a { color: device-cmyk(0 0 0 1); }
 
 def render_html(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str], *, text_filter: Callable[..., Any] | None = None) -> tuple[str, list[tuple[str, str]], Renderer]:
     """The book's HTML and CSS for this profile."""
+    from ..render import Renderer
+
     kwargs = {"text_filter": text_filter} if text_filter else {}
     renderer = Renderer(project, profile, convert=convert, **kwargs)
     page = profile.page
@@ -101,15 +107,17 @@ def build_pdf(
     jobs: int = 1,
     cache: bool = True,
     on_chunk: Callable[[str, int, bool, int], None] | None = None,
+    render_pool: Executor | None = None,
 ) -> tuple[bytes, int]:
     """The PDF of one edition as bytes, and its page count. Long books are rendered in chunks by `jobs`
     worker processes and merged (`zhpress.pdf.chunked`), reusing cached chunks unless `cache` is False;
-    `on_chunk(kind, index, from_cache, pages)` hears of every finished chunk."""
+    `on_chunk(kind, index, from_cache, pages)` hears of every finished chunk. A single-pass render goes to
+    `render_pool` when given (a worker that has WeasyPrint loaded already)."""
     from .chunked import build_chunked_pdf, chunking_applies
 
     if chunking_applies(project, profile, book):
         return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, on_chunk=on_chunk)
-    return build_single_pdf(project, profile, book, date, convert)
+    return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool)
 
 
 def book_sources(
@@ -169,42 +177,40 @@ def refused_error(refused: list[str], styles_dir: Path) -> InputError:
 
 
 def build_single_pdf(
-    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]
+    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str],
+    *, render_pool: Executor | None = None,
 ) -> tuple[bytes, int]:
-    """The PDF of one edition rendered as one WeasyPrint document, and its page count."""
-    import weasyprint
+    """The PDF of one edition rendered as one WeasyPrint document, and its page count. The HTML is made
+    here; WeasyPrint runs in `render_pool` if given, else in this process."""
+    import tempfile
 
-    from .justify import cjk_justification
+    from ..render import article_anchor
+    from .chunked import RenderJob, render_job
 
     page = profile.page
     assert page is not None
     html, sheets, _renderer = book_sources(project, profile, book, date, convert)
-    fetcher = confined_fetcher(fetch_roots(project))
     cmyk = page.pdf_variant in PDFX_VARIANTS
-    color_profiles: dict[str, Any] = {}
-    stylesheets = load_stylesheets(sheets, project.styles_dir, fetcher, color_profiles)
-    document = weasyprint.HTML(string=html, base_url=str(project.content_dir) + "/", url_fetcher=fetcher)
-    options = pdf_options(profile)
-    with cjk_justification():  # the hook must be in place for layout and for drawing
-        rendered = document.render(stylesheets=stylesheets, color_profiles=color_profiles, **options)
-        # uncompressed here: qpdf compresses every stream once, faster than pydyf's zlib, when finishing
-        raw = rendered.write_pdf(uncompressed_pdf=True, **options)
-    if fetcher.refused:
-        raise refused_error(fetcher.refused, project.styles_dir)
-    front_pages = _count_front_pages(rendered)
-    if raw is None:
-        raise RenderError("WeasyPrint wrote no PDF")
+    with tempfile.TemporaryDirectory(prefix="zhpress-pdf-") as scratch:
+        job = RenderJob(
+            "book", 0, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
+            tuple(str(r) for r in fetch_roots(project)), tuple(sorted(pdf_options(profile).items())), "",
+            str(Path(scratch) / "book.pdf"),
+        )
+        if render_pool is None:
+            rendered = render_job(job)
+        else:
+            future = render_pool.submit(render_job, job)
+            import pikepdf  # noqa: F401  (loaded for the finishing step while the worker renders)
+
+            rendered = future.result()
+        if rendered.refused:
+            raise refused_error(rendered.refused, project.styles_dir)
+        raw = Path(rendered.path).read_bytes()
+    front_pages = rendered.anchors.get(article_anchor(1), 0)  # the front matter, padded to an even count
     seed = hashlib.sha256("\0".join([profile.name, html, *(css for _, css in sheets)]).encode()).hexdigest()
     data = finish_pdf(raw, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
-    return data, len(rendered.pages)
-
-
-def _count_front_pages(document: Any) -> int:
-    """Pages before the first article: the front matter (padded to an even count by the recto opening)."""
-    from ..render import article_anchor
-
-    first = article_anchor(1)
-    return next((index for index, page in enumerate(document.pages) if first in page.anchors), 0)
+    return data, rendered.pages
 
 
 def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
