@@ -14,16 +14,41 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.markup import escape
-from rich.table import Table
-
 from . import __version__
 from .errors import InputError, ZhpressError
 
-console = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs a tenth of a second, and a PDF build forks
+    its workers (which then load WeasyPrint) before anything is printed."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+def escape(text: str) -> str:
+    """Text made safe for rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _real(lazy: _LazyConsole) -> Any:
+    """The Console behind a lazy one."""
+    lazy.is_terminal  # noqa: B018  (makes it)
+    return lazy._console
+
+
+console: Any = _LazyConsole(stderr=True, highlight=False)
+out: Any = _LazyConsole(highlight=False, soft_wrap=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,11 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # Before anything else is imported: the workers load the PDF engine while the book is read.
         workers.start(min(args.jobs, len(args.profiles) or args.jobs))
+    from rich.logging import RichHandler
+
     quiet = getattr(args, "quiet", False)
     logging.basicConfig(
         level=logging.ERROR if quiet else logging.WARNING,
         format="%(message)s",
-        handlers=[RichHandler(console=console, show_time=False, show_path=False)],
+        handlers=[RichHandler(console=_real(console), show_time=False, show_path=False)],
         force=True,
     )
     # Errors Python can only report as "exception ignored" (a finalizer failing after a profile's render
@@ -175,7 +202,7 @@ class _Progress:
         queue = workers.events()
         self.bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[pages]}"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+            TimeElapsedColumn(), TimeRemainingColumn(), console=_real(console), transient=False,
         )
         stop = threading.Event()
 
@@ -270,6 +297,8 @@ def _profiles(args: argparse.Namespace) -> int:
     if args.json:
         out.print_json(json.dumps({n: p.to_json() for n, p in project.profiles.items()}, ensure_ascii=False))
         return 0
+    from rich.table import Table
+
     table = Table("profile", "format", "conversion", "quotes", "language", "font", "page")
     for profile in project.profiles.values():
         page = profile.page

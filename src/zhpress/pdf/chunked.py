@@ -288,7 +288,9 @@ def render_job(job: RenderJob) -> Rendered:
     sources: dict[str, dict[str, Any]] = {}
     with cjk_justification(), _record_font_sources(sources):
         rendered = document.render(stylesheets=stylesheets, color_profiles=color_profiles, **options)
-        # Parts are not compressed: their fonts and profiles are replaced in the merge, which compresses once.
+        # Not compressed: a part's fonts and profiles are replaced in the merge, which compresses once, and
+        # for a single-pass book qpdf's compression when finishing is faster than WeasyPrint's (measured:
+        # 0.05 s against 0.8 s on the default book's PDF/X).
         raw = rendered.write_pdf(uncompressed_pdf=True, **options)
     if raw is None:
         raise RenderError("WeasyPrint wrote no PDF")
