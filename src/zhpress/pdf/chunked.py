@@ -9,8 +9,9 @@ How the single-pass layout is kept:
   page of every anchor.
 * The front matter is rendered with the contents' page numbers written as literal numbers (`data-page`)
   taken from those anchors: real layout, never estimated.
-* The folios come from small "folio" documents (empty pages of the same geometry whose margin boxes carry
-  only `counter(page)`, starting at the chunk's first folio), overlaid on the body pages that are not blank.
+* The folios come from "folio" documents (empty pages of the same geometry whose margin boxes carry only
+  `counter(page)`, starting at the first folio of a group of `FOLIO_GROUP` chunks), overlaid on the body
+  pages that are not blank.
 * `zhpress.pdf.merge` puts the pages in order with one font per face (the union of glyphs subset once),
   the outline, the named destinations, and the front matter's metadata and output intent; `finish_pdf`'s
   page labels, colour fixes and stable ids follow.
@@ -22,7 +23,10 @@ Cache: each rendered document (body chunk, front matter, folio piece) is stored 
 of zhpress, WeasyPrint, pydyf and the justification hook, and the installed font files it used; the files it
 fetched (images, ICC profile) are checked against their recorded digests before an entry is reused. Body
 chunks carry no folios, so their starting page is not part of the key: an edit that changes one article's
-page count re-renders that chunk, the front matter and the folio pieces after it, nothing else.
+page count re-renders that chunk, the front matter and the folio pieces from its group on, nothing else.
+
+Workers: each document is rendered in a process forked for it alone (`_forked`), so no worker grows with
+the documents it has done; the front matter, the largest document of a long book, is rendered alone.
 """
 
 from __future__ import annotations
@@ -52,7 +56,9 @@ log = logging.getLogger("zhpress")
 
 #: Articles per body chunk. Fixed (not derived from the number of workers) so that cached chunks stay
 #: valid whatever `--jobs` is; small enough for several chunks per worker and cheap incremental rebuilds.
-CHUNK_ARTICLES = 8
+CHUNK_ARTICLES = 6
+#: Body chunks whose folios one folio document carries (a document costs more to start than its pages).
+FOLIO_GROUP = 8
 #: Books with fewer articles are rendered in one pass: chunking costs a front-matter render, the folio
 #: pieces and a merge, which a short book does not win back.
 MIN_CHUNKED_ARTICLES = 24
@@ -120,6 +126,7 @@ class Rendered:
     refused: list[str] = field(default_factory=list)
     cached: bool = False
     seconds: float = 0.0
+    first: int = 0  # a folio piece serving several chunks: where this chunk's pages start in it
 
 
 @dataclass
@@ -485,7 +492,7 @@ class _Runner:
                     self.on_chunk(job.kind, job.index, True, hit.pages)
             else:
                 todo.append(i)
-        if self.jobs > 1 and len(todo) > 1:
+        if self.jobs > 1 and todo:  # even one document: this process stays small for the merge
             if not self.warm:
                 _warm_up(jobs[todo[0]], self.scratch / "warm-up.pdf")
                 self.warm = True
@@ -517,12 +524,13 @@ def build_chunked_pdf(
     cache: bool = True,
     cache_folder: Path | None = None,
     chunk_articles: int = CHUNK_ARTICLES,
+    folio_group: int = FOLIO_GROUP,
     stats: ChunkStats | None = None,
     on_chunk: Callable[[str, int, bool, int], None] | None = None,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
-    merged into the single-pass result; its page count. `cache` reuses rendered chunks from `cache_folder`
-    (default: PROJECT/.zhpress-cache/pdf)."""
+    merged into the single-pass result; its page count. The folios of `folio_group` chunks come from one
+    document. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf)."""
     from .merge import merge_parts
     from .writer import PDFX_VARIANTS, fetch_roots, finish_document, pdf_options
 
@@ -544,7 +552,7 @@ def build_chunked_pdf(
     with tempfile.TemporaryDirectory(prefix="zhpress-chunks-") as scratch:
         runner = _Runner(max(1, jobs), store, Path(scratch), stats, on_chunk)
         front, front_pages, front_html, body_jobs, bodies, folios = _render_parts(
-            project, profile, src, views, chunk_articles, stats, runner, job
+            project, profile, src, views, chunk_articles, folio_group, stats, runner, job
         )
         # 4. One document, then what every PDF of the edition gets.
         started = time.perf_counter()
@@ -560,8 +568,8 @@ def build_chunked_pdf(
 
 
 def _render_parts(
-    project: Project, profile: Profile, src: _Sources, views: list[Any], chunk_articles: int, stats: ChunkStats,
-    runner: _Runner, job: Callable[..., RenderJob],
+    project: Project, profile: Profile, src: _Sources, views: list[Any], chunk_articles: int, folio_group: int,
+    stats: ChunkStats, runner: _Runner, job: Callable[..., RenderJob],
 ) -> tuple[Rendered, int, str, list[RenderJob], list[Rendered], list[Rendered]]:
     """Steps 1 to 3 of a chunked build: the body chunks, then the front matter and the folio pieces."""
     from .writer import refused_error
@@ -595,20 +603,33 @@ def _render_parts(
     if missing:
         raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
 
-    # 3. The front matter with literal page numbers, and the folio pieces, rendered together.
+    # 3. The folio pieces, then the front matter with literal page numbers. The front matter is rendered
+    #    alone: with a long contents it is the largest document of the build (a contents of 2,000 entries
+    #    took 300 MB), and beside another worker it would set the build's peak memory.
+    groups = _chunks(len(bodies), max(1, folio_group))
+    folio_jobs = [
+        job("folio", index, _folio_html(profile.language, [b for i in group for b in bodies[i].blank]),
+            [*src.sheets, ("chunk-folio.css", _folio_css(starts[group[0]]))], runner)
+        for index, group in enumerate(groups)
+    ]
+    folios: list[Rendered] = []
+    for group, piece in zip(groups, runner.run(folio_jobs), strict=True):
+        first = 0
+        for i in group:  # each chunk's share of the piece's pages
+            count = bodies[i].pages
+            share = dataclasses.replace(piece, pages=count, blank=piece.blank[first:first + count], first=first)
+            if share.blank != bodies[i].blank:
+                raise RenderError(f"chunked build: the folio piece {group[0]}-{group[-1]} does not match chunk {i}")
+            folios.append(share)
+            first += count
+        if first != piece.pages:
+            raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {first}")
     front_html = src.renderer.render("pdf/book.html", **src.context, front_only=True, toc_pages=toc_pages)
-    later = [job("front", 0, front_html, [*src.sheets, ("chunk-front.css", _LITERAL_TOC_CSS)], runner)]
-    for index, (body, first) in enumerate(zip(bodies, starts, strict=True)):
-        later.append(job("folio", index, _folio_html(profile.language, body.blank),
-                         [*src.sheets, ("chunk-folio.css", _folio_css(first))], runner))
-    front, *folios = runner.run(later)
+    (front,) = runner.run([job("front", 0, front_html, [*src.sheets, ("chunk-front.css", _LITERAL_TOC_CSS)], runner)])
     _raise_refused([front, *folios], project, refused_error)
     front_pages = front.anchors.get("zh-body-start")
     if front_pages is None:
         raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
-    for body, piece in zip(bodies, folios, strict=True):
-        if piece.blank != body.blank:
-            raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {body.pages}")
     return front, front_pages, front_html, body_jobs, bodies, folios
 
 

@@ -318,13 +318,19 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
         while len(out.pages) > front_pages:
             del out.pages[-1]
 
+        pieces: dict[str, Any] = {}  # a folio piece serves several chunks: opened once
+        piece_profiles: dict[tuple[int, int], Any] = {}
         q_stream = out.make_stream(b"q\n")
         tail = out.make_stream(f"\nQ\n{FOLIO_NAME} Do\n".encode())
         for body, folio in zip(bodies, folios, strict=True):
             src = stack.enter_context(pikepdf.open(body.path))
-            piece = stack.enter_context(pikepdf.open(folio.path))
-            copied_fonts, profiles = [], {}
-            for doc in (src, piece):
+            fresh = folio.path not in pieces
+            if fresh:
+                pieces[folio.path] = stack.enter_context(pikepdf.open(folio.path))
+            piece = pieces[folio.path]
+            copied_fonts: list[Any] = []
+            profiles = piece_profiles  # the ICC copies of every part so far, each linked to the front's
+            for doc in (src, piece) if fresh else (src,):
                 resources = doc.pages[0].obj.Resources
                 _read_fonts(resources.Font, sources, faces)
                 _clear(resources.Font)
@@ -342,7 +348,7 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             for name, dest in _dests(src, page_map).items():
                 dests.setdefault(name, dest)
             outline += _outline_items(src, page_map)
-            forms = [_page_form(piece, piece_page) for piece_page in piece.pages]
+            forms = [_page_form(piece, piece.pages[folio.first + i]) for i in range(body.pages)]
             visited: set[tuple[int, int]] = set()
             for i in range(body.pages):
                 _relink(out.pages[first + i].obj.Resources, profiles, visited)
