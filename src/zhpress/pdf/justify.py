@@ -13,6 +13,9 @@ This hook makes every CJK character an expansion opportunity, as clreq asks, wit
 * `layout.inline.handle_leader` is wrapped: the dots of a `leader()` (the contents' page numbers) become
   one text box instead of one box a dot, at the same places. Drawing a box costs the same whatever its
   length, and a contents of 2,000 entries drew 110,000 of them (three quarters of its render time).
+* `pdf.fonts.Font.__init__` is wrapped: WeasyPrint copies the whole font file into memory for every
+  document (26 MB for each Noto CJK weight) though it subsets from the HarfBuzz face; the font's bytes
+  are read in place instead, from the face HarfBuzz already holds.
 
 The dash and ellipsis (``——``, ``……``) are never spaced inside, so the doubled marks stay joined.
 Use ``with cjk_justification(): html.write_pdf(...)``: both layout (``render()``) and drawing
@@ -39,6 +42,8 @@ _EXPECTED = {
     "layout.inline.justify_line": ("context", "line", "extra_width"),
     "layout.inline.remove_last_whitespace": ("context", "line"),
     "layout.inline.handle_leader": ("context", "line", "containing_block"),
+    "pdf.fonts.Font.__init__": ("self", "pango_font", "description", "font_size"),
+    "pdf.fonts.get_hb_object_data": ("hb_object", "ot_color", "glyph"),
     "text.line_break.split_first_line": ("text", "style", "context", "max_width", "justification_spacing", "is_line_start", "minimum"),
     "text.line_break.Layout.set_text": ("self", "text", "justify"),
     "text.line_break.create_layout": ("text", "style", "context", "max_width", "justification_spacing"),
@@ -74,6 +79,7 @@ def _modules() -> tuple[Any, Any, Any]:
     try:
         import weasyprint
         from weasyprint.layout import inline
+        from weasyprint.pdf import fonts
         from weasyprint.text import line_break
     except ImportError as error:  # pragma: no cover - weasyprint is a dependency
         raise RenderError(f"WeasyPrint cannot be imported: {error}") from error
@@ -84,7 +90,7 @@ def _modules() -> tuple[Any, Any, Any]:
             path=__file__,
             hint="pin weasyprint to a supported version or port zhpress.pdf.justify and its tests",
         )
-    roots = {"layout": inline, "text": line_break}
+    roots = {"layout": inline, "text": line_break, "pdf": fonts}
     for dotted, params in _EXPECTED.items():
         obj: Any = roots[dotted.split(".")[0]]
         for name in dotted.split(".")[2:]:
@@ -299,6 +305,35 @@ def _handle_leader(context: Any, line: Any, containing_block: Any) -> None:
     leader.children = (joined,)
 
 
+_face_blobs: list[Any] = []  # blobs whose bytes Font objects read in place: kept alive with the process
+
+
+def _face_bytes(hb_object: Any, ot_color: Any = None, glyph: Any = None) -> Any:
+    """The bytes of a HarfBuzz face without copying them (a read-only buffer on the face's blob)."""
+    from weasyprint.text.ffi import ffi, harfbuzz
+
+    blob = harfbuzz.hb_face_reference_blob(hb_object)
+    length = ffi.new("unsigned int *")
+    data = harfbuzz.hb_blob_get_data(blob, length)
+    if data == ffi.NULL or not length[0]:
+        harfbuzz.hb_blob_destroy(blob)
+        return b""
+    _face_blobs.append(blob)
+    return ffi.buffer(data, length[0])
+
+
+def _font_init(self: Any, pango_font: Any, description: Any, font_size: Any) -> None:
+    """WeasyPrint's Font set-up, with the face's bytes read in place rather than copied."""
+    from weasyprint.pdf import fonts
+
+    copy = fonts.get_hb_object_data
+    fonts.get_hb_object_data = _face_bytes
+    try:
+        _originals["font_init"](self, pango_font, description, font_size)
+    finally:
+        fonts.get_hb_object_data = copy
+
+
 def install() -> None:
     """Install the hook (reference-counted); raise RenderError if this WeasyPrint does not fit it."""
     global _installed
@@ -310,6 +345,10 @@ def install() -> None:
             _originals["set_text"] = line_break.Layout.set_text
             _originals["handle_leader"] = inline.handle_leader
             inline.handle_leader = _handle_leader
+            from weasyprint.pdf import fonts
+
+            _originals["font_init"] = fonts.Font.__init__
+            fonts.Font.__init__ = _font_init
             inline.justify_line = _justify_line
             inline.remove_last_whitespace = _remove_last_whitespace
             line_break.Layout.set_text = _set_text_impl
@@ -331,6 +370,9 @@ def uninstall() -> None:
             inline.remove_last_whitespace = _originals.pop("remove_last_whitespace")
             line_break.Layout.set_text = _originals.pop("set_text")
             inline.handle_leader = _originals.pop("handle_leader")
+            from weasyprint.pdf import fonts
+
+            fonts.Font.__init__ = _originals.pop("font_init")
 
 
 @contextmanager
