@@ -8,6 +8,7 @@ EPUB-only build sends them away unused. Standard library only: importing this mo
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -66,6 +67,25 @@ def start(jobs: int) -> None:
     _size = jobs
     for _ in range(jobs):  # make the processes now, not at the first real task
         _pool.submit(int)
+
+
+def start_early(argv: list[str]) -> None:
+    """For `zhpress build`, fork the workers before the command line module is imported: a glance at the
+    arguments gives their number (one per named profile, at most one per core). Anything unusual (`-j`,
+    help) is left to the command line, which starts them after parsing."""
+    if not argv or argv[0] != "build":
+        return
+    profiles = 0
+    args = iter(argv[1:])
+    for arg in args:
+        if arg in ("-C", "-o"):
+            next(args, None)
+        elif arg.startswith(("-j", "--jobs", "-h", "--help")):
+            return
+        elif not arg.startswith("-"):
+            profiles += 1
+    cores = os.cpu_count() or 1
+    start(min(cores, profiles or cores))
 
 
 def take(jobs: int) -> ProcessPoolExecutor:
