@@ -324,6 +324,8 @@ def report(data: dict) -> None:
 
 
 def plot(data: dict) -> None:
+    if sum(int(n) > 0 for n in data["sizes"]) < 2:
+        return  # nothing to draw a growth from (the default book alone)
     import matplotlib
 
     matplotlib.use("Agg")
