@@ -26,12 +26,16 @@ class _LazyConsole:
         self._options = options
         self._console: Any = None
 
-    def __getattr__(self, name: str) -> Any:
+    def real(self) -> Any:
+        """The Console itself (for rich objects that take one)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
 
 
 def escape(text: str) -> str:
@@ -39,12 +43,6 @@ def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
-
-
-def _real(lazy: _LazyConsole) -> Any:
-    """The Console behind a lazy one."""
-    lazy.is_terminal  # noqa: B018  (makes it)
-    return lazy._console
 
 
 console: Any = _LazyConsole(stderr=True, highlight=False)
@@ -107,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.ERROR if quiet else logging.WARNING,
         format="%(message)s",
-        handlers=[RichHandler(console=_real(console), show_time=False, show_path=False)],
+        handlers=[RichHandler(console=console.real(), show_time=False, show_path=False)],
         force=True,
     )
     # Errors Python can only report as "exception ignored" (a finalizer failing after a profile's render
@@ -202,7 +200,7 @@ class _Progress:
         queue = workers.events()
         self.bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[pages]}"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=_real(console), transient=False,
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console.real(), transient=False,
         )
         stop = threading.Event()
 

@@ -83,10 +83,9 @@ _LITERAL_TOC_CSS = """
 
 
 def _folio_css(start: int) -> str:
-    """The folio piece's own rules: no running heads, no marks, page numbers from `start`."""
+    """The folio piece's own rules: no running heads, page numbers from `start`."""
     return f"""
 /* chunked build, folio piece: only the page numbers of the body, starting at {start} */
-@page {{ marks: none; }}
 @page body:left {{ @top-left {{ content: none; }} }}
 @page body:right {{ @top-right {{ content: none; }} }}
 @page body:nth(1 of body) {{ counter-reset: page {start}; }}
@@ -532,7 +531,7 @@ def build_chunked_pdf(
     merged into the single-pass result; its page count. The folios of `folio_group` chunks come from one
     document. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf)."""
     from .merge import merge_parts
-    from .writer import PDFX_VARIANTS, fetch_roots, finish_document, pdf_options
+    from .writer import PDFX_VARIANTS, fetch_roots, finish_document, pdf_options, refused_error
 
     page = profile.page
     assert page is not None
@@ -544,16 +543,71 @@ def build_chunked_pdf(
     roots = tuple(str(r) for r in fetch_roots(project))
     store = ChunkCache(cache_folder or cache_dir(project)) if cache else None
 
-    def job(kind: str, index: int, html: str, sheets: list[tuple[str, str]], runner: _Runner) -> RenderJob:
-        key = _job_key(kind, html, sheets, options, versions, "")
-        return RenderJob(kind, index, html, tuple(sheets), str(project.content_dir), str(project.styles_dir), roots,
-                         tuple(sorted(options.items())), key, runner.path_for(key))
-
     with tempfile.TemporaryDirectory(prefix="zhpress-chunks-") as scratch:
         runner = _Runner(max(1, jobs), store, Path(scratch), stats, on_chunk)
-        front, front_pages, front_html, body_jobs, bodies, folios = _render_parts(
-            project, profile, src, views, chunk_articles, folio_group, stats, runner, job
-        )
+
+        def job(kind: str, index: int, html: str, sheets: list[tuple[str, str]]) -> RenderJob:
+            key = _job_key(kind, html, sheets, options, versions, "")
+            return RenderJob(kind, index, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
+                             roots, tuple(sorted(options.items())), key, runner.path_for(key))
+
+        # 1. The body, in chunks of whole articles, without folios.
+        body_sheets = [*src.sheets, ("chunk-body.css", _NO_FOLIOS_CSS)]
+        groups = _chunks(len(views), max(1, chunk_articles))
+        stats.chunks = len(groups)
+        body_jobs = []
+        for index, group in enumerate(groups):
+            html = src.renderer.render("pdf/book.html", **{**src.context, "include_front": False},
+                                       body_articles=[views[i] for i in group])
+            if index < len(groups) - 1:
+                head, main_end, tail = html.rpartition("</main>")
+                html = head + CHUNK_END + main_end + tail
+            body_jobs.append(job("body", index, html, body_sheets))
+        bodies = runner.run(body_jobs)
+        _raise_refused(bodies, project, refused_error)
+
+        # 2. Where each chunk starts, and the folio of every anchor (for the contents).
+        starts = []
+        folio = 1
+        for body in bodies:
+            starts.append(folio)
+            folio += body.pages
+        toc_pages: dict[str, str] = {}
+        for body, first in zip(bodies, starts, strict=True):
+            for name, number in body.anchors.items():
+                toc_pages.setdefault(name, str(first + number))
+        missing = [v.anchor for v in views if v.anchor not in toc_pages]
+        if missing:
+            raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
+
+        # 3. The folio pieces, then the front matter with literal page numbers. The front matter is rendered
+        #    alone: with a long contents it is the largest document of the build (a contents of 2,000 entries
+        #    took 300 MB), and beside another worker it would set the build's peak memory.
+        groups = _chunks(len(bodies), max(1, folio_group))
+        folio_jobs = [
+            job("folio", index, _folio_html(profile.language, [b for i in group for b in bodies[i].blank]),
+                [*src.sheets, ("chunk-folio.css", _folio_css(starts[group[0]]))])
+            for index, group in enumerate(groups)
+        ]
+        folios: list[Rendered] = []
+        for group, piece in zip(groups, runner.run(folio_jobs), strict=True):
+            first = 0
+            for i in group:  # each chunk's share of the piece's pages
+                count = bodies[i].pages
+                share = dataclasses.replace(piece, pages=count, blank=piece.blank[first:first + count], first=first)
+                if share.blank != bodies[i].blank:
+                    raise RenderError(f"chunked build: the folio piece {group[0]}-{group[-1]} does not match chunk {i}")
+                folios.append(share)
+                first += count
+            if first != piece.pages:
+                raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {first}")
+        front_html = src.renderer.render("pdf/book.html", **src.context, front_only=True, toc_pages=toc_pages)
+        (front,) = runner.run([job("front", 0, front_html, [*src.sheets, ("chunk-front.css", _LITERAL_TOC_CSS)])])
+        _raise_refused([front, *folios], project, refused_error)
+        front_pages = front.anchors.get("zh-body-start")
+        if front_pages is None:
+            raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
+
         # 4. One document, then what every PDF of the edition gets.
         started = time.perf_counter()
         cmyk = page.pdf_variant in PDFX_VARIANTS
@@ -565,72 +619,6 @@ def build_chunked_pdf(
     total = front_pages + sum(b.pages for b in bodies)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
-
-
-def _render_parts(
-    project: Project, profile: Profile, src: _Sources, views: list[Any], chunk_articles: int, folio_group: int,
-    stats: ChunkStats, runner: _Runner, job: Callable[..., RenderJob],
-) -> tuple[Rendered, int, str, list[RenderJob], list[Rendered], list[Rendered]]:
-    """Steps 1 to 3 of a chunked build: the body chunks, then the front matter and the folio pieces."""
-    from .writer import refused_error
-
-    # 1. The body, in chunks of whole articles, without folios.
-    body_sheets = [*src.sheets, ("chunk-body.css", _NO_FOLIOS_CSS)]
-    groups = _chunks(len(views), max(1, chunk_articles))
-    stats.chunks = len(groups)
-    body_jobs = []
-    for index, group in enumerate(groups):
-        html = src.renderer.render("pdf/book.html", **{**src.context, "include_front": False},
-                                   body_articles=[views[i] for i in group])
-        if index < len(groups) - 1:
-            head, main_end, tail = html.rpartition("</main>")
-            html = head + CHUNK_END + main_end + tail
-        body_jobs.append(job("body", index, html, body_sheets, runner))
-    bodies = runner.run(body_jobs)
-    _raise_refused(bodies, project, refused_error)
-
-    # 2. Where each chunk starts, and the folio of every anchor (for the contents).
-    starts = []
-    folio = 1
-    for body in bodies:
-        starts.append(folio)
-        folio += body.pages
-    toc_pages: dict[str, str] = {}
-    for body, first in zip(bodies, starts, strict=True):
-        for name, number in body.anchors.items():
-            toc_pages.setdefault(name, str(first + number))
-    missing = [v.anchor for v in views if v.anchor not in toc_pages]
-    if missing:
-        raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
-
-    # 3. The folio pieces, then the front matter with literal page numbers. The front matter is rendered
-    #    alone: with a long contents it is the largest document of the build (a contents of 2,000 entries
-    #    took 300 MB), and beside another worker it would set the build's peak memory.
-    groups = _chunks(len(bodies), max(1, folio_group))
-    folio_jobs = [
-        job("folio", index, _folio_html(profile.language, [b for i in group for b in bodies[i].blank]),
-            [*src.sheets, ("chunk-folio.css", _folio_css(starts[group[0]]))], runner)
-        for index, group in enumerate(groups)
-    ]
-    folios: list[Rendered] = []
-    for group, piece in zip(groups, runner.run(folio_jobs), strict=True):
-        first = 0
-        for i in group:  # each chunk's share of the piece's pages
-            count = bodies[i].pages
-            share = dataclasses.replace(piece, pages=count, blank=piece.blank[first:first + count], first=first)
-            if share.blank != bodies[i].blank:
-                raise RenderError(f"chunked build: the folio piece {group[0]}-{group[-1]} does not match chunk {i}")
-            folios.append(share)
-            first += count
-        if first != piece.pages:
-            raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {first}")
-    front_html = src.renderer.render("pdf/book.html", **src.context, front_only=True, toc_pages=toc_pages)
-    (front,) = runner.run([job("front", 0, front_html, [*src.sheets, ("chunk-front.css", _LITERAL_TOC_CSS)], runner)])
-    _raise_refused([front, *folios], project, refused_error)
-    front_pages = front.anchors.get("zh-body-start")
-    if front_pages is None:
-        raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
-    return front, front_pages, front_html, body_jobs, bodies, folios
 
 
 def _raise_refused(results: list[Rendered], project: Project, refused_error: Callable[..., Exception]) -> None:

@@ -305,7 +305,7 @@ def _handle_leader(context: Any, line: Any, containing_block: Any) -> None:
     leader.children = (joined,)
 
 
-_face_blobs: list[Any] = []  # blobs whose bytes Font objects read in place: kept alive with the process
+_face_blobs: dict[int, Any] = {}  # by data address: blobs whose bytes Fonts read in place, kept alive
 
 
 def _face_bytes(hb_object: Any, ot_color: Any = None, glyph: Any = None) -> Any:
@@ -315,11 +315,12 @@ def _face_bytes(hb_object: Any, ot_color: Any = None, glyph: Any = None) -> Any:
     blob = harfbuzz.hb_face_reference_blob(hb_object)
     length = ffi.new("unsigned int *")
     data = harfbuzz.hb_blob_get_data(blob, length)
-    if data == ffi.NULL or not length[0]:
-        harfbuzz.hb_blob_destroy(blob)
-        return b""
-    _face_blobs.append(blob)
-    return ffi.buffer(data, length[0])
+    address = int(ffi.cast("uintptr_t", data))
+    if data == ffi.NULL or not length[0] or address in _face_blobs:
+        harfbuzz.hb_blob_destroy(blob)  # nothing to read, or one reference is kept already
+    else:
+        _face_blobs[address] = blob
+    return ffi.buffer(data, length[0]) if length[0] else b""
 
 
 def _font_init(self: Any, pango_font: Any, description: Any, font_size: Any) -> None:
