@@ -109,3 +109,10 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ManuscriptError):
         read_text(tmp_path)
+
+
+def test_short_gb18030_that_is_also_utf8_symbols_is_read_as_chinese() -> None:
+    """`娄` in GB18030 (C2 A6) is also valid UTF-8 (`¦`, a common symbol): a manuscript with no Han
+    character in its UTF-8 reading and only common Han in its GB18030 reading is Chinese."""
+    assert decode_manuscript("娄\n".encode("gb18030"), Path("p.txt")) == "娄\n"
+    assert decode_manuscript("¦ 在此\n".encode("utf-8"), Path("p.txt")) == "¦ 在此\n"  # Han in UTF-8: kept

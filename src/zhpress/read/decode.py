@@ -83,6 +83,7 @@ class _Candidate:
     uncommon: int
     total: int  # non-ASCII characters
     first_uncommon: int | None  # index in text
+    han: int = 0  # Han characters
 
     @property
     def plausible(self) -> bool:
@@ -92,16 +93,18 @@ class _Candidate:
 def _score(encoding: str, text: str) -> _Candidate:
     uncommon = 0
     total = 0
+    han = 0
     first: int | None = None
     for i, ch in enumerate(text):
         if ord(ch) < 0x80:
             continue
         total += 1
+        han += is_han(ch)
         if not _is_common(ch):
             uncommon += 1
             if first is None:
                 first = i
-    return _Candidate(encoding, text, uncommon, total, first)
+    return _Candidate(encoding, text, uncommon, total, first, han)
 
 
 def _try(data: bytes, encoding: str) -> str | UnicodeDecodeError:
@@ -200,10 +203,12 @@ def _prefer_legacy(utf8_text: str, data: bytes, path: Path) -> tuple[str, str]:
     if len(utf8_text) > _AMBIGUOUS_LENGTH:
         return utf8_text, "utf-8"
     utf8 = _score("utf-8", utf8_text)
-    if utf8.uncommon == 0:
+    if utf8.uncommon == 0 and (utf8.han or not utf8.total):
         return utf8_text, "utf-8"
     best = _best(_legacy_candidates(data)[0])
-    if best is not None and best.uncommon < utf8.uncommon:
+    # likelier: fewer uncommon characters, then (a Chinese manuscript) more Han: GB18030 `娄` (C2 A6) is
+    # also UTF-8 `¦`, a common symbol, but a manuscript of symbols alone is not what a Chinese book holds
+    if best is not None and (best.uncommon, -best.han) < (utf8.uncommon, -utf8.han):
         _log_choice(best, path)
         return best.text, best.encoding
     return utf8_text, "utf-8"
