@@ -428,7 +428,10 @@ def _page_form(pdf: Any, obj: Any) -> Any:
 
     contents = obj.Contents
     streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    data = b"\n".join(stream.read_bytes() for stream in streams)
-    return pdf.make_stream(
-        data, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form, BBox=obj.MediaBox, Resources=obj.Resources
-    )
+    single = streams[0] if len(streams) == 1 else None
+    form = pdf.make_stream(b"", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form, BBox=obj.MediaBox, Resources=obj.Resources)
+    if single is not None and single.get("/Filter") == "/FlateDecode" and "/DecodeParms" not in single:
+        form.write(single.read_raw_bytes(), filter=pikepdf.Name.FlateDecode)  # as compressed in the worker
+    else:
+        form.write(b"\n".join(stream.read_bytes() for stream in streams))
+    return form
