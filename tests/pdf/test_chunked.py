@@ -201,9 +201,15 @@ def test_cache_reuses_chunks_and_an_edit_renders_one(tmp_path: Path) -> None:
     text = manuscript.read_text("utf-8")
     manuscript.write_text(text.replace("上海", "沪", 1), "utf-8")  # a same-length-ish edit in the second chunk
     edited = ChunkStats()
-    incremental, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=2, stats=edited)
+    events: list[tuple[str, int, bool]] = []
+    incremental, _ = build_chunked_pdf(
+        *inputs(root), cache_folder=folder, chunk_articles=2, stats=edited,
+        on_chunk=lambda kind, index, cached, pages: events.append((kind, index, cached)),
+    )
     assert edited.rendered["body"] == 1
     assert edited.reused["body"] == 2
+    # the chunk whose article changed since the last build is made and rendered before the others
+    assert [e for e in events if e[0] == "body"] == [("body", 1, False), ("body", 0, True), ("body", 2, True)]
     clean, _ = build_chunked_pdf(*inputs(root), cache=False, chunk_articles=2)
     assert incremental == clean
     assert incremental != data

@@ -455,6 +455,17 @@ class ChunkCache:
             fonts=info["fonts"], fetched=info["fetched"], cached=True,
         )
 
+    def recent(self, profile: str) -> set[str]:
+        """The article digests of the chunks of `profile`'s last build (a scheduling hint, never trusted
+        for what to reuse)."""
+        try:
+            return set(json.loads((self.folder / f"recent-{profile}.json").read_text("utf-8")))
+        except (OSError, ValueError, TypeError):
+            return set()
+
+    def remember(self, profile: str, digests: list[str]) -> None:
+        _write_atomic(self.folder / f"recent-{profile}.json", json.dumps(digests).encode())
+
     def store(self, key: str, result: Rendered) -> None:
         """Record a fresh render whose PDF is already at `pdf_path(key)`."""
         pdf, meta = self._paths(key)
@@ -466,6 +477,11 @@ class ChunkCache:
 
 
 # --- the build ------------------------------------------------------------------------------------------
+
+
+def _articles_digest(articles: Iterable[Any]) -> str:
+    """A digest of a chunk's articles (frozen dataclasses, so their repr holds every field)."""
+    return hashlib.sha256("\0".join(repr(a) for a in articles).encode()).hexdigest()
 
 
 def _chunks(count: int, size: int) -> list[range]:
@@ -598,8 +614,16 @@ def build_chunked_pdf(
         stats.chunks = len(groups)
         body_jobs: list[RenderJob] = []
 
+        # Chunks whose articles were not in the last build of this profile are likely to need rendering:
+        # they are made and sent to the workers first, so an edited chunk renders while the others' HTML
+        # is made and checked against the cache (only the order changes; the cache decides what renders).
+        digests = [_articles_digest(book.articles[i] for i in group) for group in groups]
+        seen_before = store.recent(profile.name) if store is not None else set()
+        order = sorted(range(len(groups)), key=lambda i: digests[i] in seen_before)
+
         def make_body_jobs() -> Iterator[RenderJob]:  # made one by one while the workers render
-            for index, group in enumerate(groups):
+            for index in order:
+                group = groups[index]
                 html = src.renderer.render("pdf/book.html", **{**src.context, "include_front": False},
                                            body_articles=[views[i] for i in group])
                 if index < len(groups) - 1:
@@ -608,7 +632,10 @@ def build_chunked_pdf(
                 body_jobs.append(job("body", index, html, body_sheets))
                 yield body_jobs[-1]
 
-        bodies = runner.run(make_body_jobs())
+        done = runner.run(make_body_jobs())
+        position = {chunk: at for at, chunk in enumerate(order)}
+        bodies = [done[position[i]] for i in range(len(groups))]
+        body_jobs.sort(key=lambda j: j.index)
         _raise_refused(bodies, project, refused_error)
 
         # 2. Where each chunk starts, and the folio of every anchor (for the contents).
@@ -661,6 +688,8 @@ def build_chunked_pdf(
         with merge_parts(front, front_pages, bodies, folios) as merged:
             data = finish_document(merged, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
         stats.seconds["merge"] = time.perf_counter() - started
+    if store is not None:
+        store.remember(profile.name, digests)
     total = front_pages + sum(b.pages for b in bodies)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
