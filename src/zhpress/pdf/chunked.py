@@ -20,7 +20,8 @@ Tagged PDF (PDF/UA, the `screen` profile) stays single-pass: merging structure t
 
 Cache: each rendered document (body chunk, front matter, folio piece) is stored under
 `PROJECT/.zhpress-cache/pdf/` keyed by a hash of its HTML, all its CSS, the WeasyPrint options, the versions
-of zhpress, WeasyPrint, pydyf and the justification hook, and the installed font files it used; the files it
+of zhpress, WeasyPrint and pydyf, the source of the justification hook and of this module, and the installed
+font files it used; the files it
 fetched (images, ICC profile) are checked against their recorded digests before an entry is reused. Body
 chunks carry no folios, so their starting page is not part of the key: an edit that changes one article's
 page count re-renders that chunk, the front matter and the folio pieces from its group on, nothing else.
@@ -186,16 +187,17 @@ def _sources(project: Project, profile: Profile, book: Book, date: dt.datetime, 
 
 
 def _versions() -> str:
-    """Everything outside the inputs that changes a rendered chunk: package versions, the hook's source."""
+    """Everything outside the inputs that changes a rendered chunk: package versions, the source of the
+    justification hook and of this module (which renders and post-processes each part; the merge, which
+    only reads parts, is not part of the key)."""
     import pydyf
     import weasyprint
 
     from .. import __version__
-    from . import justify, merge
+    from . import justify
 
-    hook = hashlib.sha256(Path(justify.__file__).read_bytes()).hexdigest()
-    merger = hashlib.sha256(Path(merge.__file__).read_bytes()).hexdigest()
-    return "\0".join([CACHE_FORMAT, __version__, weasyprint.__version__, pydyf.__version__, hook, merger])
+    code = [hashlib.sha256(Path(module).read_bytes()).hexdigest() for module in (justify.__file__, __file__)]
+    return "\0".join([CACHE_FORMAT, __version__, weasyprint.__version__, pydyf.__version__, *code])
 
 
 def _job_key(kind: str, html: str, sheets: list[tuple[str, str]], options: dict[str, Any], versions: str, fonts: str) -> str:

@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from math import ceil
 from pathlib import Path
@@ -90,6 +91,7 @@ def _subset(path: Path, index: int, glyphs: list[int], family: str) -> bytes:
 
 
 _BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
+_W_TOKEN = re.compile(rb"\[|\]|[-+]?(?:\d+\.?\d*|\.\d+)")
 
 
 @dataclass
@@ -106,13 +108,29 @@ class _Face:
         if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
             raise MergeError(f"font {font.get('/BaseFont')} is not a Type 0 font in Identity-H")
         cid = font.DescendantFonts[0]
-        w = list(cid.get("/W", []))
-        i = 0
-        while i + 1 < len(w):
-            first, values = int(w[i]), w[i + 1]
-            for offset, value in enumerate(values):
-                self.widths.setdefault(first + offset, value)
-            i += 2
+        if "/W" in cid:  # read from its PDF syntax: pikepdf's item access was most of the merge's font time
+            first: int | None = None
+            inside = False
+            offset = 0
+            tokens = _W_TOKEN.findall(cid.W.unparse())
+            if tokens[:1] != [b"["] or tokens[-1:] != [b"]"]:
+                raise MergeError(f"font {font.get('/BaseFont')}: /W is not an array")
+            for token in tokens[1:-1]:
+                if token == b"[":
+                    if first is None or inside:
+                        raise MergeError(f"font {font.get('/BaseFont')}: unexpected /W array")
+                    inside, offset = True, 0
+                elif token == b"]":
+                    inside, first = False, None
+                elif inside:
+                    assert first is not None
+                    value = int(token) if token.lstrip(b"-+").isdigit() else Decimal(token.decode())
+                    self.widths.setdefault(first + offset, value)
+                    offset += 1
+                elif first is None:
+                    first = int(token)
+                else:  # "first last width" ranges: WeasyPrint does not write them
+                    raise MergeError(f"font {font.get('/BaseFont')}: unexpected /W range")
         for glyph, text in _BFCHAR.findall(font.ToUnicode.read_bytes()):
             self.to_unicode.setdefault(int(glyph, 16), text)
 
