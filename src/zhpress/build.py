@@ -46,14 +46,22 @@ class Outcome:
         return self.error is None
 
 
-def read_book(project: Project) -> Book:
-    """Read and normalize every manuscript of the project into one Book (in the source script)."""
+def read_book(project: Project, *, cache: bool = False) -> Book:
+    """Read and normalize every manuscript of the project into one Book (in the source script). With
+    `cache`, manuscripts unchanged since an earlier build are taken from PROJECT/.zhpress-cache/read."""
+    from .pdf.chunked import CACHE_DIR
     from .read import read_manuscript
+    from .read.cache import ReadCache
 
+    store = ReadCache(project.root / CACHE_DIR / "read") if cache else None
     articles = tuple(
-        read_manuscript(src.path, article_id=src.id, source=src.source, title=src.title or None)  # type: ignore[arg-type]
+        store.read(src.path, read_manuscript, article_id=src.id, source=src.source, title=src.title or None)
+        if store is not None
+        else read_manuscript(src.path, article_id=src.id, source=src.source, title=src.title or None)  # type: ignore[arg-type]
         for src in project.articles
     )
+    if store is not None:
+        store.save()
     seen: dict[str, str] = {}
     for src, article in zip(project.articles, articles, strict=True):
         if article.id in seen:
@@ -324,7 +332,7 @@ class BuildRequest:
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
     """Read and check every input; raises InputError before anything is written."""
-    book = read_book(request.project)
+    book = read_book(request.project, cache=request.cache)
     editions: dict[str, Book] = {}
     reports: dict[str, object] = {}
     converted: dict[object, tuple[Book, object]] = {}
