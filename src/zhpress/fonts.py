@@ -94,7 +94,10 @@ def _places(article: Article) -> list[tuple[str, str]]:
 def check_coverage(face: Face, profile: Profile, book: Book) -> None:
     """Every character of the edition must be in the face's character map: an error for profiles set to
     `missing_glyphs = "error"` (print), a warning otherwise; listed with article and paragraph."""
-    every = {c for article in book.articles for _, text in _places(article) for c in text}
+    every: set[str] = set()
+    for article in book.articles:
+        for _, text in _places(article):
+            every.update(text)  # set.update walks a string in C: a comprehension over every character took 0.4 s on 1000 articles
     absent = {c for c in every if ord(c) not in IGNORED and not c.isspace() and not covers(face.family, c)}
     missing: list[str] = []
     for article in book.articles if absent else ():  # where they are, only when something is missing

@@ -104,38 +104,71 @@ class _Face:
     widths: dict[int, Any] = field(default_factory=dict)
     to_unicode: dict[int, bytes] = field(default_factory=dict)
 
-    def add(self, font: Any) -> None:
-        if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
-            raise MergeError(f"font {font.get('/BaseFont')} is not a Type 0 font in Identity-H")
-        cid = font.DescendantFonts[0]
-        if "/W" in cid:  # read from its PDF syntax: pikepdf's item access was most of the merge's font time
-            first: int | None = None
-            inside = False
-            offset = 0
-            tokens = _W_TOKEN.findall(cid.W.unparse())
-            if tokens[:1] != [b"["] or tokens[-1:] != [b"]"]:
-                raise MergeError(f"font {font.get('/BaseFont')}: /W is not an array")
-            for token in tokens[1:-1]:
-                if token == b"[":
-                    if first is None or inside:
-                        raise MergeError(f"font {font.get('/BaseFont')}: unexpected /W array")
-                    inside, offset = True, 0
-                elif token == b"]":
-                    inside, first = False, None
-                elif inside:
-                    assert first is not None
-                    value = int(token) if token.lstrip(b"-+").isdigit() else Decimal(token.decode())
-                    self.widths.setdefault(first + offset, value)
-                    offset += 1
-                elif first is None:
-                    first = int(token)
-                else:  # "first last width" ranges: WeasyPrint does not write them
-                    raise MergeError(f"font {font.get('/BaseFont')}: unexpected /W range")
-        for glyph, text in _BFCHAR.findall(font.ToUnicode.read_bytes()):
-            self.to_unicode.setdefault(int(glyph, 16), text)
+    def add(self, font: Any, maps: dict[str, Any] | None = None) -> None:
+        """Take in one part's font: its widths and Unicode map, from `maps` (`font_maps`, made when the
+        part was rendered) when given, else read from the font itself."""
+        widths, to_unicode = maps_from_json(maps) if maps is not None else read_font_maps(font)
+        for glyph, value in widths.items():
+            self.widths.setdefault(glyph, value)
+        for glyph, text in to_unicode.items():
+            self.to_unicode.setdefault(glyph, text)
 
 
-def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str, _Face]) -> None:
+def read_font_maps(font: Any) -> tuple[dict[int, Any], dict[int, bytes]]:
+    """A Type 0 font's glyph widths (/W) and Unicode map (ToUnicode), read from its PDF syntax (pikepdf's
+    item access was most of the merge's font time)."""
+    if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
+        raise MergeError(f"font {font.get('/BaseFont')} is not a Type 0 font in Identity-H")
+    cid = font.DescendantFonts[0]
+    widths: dict[int, Any] = {}
+    if "/W" in cid:
+        first: int | None = None
+        inside = False
+        offset = 0
+        tokens = _W_TOKEN.findall(cid.W.unparse())
+        if tokens[:1] != [b"["] or tokens[-1:] != [b"]"]:
+            raise MergeError(f"font {font.get('/BaseFont')}: /W is not an array")
+        for token in tokens[1:-1]:
+            if token == b"[":
+                if first is None or inside:
+                    raise MergeError(f"font {font.get('/BaseFont')}: unexpected /W array")
+                inside, offset = True, 0
+            elif token == b"]":
+                inside, first = False, None
+            elif inside:
+                assert first is not None
+                value = int(token) if token.lstrip(b"-+").isdigit() else Decimal(token.decode())
+                widths.setdefault(first + offset, value)
+                offset += 1
+            elif first is None:
+                first = int(token)
+            else:  # "first last width" ranges: WeasyPrint does not write them
+                raise MergeError(f"font {font.get('/BaseFont')}: unexpected /W range")
+    to_unicode: dict[int, bytes] = {}
+    for glyph, text in _BFCHAR.findall(font.ToUnicode.read_bytes()):
+        to_unicode.setdefault(int(glyph, 16), text)
+    return widths, to_unicode
+
+
+def font_maps(fonts: Any) -> dict[str, dict[str, Any]]:
+    """The widths and Unicode maps of a part's fonts (its /Font resources), as JSON for the chunk cache."""
+    maps: dict[str, dict[str, Any]] = {}
+    for key, font in fonts.items():
+        widths, to_unicode = read_font_maps(font)
+        maps[key.lstrip("/")] = {
+            "widths": [[g, v if isinstance(v, int) else str(v)] for g, v in widths.items()],
+            "unicode": [[g, t.decode("ascii")] for g, t in to_unicode.items()],
+        }
+    return maps
+
+
+def maps_from_json(maps: dict[str, Any]) -> tuple[dict[int, Any], dict[int, bytes]]:
+    widths = {int(g): v if isinstance(v, int) else Decimal(v) for g, v in maps["widths"]}
+    return widths, {int(g): t.encode("ascii") for g, t in maps["unicode"]}
+
+
+def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str, _Face],
+                maps: dict[str, dict[str, Any]] | None = None) -> None:
     for key, font in fonts.items():
         name = key.lstrip("/")
         source = sources.get(name)
@@ -144,7 +177,7 @@ def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str,
         face = faces.get(name)
         if face is None:
             face = faces[name] = _Face(name, font, source)
-        face.add(font)
+        face.add(font, (maps or {}).get(name))
 
 
 def _build_font(pdf: Any, face: _Face) -> Any:
@@ -334,7 +367,7 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
         base_resources = kept[0].Resources
         base_colours = base_resources.get("/ColorSpace")
         font_dicts = [base_resources.Font]
-        _read_fonts(base_resources.Font, sources, faces)
+        _read_fonts(base_resources.Font, sources, faces, front.font_maps)
         front_map = {page.objgen: page for page in kept}
         dests = _dests(out, front_map)
         outline = _outline_items(out, front_map)
@@ -354,9 +387,9 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             src_pages = _flat_pages(src)
             copied_fonts: list[Any] = []
             profiles = piece_profiles  # the ICC copies of every part so far, each linked to the front's
-            for first_page in (src_pages[0], piece_pages[0]) if fresh else (src_pages[0],):
+            for first_page, part in ((src_pages[0], body), (piece_pages[0], folio)) if fresh else ((src_pages[0], body),):
                 resources = first_page.Resources
-                _read_fonts(resources.Font, sources, faces)
+                _read_fonts(resources.Font, sources, faces, part.font_maps)
                 _clear(resources.Font)
                 copied_fonts.append(out.copy_foreign(resources.Font))
                 for name, space in resources.get("/ColorSpace", {}).items():
