@@ -150,7 +150,7 @@ def pages(pdf: Path) -> int:
     return len(PdfReader(pdf).pages)
 
 
-def run_size(n: int, runs: int, work: Path, engines: list[str]) -> dict[str, list[dict[str, float]]]:
+def run_size(n: int, runs: int, work: Path, engines: list[str], single_pass_max: int = 100) -> dict[str, list[dict[str, float]]]:
     book = make_book(work / f"book-{n}", n)
     out = work / f"out-{n}"
     out.mkdir()
@@ -175,6 +175,8 @@ def run_size(n: int, runs: int, work: Path, engines: list[str]) -> dict[str, lis
             print(f"  N={n:<5} {name:14} {run['wall']:7.2f} s {run['peak_mb']:7.0f} MB", flush=True)
     if "zhpress print" in commands and n >= 24:
         results.update(incremental(book, out))
+        if n <= single_pass_max:
+            results["zhpress print, single pass"] = [single_pass(book, out)]
     if n == 0:
         results.update(all_profiles(book, out))
     if n >= 100:
@@ -198,6 +200,28 @@ def incremental(book: Path, out: Path) -> dict[str, list[dict[str, float]]]:
     target.write_text(text, "utf-8")
     print(f"  incremental: same page count {same_pages['wall']:.2f} s, pages moved {moved['wall']:.2f} s", flush=True)
     return {"zhpress print, one article edited": [same_pages], "zhpress print, edit moving later pages": [moved]}
+
+
+SINGLE_PASS = textwrap.dedent(
+    """
+    import sys
+    import zhpress.pdf.chunked as chunked
+    chunked.MIN_CHUNKED_ARTICLES = 10**9  # the whole book as one WeasyPrint document
+    from zhpress.cli import main
+    sys.exit(main(["build", "print", "-C", sys.argv[1], "-o", sys.argv[2], "-q", "--no-cache"]))
+    """
+)
+
+
+def single_pass(book: Path, out: Path) -> dict[str, float]:
+    """The print edition of a book long enough to be chunked, built in one pass instead: the file size the
+    chunked build is held to (once: it takes as long as plain WeasyPrint)."""
+    run = measure([sys.executable, "-c", SINGLE_PASS, str(book), str(out / "single")])
+    pdf = out / "single" / "bench-print.pdf"
+    run["size_kb"] = pdf.stat().st_size / 1024
+    run["pages"] = pages(pdf)
+    print(f"  single pass: {run['wall']:.2f} s, {run['size_kb']:.0f} KB, {run['pages']} pages", flush=True)
+    return run
 
 
 def all_profiles(book: Path, out: Path) -> dict[str, list[dict[str, float]]]:
@@ -272,6 +296,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="interleaved runs below 100 articles")
     parser.add_argument("--mid-runs", type=int, default=3, help="runs at 100 to 999 articles")
     parser.add_argument("--big-runs", type=int, default=1, help="runs at N >= 1000 (each takes minutes)")
+    parser.add_argument("--single-pass-max", type=int, default=100,
+                        help="build the chunked sizes up to N also in one pass, for the file-size target")
     parser.add_argument("--engines", nargs="+", default=["zhpress print", "zhpress ebook", "weasyprint", "typst", "pandoc epub"])
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -281,7 +307,7 @@ def main() -> None:
         work = Path(tmp)
         for n in args.sizes:
             runs = args.runs if n < 100 else args.mid_runs if n < 1000 else args.big_runs
-            data["sizes"][str(n)] = run_size(n, runs, work, args.engines)  # type: ignore[index]
+            data["sizes"][str(n)] = run_size(n, runs, work, args.engines, args.single_pass_max)  # type: ignore[index]
     stamp = time.strftime("%Y%m%dT%H%M%S")
     text = json.dumps(data, indent=1)
     (RESULTS / f"{stamp}.json").write_text(text)
@@ -300,39 +326,70 @@ def report(data: dict) -> None:
             print(f"| {label} | {name} | {median(runs, 'wall'):.2f} s | {median(runs, 'peak_mb'):.0f} | "
                   f"{median(runs, 'peak_pss_mb'):.0f} | {pages_} | {median(runs, 'size_kb'):.0f} | {len(runs)} |")
     print("\nTargets (ratios of medians from this run):")
-    for n, engines in data["sizes"].items():
-        z = engines.get("zhpress print")
-        if z and "weasyprint" in engines:
-            print(f"  N={n}: zhpress print / plain WeasyPrint = {median(z, 'wall') / median(engines['weasyprint'], 'wall'):.2f}")
-        if z and "typst" in engines:
-            print(f"  N={n}: zhpress print / Typst = {median(z, 'wall') / median(engines['typst'], 'wall'):.2f}")
-        e = engines.get("zhpress ebook")
-        if e and "pandoc epub" in engines:
-            print(f"  N={n}: zhpress ebook / pandoc = {median(e, 'wall') / median(engines['pandoc epub'], 'wall'):.2f}")
-            print(f"  N={n}: zhpress ebook wall = {median(e, 'wall'):.2f} s")
-    for n, engines in data["sizes"].items():
-        inc = engines.get("zhpress print, one article edited")
-        if inc and "zhpress print" in engines:
-            full = median(engines["zhpress print"], "wall")
-            print(f"  N={n}: incremental edit / full print build = {inc[0]['wall'] / full:.2f}"
-                  + (f"; / Typst full compile = {inc[0]['wall'] / median(engines['typst'], 'wall'):.2f}" if "typst" in engines else ""))
-            moved = engines["zhpress print, edit moving later pages"][0]["wall"]
-            print(f"  N={n}: edit moving later pages / full print build = {moved / full:.2f}")
-        if "zhpress all profiles" in engines:
-            ratio = engines["zhpress all profiles"][0]["wall"] / engines["zhpress profiles one by one (sum)"][0]["wall"]
-            print(f"  default book: all profiles at once / one by one = {ratio:.2f}")
-        if "opencc" in engines:
-            oc = engines["opencc"][0]
-            print(f"  N={n}: OpenCC throughput of zhpress's conversion = {oc['throughput']:.0%} of one raw s2twp call"
-                  + (f", {oc['throughput_same']:.0%} of one raw call with the same dictionaries" if "throughput_same" in oc else ""))
-        if "zhpress print" in engines:
-            print(f"  N={n}: zhpress print peak memory = {median(engines['zhpress print'], 'peak_mb'):.0f} MiB RSS sum, "
-                  f"{median(engines['zhpress print'], 'peak_pss_mb'):.0f} MiB PSS sum")
-    sizes = sorted(data["sizes"], key=int)
-    if "100" in sizes and "1000" in sizes:
-        z100, z1000 = data["sizes"]["100"].get("zhpress print"), data["sizes"]["1000"].get("zhpress print")
-        if z100 and z1000:
-            print(f"  zhpress print 1000/100 = {median(z1000, 'wall') / median(z100, 'wall'):.2f}")
+    for line in targets(data):
+        print("  " + line)
+
+
+def targets(data: dict) -> list[str]:
+    """Each target of the speed issue beside what this run measured: 'met' or 'NOT met'."""
+    lines: list[str] = []
+    sizes = data["sizes"]
+
+    def check(what: str, value: float, limit: float, unit: str = "x", at_least: bool = False) -> None:
+        met = value >= limit if at_least else value <= limit
+        shown = f"{value:.0%}" if unit == "%" else f"{value:.2f} {unit}".rstrip()
+        bound = f"{limit:.0%}" if unit == "%" else f"{limit:g} {unit}".rstrip()
+        lines.append(f"{what}: {shown} (target {'>=' if at_least else '<='} {bound}) {'met' if met else 'NOT met'}")
+
+    def wall(n: str, name: str) -> float | None:
+        runs = sizes.get(n, {}).get(name)
+        return median(runs, "wall") if runs else None
+
+    for n in sizes:
+        label = "default book" if n == "0" else f"N={n}"
+        z, w, t = wall(n, "zhpress print"), wall(n, "weasyprint"), wall(n, "typst")
+        e, p = wall(n, "zhpress ebook"), wall(n, "pandoc epub")
+        if n == "0" and z and w:
+            check(f"{label}: print / plain WeasyPrint", z / w, 1.10)
+        if n == "0" and e:
+            check(f"{label}: ebook wall", e, 1.0, "s")
+        if n == "1000":
+            if e and p:
+                check(f"{label}: ebook / pandoc", e / p, 1.0)
+            if z and w:
+                check(f"{label}: print / plain WeasyPrint", z / w, 0.5)
+            if z and t:
+                check(f"{label}: print / Typst", z / t, 4.0)
+            if z:
+                check(f"{label}: print peak memory (RSS sum)", median(sizes[n]["zhpress print"], "peak_mb"), 600, "MiB")
+        elif z and n != "0":
+            lines.append(f"{label}: print / plain WeasyPrint {z / w:.2f}" + (f", / Typst {z / t:.2f}" if t else "") if w else "")
+        single = sizes.get(n, {}).get("zhpress print, single pass")
+        if single and z:
+            check(f"{label}: chunked file / single-pass file", median(sizes[n]["zhpress print"], "size_kb") / single[0]["size_kb"], 1.2)
+        inc = sizes.get(n, {}).get("zhpress print, one article edited")
+        if inc and z and n != "1000":  # the targets are set on the 1000-article book
+            lines.append(f"{label}: incremental edit / full print build {inc[0]['wall'] / z:.2f}")
+        elif inc and z:
+            check(f"{label}: incremental edit / full print build", inc[0]["wall"] / z, 0.15)
+            moved = sizes[n]["zhpress print, edit moving later pages"][0]["wall"]
+            check(f"{label}: edit moving later pages / full print build", moved / z, 0.15)
+            if t and n == "1000":
+                check(f"{label}: incremental edit / Typst full compile", inc[0]["wall"] / t, 1.0)
+        if "zhpress all profiles" in sizes.get(n, {}):
+            together = sizes[n]["zhpress all profiles"][0]["wall"]
+            check(f"{label}: all profiles at once / one by one", together / sizes[n]["zhpress profiles one by one (sum)"][0]["wall"], 0.65)
+        if "opencc" in sizes.get(n, {}) and n != "1000":
+            lines.append(f"{label}: OpenCC throughput / one raw s2twp call {sizes[n]['opencc'][0]['throughput']:.0%}")
+        elif "opencc" in sizes.get(n, {}):
+            oc = sizes[n]["opencc"][0]
+            check(f"{label}: OpenCC throughput / one raw s2twp call", oc["throughput"], 0.8, "%", at_least=True)
+            if "throughput_same" in oc:
+                check(f"{label}: OpenCC throughput / one raw call with the same dictionaries", oc["throughput_same"], 0.8, "%", at_least=True)
+    z100, z1000 = wall("100", "zhpress print"), wall("1000", "zhpress print")
+    if z100 and z1000:
+        check("print 1000 / 100 articles (linear: 10x)", z1000 / z100, 10.5)
+    return [line for line in lines if line]
 
 
 def plot(data: dict) -> None:
