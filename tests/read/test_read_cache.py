@@ -119,3 +119,20 @@ def test_builds_use_the_cache_unless_told_not_to(tmp_path: Path) -> None:
     subprocess.run(build, check=True)
     assert next((root / "dist").glob("*-ebook.epub")).read_bytes() == first
     assert read_book(load_project(root), cache=True) == read_book(load_project(root))
+
+
+def test_the_model_pickles_every_field() -> None:
+    """Block and Article pickle as constructor arguments: a field added to them must be added there too."""
+    import dataclasses
+    import pickle
+
+    from zhpress.model import Article, Block
+
+    def filled(cls: type, **given: Any) -> Any:
+        values = {f.name: given.get(f.name, f"{f.name}-value") for f in dataclasses.fields(cls)}
+        return cls(**values)
+
+    block = filled(Block, type="heading")
+    article = filled(Article, blocks=(block, filled(Block, type="paragraph")))
+    assert pickle.loads(pickle.dumps(article)) == article
+    assert pickle.loads(pickle.dumps(block)) == block

@@ -382,8 +382,8 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             fresh = folio.path not in pieces
             if fresh:
                 opened = stack.enter_context(pikepdf.open(folio.path))
-                pieces[folio.path] = (opened, _flat_pages(opened))
-            piece, piece_pages = pieces[folio.path]
+                pieces[folio.path] = (opened, _flat_pages(opened), {})
+            piece, piece_pages, piece_resources = pieces[folio.path]
             src_pages = _flat_pages(src)
             copied_fonts: list[Any] = []
             profiles = piece_profiles  # the ICC copies of every part so far, each linked to the front's
@@ -406,13 +406,14 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             for name, dest in _dests(src, page_map).items():
                 dests.setdefault(name, dest)
             outline += _outline_items(src, page_map)
-            forms = [_page_form(piece, piece_pages[folio.first + i]) for i in range(body.pages)]
+            forms = [
+                _folio_form(out, piece, piece_pages[folio.first + i], piece_resources, profiles)
+                for i in range(body.pages)
+            ]
             visited: set[tuple[int, int]] = set()
             for target in copied:
                 _relink(target.Resources, profiles, visited)
-            for target, piece_form in zip(copied, forms, strict=True):
-                form = out.copy_foreign(piece_form)
-                _relink(form, profiles, visited)
+            for target, form in zip(copied, forms, strict=True):
                 resources = pikepdf.Dictionary({k: v for k, v in target.Resources.items()})
                 xobjects = pikepdf.Dictionary({k: v for k, v in resources.get("/XObject", {}).items()})
                 xobjects[FOLIO_NAME] = form
@@ -471,6 +472,30 @@ def _relink(obj: Any, mapping: dict[tuple[int, int], Any], visited: set[tuple[in
                 obj[key] = mapping[value.objgen]
             else:
                 _relink(value, mapping, visited)
+
+
+def _folio_form(out: Any, piece: Any, page: Any, resources: dict[tuple[int, int], Any],
+                profiles: dict[tuple[int, int], Any]) -> Any:
+    """A folio piece's page as a form XObject in the merged file: made there directly from the page's
+    compressed contents, its resources copied once per piece (`resources`, by the piece's object id)."""
+    import pikepdf
+
+    contents = page.Contents
+    own = page.Resources
+    if isinstance(contents, pikepdf.Array) or contents.get("/Filter") != "/FlateDecode" or "/DecodeParms" in contents \
+            or not own.is_indirect:
+        form = out.copy_foreign(_page_form(piece, page))  # the general way: made in the piece, then copied
+        _relink(form, profiles, set())
+        return form
+    if own.objgen not in resources:
+        resources[own.objgen] = out.copy_foreign(own)
+        _relink(resources[own.objgen], profiles, set())
+    form = out.make_stream(
+        b"", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form, BBox=pikepdf.Array(list(page.MediaBox)),
+        Resources=resources[own.objgen],
+    )
+    form.write(contents.read_raw_bytes(), filter=pikepdf.Name.FlateDecode)
+    return form
 
 
 def _page_form(pdf: Any, obj: Any) -> Any:
