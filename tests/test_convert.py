@@ -329,3 +329,56 @@ def test_batched_conversion_equals_per_string(default_book: Book) -> None:
     conv = get_converter(TW)
     texts = [t for art in default_book.articles for t in art.texts()] + ["两行\n头发", "干部"]
     assert conv.convert_many(texts) == [conv.convert_script(t) for t in texts]
+
+
+# --- long books: the conversion on two cores -------------------------------------------------------------
+
+
+def _long_book() -> Book:
+    """The corpus and the default manuscripts, each paragraph made distinct, past the two-core threshold."""
+    from zhpress import convert
+
+    paths = sorted(glob.glob(str(CONTENT / "*.txt")))
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    paths += sorted(glob.glob(str(corpus / "*" / "*.txt")))
+    book = manuscript_book(paths)
+    copies = []
+    for n in range(40):
+        for a in book.articles:
+            blocks = tuple(Block(b.type, f"{b.text}（{n}）" if b.text else b.text) for b in a.blocks)
+            copies.append(Article(id=f"{a.id}-{n}", source=a.source, headline=f"{a.headline}{n}", blocks=blocks))
+    long = Book(meta=book.meta, articles=tuple(copies))
+    assert sum(len(t) for a in long.articles for t in a.texts()) >= convert.SPLIT_CHARS
+    return long
+
+
+def test_a_long_book_converted_on_two_cores_is_the_same_as_one_string_at_a_time(monkeypatch) -> None:
+    from zhpress import convert
+
+    book = _long_book()
+    forks: list[int] = []
+    real_fork = convert.os.fork
+    monkeypatch.setattr(convert.os, "fork", lambda: forks.append(1) or real_fork())
+    out, report = convert_book(book, TW)
+    assert forks == [1]
+    conv = get_converter(TW)
+    for old, new in zip(book.articles, out.articles, strict=True):
+        assert new.headline == conv.convert(old.headline)
+        assert [b.text for b in new.blocks] == [conv.convert(b.text) if b.text else b.text for b in old.blocks]
+    assert report.pairs and all(conv.convert_script(src) == out for src, out in report.pairs[:2000])
+
+
+def test_a_failing_conversion_child_is_redone_in_the_build(monkeypatch) -> None:
+    import os
+
+    from zhpress import convert
+
+    parent = os.getpid()
+
+    def work(texts: list[str]) -> list[str]:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return [t.upper() for t in texts]
+
+    items = [f"text {i}" for i in range(1000)]
+    assert convert._on_two_cores(work, items) == [t.upper() for t in items]

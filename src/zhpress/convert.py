@@ -435,8 +435,15 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
         for blk in art.blocks:
             sources += [t for t in (blk.text, blk.label, blk.lead) if t]
     unique = list(dict.fromkeys(sources))
-    script = dict(zip(unique, conv.convert_many(unique)))
-    final = {k: corner_quotes(v) for k, v in script.items()} if settings.quotes == "corner" else script
+    corner = settings.quotes == "corner"
+
+    def work(texts: list[str]) -> list[tuple[str, str]]:
+        converted = conv.convert_many(texts)
+        return [(c, corner_quotes(c)) for c in converted] if corner else [(c, c) for c in converted]
+
+    done = _on_two_cores(work, unique) if sum(map(len, unique)) >= SPLIT_CHARS else work(unique)
+    script = {k: c for k, (c, _) in zip(unique, done, strict=True)}
+    final = {k: f for k, (_, f) in zip(unique, done, strict=True)}
 
     def text(value: str | None) -> str | None:
         return final[value] if value else value
@@ -472,6 +479,50 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
     if settings.protected and pairs:
         _check_protected(settings, pairs)
     return Book(meta=new_meta, articles=articles), ConversionReport(settings, pairs)
+
+
+#: Texts of at least this many characters are converted on two cores (below it a fork costs more than it saves).
+SPLIT_CHARS = 200_000
+
+
+def _on_two_cores(work: Any, items: list[str]) -> list[Any]:
+    """`work(items)`, its second half done by a process forked for it (OpenCC's binding holds the GIL, so
+    threads would not help; the fork shares the loaded dictionaries). Should the child fail for any
+    reason, its half is done here: the result never depends on it."""
+    import pickle
+
+    if len(items) < 2 or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+        return list(work(items))
+    half = len(items) // 2
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: convert, send, leave without running the parent's exit handlers
+        code = 1
+        try:
+            os.close(read_end)
+            payload = pickle.dumps(work(items[half:]), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        first = list(work(items[:half]))
+    finally:
+        with os.fdopen(read_end, "rb") as incoming:
+            payload = incoming.read()
+        _, status = os.waitpid(pid, 0)
+    second = None
+    if status == 0 and payload:
+        try:
+            second = pickle.loads(payload)
+        except Exception:  # noqa: BLE001  (a broken reply is redone here)
+            second = None
+    if second is None or len(second) != len(items) - half:
+        logger.debug("the conversion child failed (status %s): converting its half here", status)
+        second = list(work(items[half:]))
+    return first + second
 
 
 def _check_protected(settings: ConversionSettings, pairs: list[tuple[str, str]]) -> None:
