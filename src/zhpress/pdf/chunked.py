@@ -284,6 +284,9 @@ def _file_digest(path: Path) -> str:
 
 def render_job(job: RenderJob) -> Rendered:
     """Render one document with WeasyPrint (in a worker process) and write its PDF to `job.path`."""
+    from ..workers import import_weasyprint
+
+    import_weasyprint()
     import weasyprint
 
     from .justify import cjk_justification
