@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         help="processes at once: profiles, and a long PDF's chunks (default: the number of cores)",
     )
     build.add_argument(
-        "--no-cache", action="store_true", help="render every PDF chunk again instead of reusing PROJECT/.zhpress-cache"
+        "--no-cache", action="store_true", help="read every manuscript and render every PDF chunk again instead of reusing PROJECT/.zhpress-cache"
     )
 
     inspect = sub.add_parser("inspect", help="show the content model the builder understood")

@@ -224,6 +224,12 @@ def test_stale_or_damaged_entries_are_not_reused(tmp_path: Path) -> None:
     stats = ChunkStats()
     again, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=1, stats=stats)
     assert stats.reused == {} and again == data
+    maps = sorted(folder.glob("*.fonts.json"))
+    assert len(maps) == len(list(folder.glob("*.pdf")))  # every part's font maps are kept beside it
+    maps[0].write_text('{"damaged": true}', "utf-8")
+    stats = ChunkStats()
+    third, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=1, stats=stats)
+    assert sum(stats.rendered.values()) == 1 and third == data
 
 
 def test_when_chunking_applies(book: Path) -> None:

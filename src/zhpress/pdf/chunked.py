@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import itertools
 import json
@@ -65,7 +66,7 @@ FOLIO_GROUP = 8
 #: pieces and a merge, which a short book does not win back.
 MIN_CHUNKED_ARTICLES = 24
 #: Bump when the chunk format or what a cache entry records changes.
-CACHE_FORMAT = "3"  # 2: page contents compressed by the worker; 3: font maps
+CACHE_FORMAT = "4"  # 2: page contents compressed by the worker; 3: font maps; 4: in a file of their own
 CACHE_DIR = ".zhpress-cache"
 
 _NO_FOLIOS_CSS = """
@@ -128,7 +129,7 @@ class Rendered:
     cached: bool = False
     seconds: float = 0.0
     first: int = 0  # a folio piece serving several chunks: where this chunk's pages start in it
-    font_maps: dict[str, dict[str, Any]] | None = None  # widths and Unicode maps per font (merge.font_maps)
+    font_maps: str | None = None  # a JSON file of the widths and Unicode maps of its fonts (merge.font_maps)
 
 
 @dataclass
@@ -314,9 +315,13 @@ def render_job(job: RenderJob) -> Rendered:
     blank = [bool(page._page_box.page_type.blank) for page in rendered.pages]  # noqa: SLF001
     kept = anchors.pop("zh-chunk-end", len(rendered.pages))  # pages after the body chunk's end are dropped
     maps = None
-    if job.kind != "book":  # a part of a chunked build
-        raw, maps = _prepare_part(raw)
-    _write_atomic(Path(job.path), raw)
+    if job.kind == "book":
+        _write_atomic(Path(job.path), raw)
+    else:  # a part of a chunked build: WeasyPrint's layout is let go first, so it adds nothing to the peak
+        del rendered, document
+        gc.collect()
+        maps = _prepare_part(raw, Path(job.path))
+    del raw
     return Rendered(
         path=job.path, pages=kept, blank=blank[:kept], anchors=anchors, fonts=sources,
         fetched=dict(fetcher.served), refused=list(fetcher.refused), seconds=time.perf_counter() - start,
@@ -324,11 +329,18 @@ def render_job(job: RenderJob) -> Rendered:
     )
 
 
-def _prepare_part(raw: bytes) -> tuple[bytes, dict[str, dict[str, Any]]]:
-    """A chunk part with its pages' content streams compressed (fonts and profiles are left as they are:
-    the merge replaces them), and its fonts' widths and Unicode maps. Both are done here, in the worker,
-    once per cached part, rather than by the merge on each incremental build (for the 1000-article bench
-    book the merge's save spent 2 s compressing every page, and reading the fonts of 190 parts 0.9 s)."""
+def maps_path(pdf: Path) -> Path:
+    """Where a part's font maps are kept: beside its PDF."""
+    return pdf.with_suffix(".fonts.json")
+
+
+def _prepare_part(raw: bytes, path: Path) -> str:
+    """Write a chunk part to `path` with its pages' content streams compressed (fonts and profiles are left
+    as they are: the merge replaces them), and its fonts' widths and Unicode maps beside it (`maps_path`),
+    whose path is returned. Both are done here, in the worker, once per cached part, rather than by the
+    merge on each incremental build (for the 1000-article bench book the merge's save spent 2 s
+    compressing every page, and reading the fonts of 190 parts 0.9 s); the maps stay on disk until the
+    merge reads them, one part at a time."""
     import io
     import zlib
 
@@ -339,15 +351,22 @@ def _prepare_part(raw: bytes) -> tuple[bytes, dict[str, dict[str, Any]]]:
     with pikepdf.open(io.BytesIO(raw)) as pdf:
         kids = pdf.Root.Pages.Kids
         maps = font_maps(kids[0].Resources.get("/Font", {})) if len(kids) else {}
-        for page in pdf.Root.Pages.Kids:
+        for page in kids:
             contents = page.get("/Contents")
             streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
             for stream in streams:
                 if "/Filter" not in stream:
                     stream.write(zlib.compress(stream.read_raw_bytes(), 6), filter=pikepdf.Name.FlateDecode)
-        out = io.BytesIO()
-        pdf.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
-        return out.getvalue(), maps
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            pdf.save(tmp, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    maps_file = maps_path(path)
+    _write_atomic(maps_file, json.dumps(maps, sort_keys=True).encode())
+    return str(maps_file)
 
 
 def _forked(workers: int, items: Iterable[tuple[int, RenderJob]]) -> Iterator[tuple[int, Rendered]]:
@@ -464,9 +483,15 @@ class ChunkCache:
             return None
         if any(find_font_file(src) is None for src in info["fonts"].values() if src.get("mergeable")):
             return None
+        maps = maps_path(pdf)
+        try:
+            if hashlib.sha256(maps.read_bytes()).hexdigest() != info.get("font_maps_sha256"):
+                return None
+        except OSError:
+            return None
         return Rendered(
             path=str(pdf), pages=info["pages"], blank=info["blank"], anchors=info["anchors"],
-            fonts=info["fonts"], fetched=info["fetched"], cached=True, font_maps=info["font_maps"],
+            fonts=info["fonts"], fetched=info["fetched"], cached=True, font_maps=str(maps),
         )
 
     def recent(self, profile: str) -> set[str]:
@@ -486,7 +511,7 @@ class ChunkCache:
         info = {
             "format": CACHE_FORMAT, "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest(), "pages": result.pages,
             "blank": result.blank, "anchors": result.anchors, "fonts": result.fonts, "fetched": result.fetched,
-            "font_maps": result.font_maps,
+            "font_maps_sha256": hashlib.sha256(Path(result.font_maps).read_bytes()).hexdigest() if result.font_maps else None,
         }
         _write_atomic(meta, json.dumps(info, sort_keys=True).encode())
 
@@ -543,12 +568,12 @@ class _Runner:
         """Every job's result, in order: from the cache when valid, else rendered (in parallel). `jobs` is
         consumed lazily: a job's HTML can be made while the workers render the ones before it."""
         results: list[Rendered | None] = []
-        seen: list[RenderJob] = []
+        seen: list[tuple[str, int, str]] = []  # kind, index, key: not the job, whose HTML may be large
 
         def todo() -> Iterator[tuple[int, RenderJob]]:
             for i, job in enumerate(jobs):
                 results.append(None)
-                seen.append(job)
+                seen.append((job.kind, job.index, job.key))
                 hit = self.cache.load(job.key) if self.cache is not None else None
                 if hit is None:
                     yield i, job
@@ -565,23 +590,26 @@ class _Runner:
                 if not self.warm:
                     _warm_up(first[1], self.scratch / "warm-up.pdf")
                     self.warm = True
-                for i, result in _forked(self.jobs, itertools.chain([first], pending)):
+                queue = itertools.chain([first], pending)
+                del first  # the jobs (and their HTML) are held only until a worker is forked with them
+                for i, result in _forked(self.jobs, queue):
                     self._done(seen[i], result, results, i)
         else:
             for i, job in pending:
-                self._done(job, render_job(job), results, i)
+                self._done(seen[i], render_job(job), results, i)
         done = [r for r in results if r is not None]
         assert len(done) == len(results)
         return done
 
-    def _done(self, job: RenderJob, result: Rendered, results: list[Rendered | None], i: int) -> None:
+    def _done(self, tag: tuple[str, int, str], result: Rendered, results: list[Rendered | None], i: int) -> None:
+        kind, index, key = tag
         results[i] = result
-        self.stats.rendered[job.kind] = self.stats.rendered.get(job.kind, 0) + 1
-        self.stats.seconds[job.kind] = self.stats.seconds.get(job.kind, 0.0) + result.seconds
+        self.stats.rendered[kind] = self.stats.rendered.get(kind, 0) + 1
+        self.stats.seconds[kind] = self.stats.seconds.get(kind, 0.0) + result.seconds
         if self.cache is not None and not result.refused:
-            self.cache.store(job.key, result)
+            self.cache.store(key, result)
         if self.on_chunk:
-            self.on_chunk(job.kind, job.index, False, result.pages)
+            self.on_chunk(kind, index, False, result.pages)
 
 
 def build_chunked_pdf(
@@ -627,7 +655,7 @@ def build_chunked_pdf(
         body_sheets = [*src.sheets, ("chunk-body.css", _NO_FOLIOS_CSS)]
         groups = _chunks(len(views), max(1, chunk_articles))
         stats.chunks = len(groups)
-        body_jobs: list[RenderJob] = []
+        body_keys: dict[int, str] = {}  # the keys only: a job's HTML is let go once a worker has it
 
         # Chunks whose articles were not in the last build of this profile are likely to need rendering:
         # they are made and sent to the workers first, so an edited chunk renders while the others' HTML
@@ -644,13 +672,13 @@ def build_chunked_pdf(
                 if index < len(groups) - 1:
                     head, main_end, tail = html.rpartition("</main>")
                     html = head + CHUNK_END + main_end + tail
-                body_jobs.append(job("body", index, html, body_sheets))
-                yield body_jobs[-1]
+                made = job("body", index, html, body_sheets)
+                body_keys[index] = made.key
+                yield made
 
         done = runner.run(make_body_jobs())
         position = {chunk: at for at, chunk in enumerate(order)}
         bodies = [done[position[i]] for i in range(len(groups))]
-        body_jobs.sort(key=lambda j: j.index)
         _raise_refused(bodies, project, refused_error)
 
         # 2. Where each chunk starts, and the folio of every anchor (for the contents).
@@ -698,7 +726,7 @@ def build_chunked_pdf(
         # 4. One document, then what every PDF of the edition gets.
         started = time.perf_counter()
         cmyk = page.pdf_variant in PDFX_VARIANTS
-        seed_parts = [profile.name, front_html, *(j.key for j in body_jobs), *(c for _, c in src.sheets)]
+        seed_parts = [profile.name, front_html, *(body_keys[i] for i in range(len(groups))), *(c for _, c in src.sheets)]
         seed = hashlib.sha256("\0".join(seed_parts).encode()).hexdigest()
         with merge_parts(front, front_pages, bodies, folios) as merged:
             data = finish_document(merged, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)

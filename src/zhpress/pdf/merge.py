@@ -9,6 +9,7 @@ intent once, the named destinations and the outline rebuilt with the merged page
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -167,8 +168,14 @@ def maps_from_json(maps: dict[str, Any]) -> tuple[dict[int, Any], dict[int, byte
     return widths, {int(g): t.encode("ascii") for g, t in maps["unicode"]}
 
 
-def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str, _Face],
-                maps: dict[str, dict[str, Any]] | None = None) -> None:
+def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str, _Face], maps_file: str | None = None) -> None:
+    """Take in a part's fonts, with the maps its worker wrote (`maps_file`, JSON) when there are any."""
+    maps: dict[str, Any] = {}
+    if maps_file is not None:
+        try:
+            maps = json.loads(Path(maps_file).read_bytes())
+        except (OSError, ValueError) as exc:
+            raise MergeError(f"the font maps of a chunk cannot be read: {exc}", path=Path(maps_file)) from exc
     for key, font in fonts.items():
         name = key.lstrip("/")
         source = sources.get(name)
@@ -177,7 +184,7 @@ def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str,
         face = faces.get(name)
         if face is None:
             face = faces[name] = _Face(name, font, source)
-        face.add(font, (maps or {}).get(name))
+        face.add(font, maps.get(name))
 
 
 def _build_font(pdf: Any, face: _Face) -> Any:
