@@ -26,8 +26,15 @@ fetched (images, ICC profile) are checked against their recorded digests before 
 chunks carry no folios, so their starting page is not part of the key: an edit that changes one article's
 page count re-renders that chunk, the front matter and the folio pieces from its group on, nothing else.
 
+Each part is finished by its worker: WeasyPrint's layout is let go, the page contents are compressed and the
+fonts' widths and Unicode maps are written beside the part (`*.fonts.json`), so that the merge neither
+compresses nor parses them again on every incremental build. Chunks whose articles were not in the
+profile's last build (`recent-{profile}.json`, a scheduling hint, never trusted for what to reuse) are made
+and rendered first.
+
 Workers: each document is rendered in a process forked for it alone (`_forked`), so no worker grows with
-the documents it has done; the front matter, the largest document of a long book, is rendered alone.
+the documents it has done; the front matter, the largest document of a long book, is rendered alone. A
+chunk's HTML is made when a worker is free for it, and only the job keys are kept once a worker has a job.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Merging the documents of a chunked build into one PDF that reads like the single-pass one (pikepdf).
 
-Pages in order (the front matter, then each body chunk with its folio piece overlaid as a form), one font
+Pages in order (the front matter, then each body chunk with its folio piece overlaid as a form, put straight
+onto the page tree's /Kids: pikepdf's page list is quadratic in the number of pages), one font
 object per face (WeasyPrint's HarfBuzz subsets keep glyph ids, so the union of every part's glyphs is
 subset once from the installed font, with widths and ToUnicode merged), the colour spaces and output
 intent once, the named destinations and the outline rebuilt with the merged pages.
