@@ -75,7 +75,7 @@ def import_weasyprint() -> None:
     usual = ctypes.util.find_library
     known = _ldconfig_names()
     if known is None:
-        import weasyprint  # noqa: F401
+        import weasyprint
 
         return
 
@@ -87,12 +87,12 @@ def import_weasyprint() -> None:
 
     ctypes.util.find_library = find_library
     try:
-        import weasyprint  # noqa: F401
+        import weasyprint
     except (ImportError, OSError):
         for module in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
             del sys.modules[module]
         ctypes.util.find_library = usual
-        import weasyprint  # noqa: F401,F811
+        import weasyprint  # noqa: F401
     finally:
         ctypes.util.find_library = usual
 

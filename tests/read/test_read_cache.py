@@ -59,7 +59,7 @@ def test_unchanged_manuscripts_are_not_read_again_and_an_edit_is(tmp_path: Path)
     assert again.calls == []
 
     edited = first.calls[0]
-    head, stop, tail = edited.read_text("utf-8").rpartition("。")
+    head, _stop, tail = edited.read_text("utf-8").rpartition("。")
     edited.write_text(head + "！" + tail, "utf-8")  # the last full stop of the body
     after = Counting()
     changed = _read_all(root, after)

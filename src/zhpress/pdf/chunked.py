@@ -323,7 +323,7 @@ def render_job(job: RenderJob) -> Rendered:
     kept = anchors.pop("zh-chunk-end", len(rendered.pages))  # pages after the body chunk's end are dropped
     maps = None
     if job.kind == "book":
-        _write_atomic(Path(job.path), raw)
+        write_atomic_file(Path(job.path), raw)
     else:  # a part of a chunked build: WeasyPrint's layout is let go first, so it adds nothing to the peak
         del rendered, document
         gc.collect()
@@ -372,7 +372,7 @@ def _prepare_part(raw: bytes, path: Path) -> str:
         finally:
             tmp.unlink(missing_ok=True)
     maps_file = maps_path(path)
-    _write_atomic(maps_file, json.dumps(maps, sort_keys=True).encode())
+    write_atomic_file(maps_file, json.dumps(maps, sort_keys=True).encode())
     return str(maps_file)
 
 
@@ -446,7 +446,9 @@ def _render_child(job: RenderJob, send: Any) -> None:
         send.close()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic_file(path: Path, data: bytes) -> None:
+    """Write a cache file under a unique temporary name beside it, then rename it into place (builds of
+    the same project may write the same entry at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -510,7 +512,7 @@ class ChunkCache:
             return set()
 
     def remember(self, profile: str, digests: list[str]) -> None:
-        _write_atomic(self.folder / f"recent-{profile}.json", json.dumps(digests).encode())
+        write_atomic_file(self.folder / f"recent-{profile}.json", json.dumps(digests).encode())
 
     def store(self, key: str, result: Rendered) -> None:
         """Record a fresh render whose PDF is already at `pdf_path(key)`."""
@@ -520,7 +522,7 @@ class ChunkCache:
             "blank": result.blank, "anchors": result.anchors, "fonts": result.fonts, "fetched": result.fetched,
             "font_maps_sha256": hashlib.sha256(Path(result.font_maps).read_bytes()).hexdigest() if result.font_maps else None,
         }
-        _write_atomic(meta, json.dumps(info, sort_keys=True).encode())
+        write_atomic_file(meta, json.dumps(info, sort_keys=True).encode())
 
 
 # --- the build ------------------------------------------------------------------------------------------

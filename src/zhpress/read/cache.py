@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -56,7 +54,7 @@ class ReadCache:
                 stored = pickle.load(handle)
             if isinstance(stored, dict) and stored.get("code") == _code_digest():
                 self.entries = stored["entries"]
-        except Exception:  # noqa: BLE001  (a damaged or foreign file is only a cache miss)
+        except Exception:  # a damaged or foreign file is only a cache miss
             log.debug("read cache %s not used", self.path, exc_info=True)
 
     @staticmethod
@@ -93,20 +91,13 @@ class ReadCache:
         if not self.changed and self.used == set(self.entries):
             return
         kept = {key: self.entries[key] for key in self.used}
+        from zhpress.pdf.chunked import write_atomic_file
+
+        data = pickle.dumps({"code": _code_digest(), "entries": kept}, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".articles-")
+            write_atomic_file(self.path, data)
         except OSError:  # a read-only project still builds
             log.debug("read cache %s not written", self.path, exc_info=True)
-            return
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump({"code": _code_digest(), "entries": kept}, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except OSError:
-            log.debug("read cache %s not written", self.path, exc_info=True)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
 
 
 @contextmanager
