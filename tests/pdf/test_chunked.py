@@ -122,6 +122,16 @@ def test_same_pages_and_glyph_positions(pair: tuple[bytes, bytes, ChunkStats]) -
         assert x == y, f"page {number + 1} differs"
 
 
+def test_blank_versos_are_bare(pair: tuple[bytes, bytes, ChunkStats]) -> None:
+    """A verso left empty before an opening carries neither running head (8 pt) nor folio (9 pt), in both
+    builds: no page holds only those, and the body has empty pages (articles end on both sides)."""
+    for data in pair[:2]:
+        pages = glyphs(data)
+        margin_only = [n + 1 for n, page in enumerate(pages) if page and {c[3] for c in page} <= {8.0, 9.0}]
+        assert margin_only == []
+        assert sum(1 for page in pages[6:] if not page) >= 2
+
+
 def test_same_outline_labels_and_boxes(pair: tuple[bytes, bytes, ChunkStats]) -> None:
     single, chunked, _ = pair
     marks = outline(single)
