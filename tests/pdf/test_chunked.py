@@ -196,6 +196,31 @@ def test_internal_links_lead_to_the_same_places(book: Path) -> None:
     assert links(chunked) == expected
 
 
+def test_page_styles_shared_by_equal_pages_change_no_byte(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook computing page and margin-box styles once per set of matching @page selectors gives the
+    very PDF of WeasyPrint's own computation for every page (left, right, blank, first, nth, named pages)."""
+    from weasyprint.layout import page
+
+    from zhpress.pdf import justify
+
+    computed: list[Any] = []
+    own = page.set_page_type_computed_styles
+
+    def spy(page_type: Any, html: Any, style_for: Any) -> None:
+        computed.append(page_type)
+        own(page_type, html, style_for)
+
+    monkeypatch.setattr(page, "set_page_type_computed_styles", spy)  # what the hook calls on a miss
+    args = inputs(book)
+    shared, pages = build_single_pdf(*args)
+    misses = len(computed)
+    computed.clear()
+    monkeypatch.setattr(justify, "_page_styles", lambda *a: justify._originals["page_styles"](*a))
+    unshared, _ = build_single_pdf(*args)
+    assert len(computed) >= pages and misses < pages / 3  # a page may be laid out again
+    assert shared == unshared
+
+
 def test_cache_reuses_chunks_and_an_edit_renders_one(tmp_path: Path) -> None:
     root = make_project(tmp_path / "book", [600, 900, 700, 800, 600, 700])
     folder = tmp_path / "cache"

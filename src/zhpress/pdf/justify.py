@@ -13,6 +13,10 @@ This hook makes every CJK character an expansion opportunity, as clreq asks, wit
 * `layout.inline.handle_leader` is wrapped: the dots of a `leader()` (the contents' page numbers) become
   one text box instead of one box a dot, at the same places. Drawing a box costs the same whatever its
   length, and a contents of 2,000 entries drew 110,000 of them (three quarters of its render time).
+* `layout.page.set_page_type_computed_styles` is wrapped: pages that match the same `@page` selectors get
+  the same cascade, so the computed styles of the first such page and its margin boxes serve the others
+  (WeasyPrint computes them afresh for every page, 16 margin boxes each, and walks the styles of every
+  page before it: a document of folios spent half its time there).
 * `pdf.fonts.Font.__init__` is wrapped: WeasyPrint copies the whole font file into memory for every
   document (26 MB for each Noto CJK weight) though it subsets from the HarfBuzz face; the font's bytes
   are read in place instead, from the face HarfBuzz already holds.
@@ -32,7 +36,7 @@ from typing import Any
 
 from zhpress.errors import RenderError
 
-__all__ = ["SUPPORTED_WEASYPRINT", "cjk_justification", "install", "uninstall", "is_cjk"]
+__all__ = ["SUPPORTED_WEASYPRINT", "cjk_justification", "install", "is_cjk", "uninstall"]
 
 #: WeasyPrint versions whose internals this hook was written against and tested with.
 SUPPORTED_WEASYPRINT = ("70.0",)
@@ -42,6 +46,8 @@ _EXPECTED = {
     "layout.inline.justify_line": ("context", "line", "extra_width"),
     "layout.inline.remove_last_whitespace": ("context", "line"),
     "layout.inline.handle_leader": ("context", "line", "containing_block"),
+    "layout.page.set_page_type_computed_styles": ("page_type", "html", "style_for"),
+    "css.StyleFor._page_type_match": ("page_selector_type", "page_type"),
     "pdf.fonts.Font.__init__": ("self", "pango_font", "description", "font_size"),
     "pdf.fonts.get_hb_object_data": ("hb_object", "ot_color", "glyph"),
     "text.line_break.split_first_line": ("text", "style", "context", "max_width", "justification_spacing", "is_line_start", "minimum"),
@@ -78,7 +84,8 @@ def _modules() -> tuple[Any, Any, Any]:
     """Import WeasyPrint's internals and check they are the ones this hook was written for."""
     try:
         import weasyprint
-        from weasyprint.layout import inline
+        from weasyprint import css
+        from weasyprint.layout import inline, page
         from weasyprint.pdf import fonts
         from weasyprint.text import line_break
     except ImportError as error:  # pragma: no cover - weasyprint is a dependency
@@ -90,10 +97,12 @@ def _modules() -> tuple[Any, Any, Any]:
             path=__file__,
             hint="pin weasyprint to a supported version or port zhpress.pdf.justify and its tests",
         )
-    roots = {"layout": inline, "text": line_break, "pdf": fonts}
+    roots = {"css": css, "layout.inline": inline, "layout.page": page, "text.line_break": line_break, "pdf.fonts": fonts}
     for dotted, params in _EXPECTED.items():
-        obj: Any = roots[dotted.split(".")[0]]
-        for name in dotted.split(".")[2:]:
+        parts = dotted.split(".")
+        depth = 1 if parts[0] in roots else 2
+        obj: Any = roots[".".join(parts[:depth])]
+        for name in parts[depth:]:
             obj = getattr(obj, name, None)
         if not callable(obj) or tuple(inspect.signature(obj).parameters)[: len(params)] != params:
             raise RenderError(
@@ -305,6 +314,32 @@ def _handle_leader(context: Any, line: Any, containing_block: Any) -> None:
     leader.children = (joined,)
 
 
+def _page_styles(page_type: Any, html: Any, style_for: Any) -> None:
+    """WeasyPrint's page styles, computed once for every set of `@page` selectors a page matches.
+
+    The cascade of a page and of its margin boxes comes only from the `@page` rules whose selectors match
+    it, and their computed values from that cascade and the root element's style: pages matching the same
+    selectors get equal styles, so the first one's serve them (styles WeasyPrint changes afterwards, the
+    page counters, it changes the same way on every page). Cache hits are kept out of the cascade, which
+    WeasyPrint otherwise walks whole for every new page."""
+    matches = tuple(
+        style_for._page_type_match(selector[2], page_type)
+        for sheet, _origin, _specificity in style_for._sheets
+        for _rule, selector_list, _declarations in sheet.page_rules
+        for selector in selector_list
+    )
+    known: dict[tuple[bool, ...], list[tuple[Any, Any]]] = style_for.__dict__.setdefault("_zh_page_styles", {})
+    computed = style_for.get_computed_styles()
+    styles = known.get(matches)
+    if styles is None:
+        _originals["page_styles"](page_type, html, style_for)
+        pseudo_types = [None, *(p for element, p in style_for.get_cascaded_styles() if element == page_type and p)]
+        known[matches] = [(p, computed[page_type, p]) for p in pseudo_types if (page_type, p) in computed]
+        return
+    for pseudo_type, style in styles:
+        computed[page_type, pseudo_type] = style
+
+
 _face_blobs: dict[int, Any] = {}  # by data address: blobs whose bytes Fonts read in place, kept alive
 
 
@@ -353,6 +388,10 @@ def install() -> None:
             inline.justify_line = _justify_line
             inline.remove_last_whitespace = _remove_last_whitespace
             line_break.Layout.set_text = _set_text_impl
+            from weasyprint.layout import page
+
+            _originals["page_styles"] = page.set_page_type_computed_styles
+            page.set_page_type_computed_styles = _page_styles
         _installed += 1
 
 
@@ -374,6 +413,9 @@ def uninstall() -> None:
             from weasyprint.pdf import fonts
 
             fonts.Font.__init__ = _originals.pop("font_init")
+            from weasyprint.layout import page
+
+            page.set_page_type_computed_styles = _originals.pop("page_styles")
 
 
 @contextmanager
