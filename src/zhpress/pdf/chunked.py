@@ -33,8 +33,12 @@ profile's last build (`recent-{profile}.json`, a scheduling hint, never trusted 
 and rendered first.
 
 Workers: each document is rendered in a process forked for it alone (`_forked`), so no worker grows with
-the documents it has done; the front matter, the largest document of a long book, is rendered alone. A
-chunk's HTML is made when a worker is free for it, and only the job keys are kept once a worker has a job.
+the documents it has done, and each leaves the build's own objects out of its garbage collections. Body
+chunks, folio pieces and the front matter go through one run of the workers, so that no core waits while
+another renders: body chunks first, a folio piece once the chunks before it are rendered, and the front
+matter (the largest document of a long book) as soon as every chunk is, with the last folio pieces beside
+it. A chunk's HTML is made when a worker is free for it, and only the job keys are kept once a worker has
+a job.
 """
 
 from __future__ import annotations
@@ -445,7 +449,8 @@ def _render_child(job: RenderJob, send: Any) -> None:
     from ..workers import die_with_parent
 
     # What the build holds (the book, the chunks' results) is never garbage here: left out of this process's
-    # collections, its pages are neither walked nor copied on write, and each render ran 5-10 % faster.
+    # collections, it is neither walked nor copied on write (late chunks of a 1000-article build had slowed
+    # from 2.7 to 3.2 s as the build's heap grew; with this they stay at the early chunks' time).
     gc.freeze()
     die_with_parent()
     try:
