@@ -326,3 +326,28 @@ def test_a_worker_that_dies_is_reported_not_waited_for(tmp_path: Path, monkeypat
     monkeypatch.setattr(chunked, "render_job", lambda job: os._exit(3))
     with pytest.raises(RenderError, match="exit code 3"):
         list(chunked._forked(2, [(i, _job(tmp_path, i)) for i in range(3)]))
+
+
+def test_the_front_matter_renders_once_every_chunk_is_before_the_folio_pieces(tmp_path: Path) -> None:
+    """One run of the workers: the body chunks, then the front matter as soon as every chunk is rendered
+    (it needs all their page numbers, and is the longest document of a long book), then the folio pieces,
+    which another worker renders beside it. In this process the order is exact."""
+    root = make_project(tmp_path / "book", [500, 700, 500, 600])
+    events: list[tuple[str, int]] = []
+    stats = ChunkStats()
+    data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=False, chunk_articles=1, folio_group=1, stats=stats,
+                                on_chunk=lambda kind, index, cached, pages: events.append((kind, index)))
+    assert events == [*(("body", i) for i in range(4)), ("front", 0), *(("folio", i) for i in range(4))]
+    parallel, _ = build_chunked_pdf(*inputs(root), jobs=2, cache=False, chunk_articles=1, folio_group=1)
+    assert parallel == data
+
+
+def test_a_job_source_that_waits_with_nothing_running_is_an_error(tmp_path: Path) -> None:
+    """None from the job source means "wait for the next result"; with no job running none will come."""
+    from zhpress.errors import RenderError
+    from zhpress.pdf.chunked import _forked
+
+    with pytest.raises(RenderError, match="waiting for results"):
+        list(_forked(2, [None]))
+    results = dict(_forked(2, [(0, _job(tmp_path, 0)), None, (1, _job(tmp_path, 1))]))
+    assert sorted(results) == [0, 1]
