@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, ManuscriptError, RenderError, ZhpressError
-from .model import Book, BookMeta, Creator
+from .model import Article, Book, BookMeta, Creator
 from .project import Profile, Project
 
 log = logging.getLogger("zhpress")
@@ -54,11 +54,12 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
     from .read.cache import ReadCache
 
     store = ReadCache(project.root / CACHE_DIR / "read") if cache else None
+
+    def read(path: Path, **arguments: Any) -> Article:
+        return store.read(path, read_manuscript, **arguments) if store is not None else read_manuscript(path, **arguments)
+
     articles = tuple(
-        store.read(src.path, read_manuscript, article_id=src.id, source=src.source, title=src.title or None)
-        if store is not None
-        else read_manuscript(src.path, article_id=src.id, source=src.source, title=src.title or None)  # type: ignore[arg-type]
-        for src in project.articles
+        read(src.path, article_id=src.id, source=src.source, title=src.title or None) for src in project.articles
     )
     if store is not None:
         store.save()

@@ -588,13 +588,11 @@ class _Runner:
             return str(self.cache.pdf_path(key))
         return str(self.scratch / f"{key}.pdf")
 
-    def run(self, jobs: Iterable[RenderJob | None],
-            on_result: Callable[[str, int, Rendered], None] | None = None) -> list[Rendered]:
-        """Every job's result, in order: from the cache when valid, else rendered (in parallel). `jobs` is
-        consumed lazily, when a worker is free: a job's HTML can be made while the workers render the ones
-        before it, and a job may depend on earlier results, which `on_result` (kind, index, result) hears
-        of as they come. None from `jobs` means nothing is ready until the next result."""
-        results: list[Rendered | None] = []
+    def run(self, jobs: Iterable[RenderJob | None], on_result: Callable[[str, int, Rendered], None]) -> None:
+        """Each job's result, from the cache when valid, else rendered (in parallel), given to `on_result`
+        (kind, index, result) as it comes. `jobs` is consumed lazily, when a worker is free: a job's HTML
+        can be made while the workers render the ones before it, and a job may depend on earlier results.
+        None from `jobs` means nothing is ready until the next result."""
         seen: list[tuple[str, int, str]] = []  # kind, index, key: not the job, whose HTML may be large
 
         def todo() -> Iterator[tuple[int, RenderJob] | None]:
@@ -602,19 +600,15 @@ class _Runner:
                 if job is None:
                     yield None
                     continue
-                i = len(results)
-                results.append(None)
                 seen.append((job.kind, job.index, job.key))
                 hit = self.cache.load(job.key) if self.cache is not None else None
                 if hit is None:
-                    yield i, job
+                    yield len(seen) - 1, job
                     continue
-                results[i] = hit
                 self.stats.reused[job.kind] = self.stats.reused.get(job.kind, 0) + 1
                 if self.on_chunk:
                     self.on_chunk(job.kind, job.index, True, hit.pages)
-                if on_result:
-                    on_result(job.kind, job.index, hit)
+                on_result(job.kind, job.index, hit)
 
         pending = todo()
         if self.jobs > 1:  # even one document: this process stays small for the merge
@@ -626,29 +620,23 @@ class _Runner:
                 queue = itertools.chain([first], pending)
                 del first  # the jobs (and their HTML) are held only until a worker is forked with them
                 for i, result in _forked(self.jobs, queue):
-                    self._done(seen[i], result, results, i, on_result)
+                    self._done(seen[i], result, on_result)
         else:
             for item in pending:
                 if item is None:
                     raise RenderError("chunked build: a job waits for a result that is not rendered")
                 i, job = item
-                self._done(seen[i], render_job(job), results, i, on_result)
-        done = [r for r in results if r is not None]
-        assert len(done) == len(results)
-        return done
+                self._done(seen[i], render_job(job), on_result)
 
-    def _done(self, tag: tuple[str, int, str], result: Rendered, results: list[Rendered | None], i: int,
-              on_result: Callable[[str, int, Rendered], None] | None = None) -> None:
+    def _done(self, tag: tuple[str, int, str], result: Rendered, on_result: Callable[[str, int, Rendered], None]) -> None:
         kind, index, key = tag
-        results[i] = result
         self.stats.rendered[kind] = self.stats.rendered.get(kind, 0) + 1
         self.stats.seconds[kind] = self.stats.seconds.get(kind, 0.0) + result.seconds
         if self.cache is not None and not result.refused:
             self.cache.store(key, result)
         if self.on_chunk:
             self.on_chunk(kind, index, False, result.pages)
-        if on_result:
-            on_result(kind, index, result)
+        on_result(kind, index, result)
 
 
 def build_chunked_pdf(
