@@ -333,6 +333,10 @@ class BuildRequest:
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
     """Read and check every input; raises InputError before anything is written."""
+    if any(profile.format == "pdf" for profile in request.profiles):
+        from .pdf.justify import check_engine_version
+
+        check_engine_version()  # before any work: an unsupported engine would fail only after reading
     book = read_book(request.project, cache=request.cache)
     editions: dict[str, Book] = {}
     reports: dict[str, object] = {}

@@ -28,6 +28,7 @@ Use ``with cjk_justification(): html.write_pdf(...)``: both layout (``render()``
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 import threading
 from collections.abc import Callable, Iterator
@@ -36,7 +37,7 @@ from typing import Any
 
 from zhpress.errors import RenderError
 
-__all__ = ["SUPPORTED_WEASYPRINT", "cjk_justification", "install", "is_cjk", "uninstall"]
+__all__ = ["SUPPORTED_WEASYPRINT", "check_engine_version", "cjk_justification", "install", "is_cjk", "uninstall"]
 
 #: WeasyPrint versions whose internals this hook was written against and tested with.
 SUPPORTED_WEASYPRINT = ("70.0",)
@@ -54,6 +55,21 @@ _EXPECTED = {
     "text.line_break.Layout.set_text": ("self", "text", "justify"),
     "text.line_break.create_layout": ("text", "style", "context", "max_width", "justification_spacing"),
 }
+
+
+def check_engine_version() -> None:
+    """Refuse an installed WeasyPrint the hook was not written for, before a build reads anything.
+    Reads the installed distribution's metadata only: importing WeasyPrint costs half a second."""
+    try:
+        version = importlib.metadata.version("weasyprint")
+    except importlib.metadata.PackageNotFoundError as error:
+        raise RenderError("WeasyPrint is not installed", hint="pip install zhpress with its dependencies") from error
+    if version not in SUPPORTED_WEASYPRINT:
+        raise RenderError(
+            f"PDF editions need WeasyPrint {', '.join(SUPPORTED_WEASYPRINT)}, but {version} is installed",
+            hint=f"pip install 'weasyprint=={SUPPORTED_WEASYPRINT[-1]}'",
+        )
+
 
 _lock = threading.Lock()
 _installed = 0
