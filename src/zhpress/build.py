@@ -157,6 +157,7 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
         names = ["_article.html", "edition.css.j2"]
         if profile.format == "epub":
             names += [f"epub/{n}.xhtml" for n in ("cover", "title", "article", "colophon", "nav")]
+            names += ["epub/typography.css.j2", "epub/fonts.css.j2"]
         else:
             names += ["pdf/book.html"]
         renderer.check_templates(names)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import io
+import uuid
 import zipfile
 
 from ebooklib import epub
 
 from .model import Book
 from .render import Renderer
+from .subset import EmbeddedFont, FaceToEmbed, displayed_characters
+from .typeset import typeset
 
 STYLE_HREF = "style/book.css"
 
@@ -27,6 +32,10 @@ def _modified(date: dt.datetime) -> dt.datetime:
 def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
     """The EPUB of `book` for the renderer's profile, as bytes; the same inputs give the same bytes."""
     profile = renderer.profile
+    vertical = profile.writing == "vertical"
+    # The print edition's typography pass (punctuation pairs, Latin/Han spacing, numbers with units) in
+    # the markup; the stylesheet hands it to reading systems that do it themselves.
+    renderer = dataclasses.replace(renderer, text_filter=functools.partial(typeset, upright=vertical))
     meta = book.meta
     lang = profile.language
     base = renderer.context(book, stylesheet_hrefs=[STYLE_HREF])
@@ -34,9 +43,12 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
 
     eb = epub.EpubBook()
     eb.FOLDER_NAME = "EPUB"
-    eb.set_identifier(meta.identifier or f"urn:zhpress:{meta.id}:{profile.name}")
+    eb.set_identifier(edition_identifier(book, profile.name))
     eb.set_title(meta.title)
     eb.set_language(lang)
+    if vertical:
+        eb.set_direction("rtl")  # the spine's page-progression-direction: pages turn right to left
+        eb.add_metadata(None, "meta", "", {"name": "primary-writing-mode", "content": "vertical-rl"})
     for number, creator in enumerate(meta.creators, start=1):
         eb.add_author(creator.name, role=creator.role, uid=f"creator-{number}")
     if meta.publisher:
@@ -52,21 +64,43 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
         eb.add_metadata("DC", "source", f"urn:isbn:{meta.isbn}")
     _accessibility(eb)
 
-    css = "\n".join(f"/* {name} */\n{text}" for name, text in renderer.stylesheets())
+    sheets = renderer.stylesheets()
+    sheets.insert(2, ("typography.css", renderer.render("epub/typography.css.j2", **renderer.context_light())))
+
+    documents: dict[str, tuple[str, str]] = {}  # uid -> (file name, XHTML)
+
+    def render(uid: str, name: str, template: str, **extra: object) -> None:
+        documents[uid] = (name, renderer.render(template, **base, **extra))
+
+    render("cover", "cover.xhtml", "epub/cover.xhtml")
+    render("titlepage", "title.xhtml", "epub/title.xhtml")
+    render("nav", "nav.xhtml", "epub/nav.xhtml")
+    for v in views:
+        render(v.anchor, v.filename, "epub/article.xhtml", view=v)
+    faces = edition_faces(renderer) if profile.embed_fonts else []
+    # The colophon names the faces the EPUB carries and their licence.
+    render("colophon", "colophon.xhtml", "epub/colophon.xhtml", embedded_fonts=faces)
+    fonts = embed_faces(faces, [html for _, html in documents.values()], sheets)
+    if fonts:
+        sheets.append(("fonts.css", renderer.render("epub/fonts.css.j2", fonts=fonts, **renderer.context_light())))
+    for number, font in enumerate(fonts, start=1):
+        eb.add_item(epub.EpubItem(uid=f"font-{number}", file_name=font.file_name, media_type="font/otf", content=font.data))
+
+    css = "\n".join(f"/* {name} */\n{text}" for name, text in sheets)
     eb.add_item(epub.EpubItem(uid="css", file_name=STYLE_HREF, media_type="text/css", content=css.encode("utf-8")))
 
-    def page(uid: str, name: str, template: str, **extra: object) -> epub.EpubItem:
-        html = renderer.render(template, **base, **extra)
+    def page(uid: str) -> epub.EpubItem:
+        name, html = documents[uid]
         item = epub.EpubItem(uid=uid, file_name=name, media_type="application/xhtml+xml", content=html.encode("utf-8"))
         eb.add_item(item)
         return item
 
-    cover = page("cover", "cover.xhtml", "epub/cover.xhtml")
-    title = page("titlepage", "title.xhtml", "epub/title.xhtml")
-    nav = page("nav", "nav.xhtml", "epub/nav.xhtml")
+    cover = page("cover")
+    title = page("titlepage")
+    nav = page("nav")
     nav.properties = ["nav"]
-    chapters = [page(v.anchor, v.filename, "epub/article.xhtml", view=v) for v in views]
-    colophon = page("colophon", "colophon.xhtml", "epub/colophon.xhtml")
+    chapters = [page(v.anchor) for v in views]
+    colophon = page("colophon")
 
     # The NCX for older reading systems follows the same two levels as the navigation document.
     eb.toc = [
@@ -81,6 +115,38 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
     raw = io.BytesIO()
     epub.write_epub(raw, eb, {"mtime": _modified(date), "epub3_pages": False, "epub2_guide": False, "epub3_landmark": False})
     return _reproducible_zip(raw.getvalue(), date, lang)
+
+
+def edition_identifier(book: Book, profile: str) -> str:
+    """The edition's `dc:identifier`: the one book.toml gives it, else the book's ISBN (by which stores
+    match a book), else a UUID derived from the book and the edition (stable across builds)."""
+    meta = book.meta
+    if meta.identifier:
+        return meta.identifier
+    if meta.isbn:
+        return "urn:isbn:" + meta.isbn.replace("-", "").replace(" ", "")
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"zhpress:{meta.id}:{profile}"))
+
+
+def edition_faces(renderer: Renderer) -> list[FaceToEmbed]:
+    """The faces an edition uses, regular and (when installed) bold, each refused if its licence forbids
+    embedding."""
+    from .fonts import find_font, require_font
+
+    profile = renderer.profile
+    stem = profile.font_family.replace(" ", "")
+    faces = [FaceToEmbed.of(require_font(profile.font_family, profile=profile.name), "normal", f"fonts/{stem}-Regular.otf")]
+    bold = find_font(profile.font_family, "Bold")
+    if bold is not None:
+        faces.append(FaceToEmbed.of(bold, "bold", f"fonts/{stem}-Bold.otf"))
+    return faces
+
+
+def embed_faces(faces: list[FaceToEmbed], documents: list[str], sheets: list[tuple[str, str]]) -> list[EmbeddedFont]:
+    """Subsets of the faces for the characters the documents (and the stylesheets' generated content) show."""
+    regular, bold = displayed_characters(documents, "\n".join(text for _, text in sheets))
+    chars = {"normal": regular, "bold": bold}
+    return [face.subset(chars[face.weight]) for face in faces if chars[face.weight]]
 
 
 def _accessibility(eb: epub.EpubBook) -> None:

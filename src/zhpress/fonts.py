@@ -29,19 +29,22 @@ class Face:
 
 
 @lru_cache(maxsize=None)
-def find_font(family: str) -> Face | None:
-    """The installed regular face of `family`, found through fontconfig; None when it is not installed."""
+def find_font(family: str, style: str = "Regular") -> Face | None:
+    """The installed face of `family` in `style` (Regular, Bold), found through fontconfig; None when that
+    family, or that style of it, is not installed."""
     if shutil.which("fc-match") is None:
         raise InputError("fontconfig's fc-match is not installed", hint="apt-get install fontconfig")
     result = subprocess.run(
-        ["fc-match", "-f", "%{family}\t%{file}\t%{index}", f"{family}:style=Regular"],
+        ["fc-match", "-f", "%{family}\t%{file}\t%{index}\t%{style}", f"{family}:style={style}"],
         capture_output=True,
         text=True,
         check=False,
     )
     families, _, rest = result.stdout.partition("\t")
-    file, _, index = rest.partition("\t")
+    file, index, styles = (rest.split("\t") + ["", ""])[:3]
     if family.lower() not in [f.strip().lower() for f in families.split(",")]:
+        return None
+    if style != "Regular" and style.lower() not in [s.strip().lower() for s in styles.split(",")]:
         return None
     return Face(family, Path(file), int(index or 0))
 

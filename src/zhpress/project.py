@@ -151,6 +151,8 @@ class ProfileConfig(_Strict):
     missing_glyphs: Literal["error", "warn"] | None = None
     overrides: dict[str, str] | None = None
     page: PageConfig | None = None
+    embed_fonts: bool | None = None
+    writing: Literal["horizontal", "vertical"] | None = None
 
 
 class ProjectConfig(_Strict):
@@ -196,6 +198,8 @@ class Profile:
     missing_glyphs: Literal["error", "warn"]
     overrides: tuple[tuple[str, str], ...]
     page: PageGeometry | None
+    embed_fonts: bool = False  # EPUB: subsets of the edition's faces inside the file
+    writing: Literal["horizontal", "vertical"] = "horizontal"
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -479,6 +483,12 @@ def _finish_profile(
         raise ConfigError(f"profile {name!r} sets no {missing[0]} (and extends no profile that does)", path=path)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
         raise ConfigError(f"profile name {name!r}: use letters, digits, '-' or '_'", path=path)
+    if cfg.writing == "vertical" and cfg.format != "epub":
+        raise ConfigError(
+            f"profile {name!r}: vertical writing is for EPUB editions (the PDF engine sets horizontal text only)",
+            path=path,
+            line=_line_of_key(text, ("profiles", name, "writing")) if text else None,
+        )
     page = None
     if cfg.format == "pdf":
         p = cfg.page or PageConfig()
@@ -515,6 +525,8 @@ def _finish_profile(
         missing_glyphs=cfg.missing_glyphs or ("error" if cfg.format == "pdf" else "warn"),
         overrides=tuple(sorted(overrides.items())),
         page=page,
+        embed_fonts=(cfg.format == "epub") if cfg.embed_fonts is None else cfg.embed_fonts,
+        writing=cfg.writing or "horizontal",
     )
 
 

@@ -15,6 +15,9 @@ strip the tags and unescape, and the input comes back. Classes:
     justification hook (`zhpress.pdf.justify`) removes it where the run starts or ends a line.
 ``zh-nobr``
     A number and the Han character after it (``72万``, ``4月``), kept on one line.
+``zh-tcy``, ``zh-upright``
+    Only in vertical editions (``upright``): a number of one or two digits set across the column
+    (``text-combine-upright``), a longer one with each digit upright.
 """
 
 from __future__ import annotations
@@ -70,9 +73,17 @@ def _halted(text: str) -> set[int]:
     return halt
 
 
-def _spans(text: str, latin_spacing: bool) -> list[tuple[int, int, str]]:
+# A free-standing number in vertical text: not part of a word, a decimal or a longer figure.
+_UPRIGHT_NUMBER = re.compile(r"(?<![0-9A-Za-z.,])[0-9]+(?![0-9A-Za-z]|[.,][0-9])")
+
+
+def _spans(text: str, latin_spacing: bool, upright: bool = False) -> list[tuple[int, int, str]]:
     """The spans to open, as (start, end, classes), properly nested and in document order."""
     spans: list[tuple[int, int, str]] = []
+    if upright:
+        for match in _UPRIGHT_NUMBER.finditer(text):
+            length = match.end() - match.start()
+            spans.append((match.start(), match.end(), "zh-tcy" if length <= 2 else "zh-upright"))
     for match in _LATIN_RUN.finditer(text):
         start, end = match.span()
         # ASCII punctuation at the run's edges belongs to the surrounding text, not to the Latin run.
@@ -98,17 +109,17 @@ def _spans(text: str, latin_spacing: bool) -> list[tuple[int, int, str]]:
     return spans
 
 
-def typeset(text: str, *, latin_spacing: bool = True) -> Markup:
+def typeset(text: str, *, latin_spacing: bool = True, upright: bool = False) -> Markup:
     """Escape `text` and wrap punctuation pairs, Latin runs and number+unit in classed spans (see module doc).
 
-    Used as the jinja2 filter ``{{ block.text | typeset }}`` in the print templates; `latin_spacing`
-    turns the quarter-em Latin/Han spacing on or off.
+    Used as the text filter of the print and EPUB templates; `latin_spacing` turns the quarter-em
+    Latin/Han spacing on or off, `upright` marks numbers for vertical setting.
     """
     text = str(text)
     out: list[str] = []
     open_ends: list[int] = []
     position = 0
-    for start, end, classes in _spans(text, latin_spacing):
+    for start, end, classes in _spans(text, latin_spacing, upright):
         while open_ends and open_ends[-1] <= start:
             close = open_ends.pop()
             out.append(str(escape(text[position:close])) + "</span>")

@@ -20,6 +20,7 @@ from zhpress.validate import run_epubcheck
 
 BOOK = "dangqi-shanghai"
 XHTML = "{http://www.w3.org/1999/xhtml}"
+EPUB_PROFILES = ("ebook", "ebook-tw", "ebook-hk", "ebook-tw-vertical", "ebook-hk-vertical")
 
 
 def spine_documents(epub: Path) -> list[tuple[str, etree._Element]]:
@@ -41,13 +42,13 @@ def article_text(epub: Path) -> list[str]:
 
 
 def test_every_epub_profile_is_built(built: Path) -> None:
-    for profile in ("ebook", "ebook-tw", "ebook-hk"):
+    for profile in EPUB_PROFILES:
         assert (built / f"{BOOK}-{profile}.epub").stat().st_size > 10_000
 
 
 def test_epubcheck_reports_nothing(built: Path) -> None:
     epubs = sorted(built.glob("*.epub"))
-    assert len(epubs) == 3
+    assert len(epubs) == len(EPUB_PROFILES)
     for result in run_epubcheck(epubs):
         assert result.errors == [] and result.warnings == [], result.path
 
@@ -140,12 +141,13 @@ def test_source_date_epoch_sets_modified(default_project: Path, tmp_path: Path) 
 
 
 @pytest.mark.skipif(not os.environ.get("ZHPRESS_ACE"), reason="Ace by DAISY is installed by `nox -s tests`")
-def test_ace_by_daisy_finds_no_violation(built: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", ["ebook", "ebook-tw-vertical"])
+def test_ace_by_daisy_finds_no_violation(built: Path, tmp_path: Path, profile: str) -> None:
     ace = os.environ["ZHPRESS_ACE"]
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is needed by Ace"
     subprocess.run(
-        [ace, "-o", str(tmp_path), "--force", str(built / f"{BOOK}-ebook.epub")],
+        [ace, "-o", str(tmp_path), "--force", str(built / f"{BOOK}-{profile}.epub")],
         env={**os.environ, "PUPPETEER_EXECUTABLE_PATH": chromium},
         capture_output=True, text=True, check=False, timeout=300,
     )
