@@ -1,4 +1,5 @@
-"""Sessions: `system` (Debian packages), `build` (every edition of the default book), `tests`, `bench`, `fuzz`."""
+"""Sessions: `system` (Debian packages), `build` (every edition of the default book), `tests` (`-- -m "not slow"`
+for a quick loop), `lint`, `typecheck`, `bench`, `fuzz`."""
 
 from __future__ import annotations
 
@@ -105,3 +106,21 @@ def golden(session: nox.Session) -> None:
     session.install("-e", ".")
     with open("tests/golden/default-book.json", "w", encoding="utf-8") as handle:
         session.run("zhpress", "inspect", "--json", stdout=handle)
+
+
+LINT_TOOLS = ["ruff>=0.6"]
+TYPECHECK_TOOLS = ["mypy>=1.11", "types-PyYAML"]
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the package, the tests, the bench and this file (rules in pyproject.toml)."""
+    session.install(*LINT_TOOLS)
+    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py", *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over src/, with zhpress and its dependencies installed (settings in pyproject.toml)."""
+    session.install("-e", ".", *TYPECHECK_TOOLS)
+    session.run("mypy", "src", *session.posargs)
