@@ -144,7 +144,8 @@ def test_credits_byline_and_dateline() -> None:
         f"{I}版式设计：张芳曼{I}本版责编：李明"
     )
     assert a.byline == "本报记者　张三　李四"
-    assert a.blocks[0] == Block("paragraph", f"本报北京4月5日电 {LONG}", lead="本报北京4月5日电")
+    # The gap after the dateline stays, as the full-width space the convention sets there.
+    assert a.blocks[0] == Block("paragraph", f"本报北京4月5日电\u3000{LONG}", lead="本报北京4月5日电")
     assert a.blocks[1].lead == "新华社北京6月12日电（记者 王五）"
     assert a.blocks[1].text.startswith(a.blocks[1].lead)
     assert a.blocks[2:] == (Block("credit", "版式设计：张芳曼"), Block("credit", "本版责编：李明"))
@@ -272,7 +273,7 @@ def test_corpus_heading_decisions(corpus: list[Path]) -> None:
     # Bylines, datelines and source lines.
     assert articles["19.txt"].byline == "本报记者\u3000杨笑寒"
     assert articles["28.txt"].blocks[0].lead == "新华社北京6月11日电"
-    assert articles["13.txt"].blocks[0].lead == "科技日报兰州6月11日电 （记者颉满斌 通讯员余若怡）"
+    assert articles["13.txt"].blocks[0].lead == "科技日报兰州6月11日电\u3000（记者颉满斌 通讯员余若怡）"
     assert articles["26.txt"].column == "经济聚焦·农田里的新鲜事"
     assert articles["27.txt"].blocks[-1].type == "credit"
     # Every heading stands between real paragraphs: never first-and-last, never more than 32 characters.
