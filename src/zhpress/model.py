@@ -89,8 +89,9 @@ class Article:
         return out
 
     def texts(self) -> list[str]:
-        """Every piece of manuscript text in reading order (title block first)."""
-        parts = [self.kicker, self.headline, self.subtitle, self.column, self.byline]
+        """Every piece of manuscript text in reading order (title block first, the column where the archive
+        has it: after the headline, before the subtitle)."""
+        parts = [self.kicker, self.headline, self.column, self.subtitle, self.byline]
         out = [p for p in parts if p]
         for b in self.blocks:
             if b.label:

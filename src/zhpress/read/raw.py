@@ -80,11 +80,13 @@ _CAPTION_RE = re.compile(r"^(?:(?:图片说明|图注)[：:]$|[上下左右中]{
 MAX_CAPTION_CREDIT = 30
 # A quotation's attribution (`——某某委员`).
 _ATTRIBUTION_RE = re.compile(r"^[—－]{2}[^。！？]{1,24}$")
+# A figure set large above its explanation (`11.7亿人`, `8—10架次飞机`): not a heading.
+_FIGURE_RE = re.compile(rf"^\d[\d.,，—～~-]*[%％]?[{_HAN}]{{0,4}}$")
 _SECTION_NUMBER_RE = re.compile(r"^[（(]?[一二三四五六七八九十]{1,3}[）)]?$")
 _LATIN_ALNUM = re.compile(r"[A-Za-z0-9]")
 # Trailing `（上）`, `（②）`, `（2）`: part of the text before it, never a column.
 _SEQUENCE_MARK_RE = re.compile(r"^[上中下一二三四五六七八九十①-⑳0-9]{1,3}$")
-_NOT_COLUMN_RE = re.compile(r"[，。；：！？]|\d{4}年")
+_NOT_COLUMN_RE = re.compile(r"[。；：！？]|\d{4}年")
 MAX_COLUMN = 40
 # `A——B` in a headline block: B reads as a deck (subtitle) when it is a genre of its own.
 _DECK_START_RE = re.compile(r"^(?:写在|记|访|回访|来自|谈谈?|专访|对话)")
@@ -242,7 +244,7 @@ def is_heading_candidate(text: str) -> bool:
     hans = len(HAN_RE.findall(flat))
     if len(flat) > MAX_HEADING or hans < 2:
         return False
-    if flat[0].isdigit() and hans <= 3:
+    if _FIGURE_RE.match(flat):
         return False
     if _SENTENCE_END_RE.search(flat) or _NO_HEADING_END_RE.search(flat) or flat.startswith("——"):
         return False
@@ -460,6 +462,11 @@ def _split_stated(block: str, override: TitleParts | None, path: Path | str) -> 
         if not flat.startswith(kf, lo) or lo + len(kf) >= hi:
             raise mismatch("kicker", kicker, lo, min(hi, lo + len(kf) + 4))
         lo += len(kf)
+    subtitle = parts.get("subtitle")
+    sf = _strip_ws(subtitle) if subtitle else ""
+    if sf and flat[lo:hi].endswith(sf) and hi - len(sf) > lo:
+        hi -= len(sf)  # the source order: headline（column）subtitle
+        sf = ""
     column = parts.get("column")
     if column:
         cf = _strip_ws(column)
@@ -476,9 +483,7 @@ def _split_stated(block: str, override: TitleParts | None, path: Path | str) -> 
         if opening is not None and opening > lo and opening < hi - 2:
             column = original(opening + 1, hi - 1).strip()
             hi = opening
-    subtitle = parts.get("subtitle")
-    if subtitle:
-        sf = _strip_ws(subtitle)
+    if sf:
         if not flat[lo:hi].endswith(sf) or hi - len(sf) <= lo:
             raise mismatch("subtitle", subtitle, max(lo, hi - len(sf)), hi)
         hi -= len(sf)
@@ -583,9 +588,18 @@ def _trim_breaks(items: Sequence[Segment]) -> list[Segment]:
 
 
 def paragraph(text: str) -> Block:
-    """A paragraph block, with its opening dateline (if any) as `lead`."""
+    """A paragraph block, with its opening dateline (if any) as `lead`. A short line that is no sentence
+    (a name, a closing `本报记者 某某整理`) keeps its spaces as a title line does."""
+    flat = _strip_ws(text)
+    if len(flat) <= MAX_HEADING and not _SENTENCE_END_RE.search(flat) and dateline(_norm(text)) is None:
+        return Block("paragraph", spaced_text(text))
     text = paragraph_text(text)
     return Block("paragraph", text, lead=dateline(text))
+
+
+def _quotation(text: str) -> bool:
+    """One quotation, perhaps with the sentence's full stop after the closing mark (`“…”。`)."""
+    return wholly_quoted(text) or (text.endswith("”。") and wholly_quoted(text[:-1]))
 
 
 def _is_section_byline(raw: str) -> bool:
@@ -615,7 +629,9 @@ def classify_body(items: Sequence[Segment]) -> list[Block]:
     def head_line(j: int, first: bool) -> bool:
         if j >= n or items[j] is _BREAK:
             return False
-        return is_heading_candidate(norm[j]) or (first and _is_lead_in(norm[j]))
+        if first:
+            return is_heading_candidate(norm[j]) or _is_lead_in(norm[j])
+        return is_heading_candidate(norm[j]) and not _names_only(items[j])  # type: ignore[arg-type]
 
     i = 0
     while i < n:
@@ -650,7 +666,8 @@ def classify_body(items: Sequence[Segment]) -> list[Block]:
             and after < n
             and items[after] is not _BREAK
             and _is_section_byline(items[after])  # type: ignore[arg-type]
-            and real(after + 1)
+            and after + 1 < n
+            and items[after + 1] is not _BREAK
         ):
             blocks.append(_heading(lines, items[after]))
             i = after + 1
@@ -717,7 +734,7 @@ def build_article(
         assert head is not _BREAK
         parts = read_headline_block(head, title, path)
         body = _trim_breaks(items[1:])
-    if len(_strip_ws(parts.headline)) > LONG_HEADLINE:
+    if len(_strip_ws(parts.headline)) > LONG_HEADLINE and not parts.unsettled:
         log.warning("%s: the headline is %d characters long; is the headline missing?", path, len(parts.headline))
 
     byline: str | None = None
@@ -743,10 +760,12 @@ def build_article(
     while lead_breaks < len(body) and body[lead_breaks] is _BREAK:
         lead_breaks += 1
     quotes = lead_breaks
-    while quotes < len(body) and body[quotes] is not _BREAK and wholly_quoted(_norm(body[quotes])):  # type: ignore[arg-type]
+    while quotes < len(body) and body[quotes] is not _BREAK and _quotation(_norm(body[quotes])):  # type: ignore[arg-type]
         quotes += 1
     attributed = quotes < len(body) and body[quotes] is not _BREAK and is_attribution(_norm(body[quotes]))  # type: ignore[arg-type]
-    take = quotes - lead_breaks + 1 if attributed and quotes > lead_breaks else min(1, quotes - lead_breaks)
+    first = body[lead_breaks] if lead_breaks < len(body) else _BREAK
+    alone = 1 if first is not _BREAK and wholly_quoted(_norm(first)) else 0
+    take = quotes - lead_breaks + 1 if attributed and quotes > lead_breaks else alone
     if take and any(t is not _BREAK for t in body[lead_breaks + take :]):
         if blocks:
             blocks.extend(Block("part_break", "") for _ in range(min(lead_breaks, 1)))
