@@ -120,6 +120,7 @@ def title_spaces(text: str) -> str:
     return _WS_RE.sub(repl, text.strip())
 
 
+_NAME_START_RE = re.compile(r"[：:（(]")
 _NAME_SUFFIX_RE = re.compile(r"(?:摄影报道|摄影|摄|采访整理|整理|报道)?(?:[（(][^（）()]*[）)])?[）)]?$")
 
 
@@ -131,7 +132,7 @@ def _join_letter_spacing(text: str) -> str:
     """Join single characters spaced out to a name's width (`李　某` → `李某`, `王　某摄` → `王某摄`)."""
     out: list[str] = []
     for piece in text.split("\u3000"):
-        if out and _one_han(out[-1].lstrip("（(")) and _one_han(_NAME_SUFFIX_RE.sub("", piece)):
+        if out and _one_han(_NAME_START_RE.split(out[-1])[-1]) and _one_han(_NAME_SUFFIX_RE.sub("", piece)):
             out[-1] += piece
         else:
             out.append(piece)
