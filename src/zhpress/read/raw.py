@@ -47,6 +47,8 @@ LONG_HEADLINE = 80
 MAX_NOTE_PARAGRAPHS = 8
 # A fused headline block longer than this (Han characters, no mark in it) may hide a kicker.
 FUSED_KICKER_SUSPECT = 20
+# ... unless each of its phrases (between spaces) is no longer than a headline's phrase usually is.
+FUSED_PHRASE = 16
 # In `A——B`, B is a subtitle (deck) when it is this many times longer than A; otherwise A is a kicker.
 DECK_RATIO = 1.4
 
@@ -139,13 +141,18 @@ def _join_letter_spacing(text: str) -> str:
     return "\u3000".join(out)
 
 
+_PUNCT_GAP_RE = re.compile(r"(?<=[（《“‘「『【])\s+|\s+(?=[）》”’」』】，。：；！？、])")
+
+
 def spaced_text(raw: str) -> str:
     """Normalized text whose spaces mean something (titles, headings, bylines, credits, captions).
 
     NO-BREAK SPACEs count as spaces here; each run becomes one U+3000 (the gap between phrases, or between
-    a reporter's title and name), except the letter-spacing inside a short name, which is removed.
+    a reporter's title and name), except the letter-spacing inside a short name and any space beside a
+    bracket or a full-width punctuation mark, which are removed.
     """
-    return _join_letter_spacing(title_spaces(normalize_text(raw.replace("\u00a0", " "))))
+    text = _PUNCT_GAP_RE.sub("", normalize_text(raw.replace("\u00a0", " ")))
+    return _join_letter_spacing(title_spaces(text))
 
 
 def paragraph_text(raw: str) -> str:
@@ -388,8 +395,9 @@ def _guess_parts(block: str) -> HeadlineParts:
         column, hi = original(opening + 1, hi - 1), opening
     headline = original(lo, hi)
     rest = _strip_ws(headline)
+    longest = max((len(HAN_RE.findall(phrase)) for phrase in headline.split()), default=0)
     unsettled = kicker is None and (
-        len(HAN_RE.findall(rest)) > FUSED_KICKER_SUSPECT
+        (len(HAN_RE.findall(rest)) > FUSED_KICKER_SUSPECT and longest > FUSED_PHRASE)
         or "：" in rest[1:-1]
         or _SPEECH_RE.search(rest[2:-4]) is not None
     )
