@@ -425,7 +425,8 @@ def test_three_line_head_label_heading_byline() -> None:
     [
         (["某地老街——", "灯笼映红 年味渐浓", "本报驻某地记者\u00a0\u00a0王\u00a0某"], "某地老街——", "灯笼映红\u3000年味渐浓", "本报驻某地记者\u3000王某"),
         (["特", "雪夜里的守护", "本报记者 赵某某"], "特", "雪夜里的守护", "本报记者\u3000赵某某"),
-        (["评", "让好政策落地生根", "本报评论员"], None, None, None),  # 本报评论员 alone names nobody
+        (["评", "让好政策落地生根", "本报评论员"], "评", "让好政策落地生根", "本报评论员"),
+        (["评", "让好政策落地生根", "本报"], None, None, None),  # no byline: three short lines are no head
         (["某某公司：", "“市场机会就在眼前”", "王某某\u00a0\u00a0李\u00a0\u00a0某"], "某某公司：", "“市场机会就在眼前”", "王某某\u3000李某"),
         (["某某大桥工地", "项目建设", "有条不紊", "本报记者 孙某"], "某某大桥工地", "项目建设\u3000有条不紊", "本报记者\u3000孙某"),
         (["某某博物馆", "本报记者　周某"], None, "某某博物馆", "本报记者\u3000周某"),
@@ -440,10 +441,15 @@ def test_sub_article_heads(lines: list[str], label: str | None, heading: str | N
     assert heads == [Block("heading", heading, label=label, byline=byline)]
 
 
-def test_heading_byline_is_kept_in_every_text_listing() -> None:
+def test_heading_byline_is_kept_in_every_text_listing_and_converted() -> None:
+    from zhpress.convert import ConversionSettings, convert_book
+    from zhpress.model import Book, BookMeta
+
     a = parse(f"标题{I}{LONG}{BREAK}某某博物馆{I}本报记者 周某{I}{LONG}")
     assert "本报记者\u3000周某" in a.texts()
     assert a.to_json()["blocks"][2] == {"type": "heading", "text": "某某博物馆", "byline": "本报记者\u3000周某"}
+    book, _ = convert_book(Book(BookMeta(id="b", title="书"), (a,)), ConversionSettings("s2twp", "corner"))
+    assert book.articles[0].blocks[2].byline == "本報記者\u3000周某"
 
 
 # ------------------------------------------------------------------------ lines that are not headings

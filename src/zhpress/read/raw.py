@@ -64,6 +64,8 @@ _BYLINE_RE = re.compile(
     r"^(?:(?:本报|本刊|新华社|人民日报|中新社)?(?:(?:驻|赴)[^\s，。：]{1,8}?)?(?:特派|特约|实习|首席)?"
     r"(?:记者|通讯员|实习生|评论员|特约撰稿人)|■|□|◎|文[/／]|撰文)"
 )
+# The paper's own commentator signs alone (`本报评论员`).
+_COMMENTATOR_RE = re.compile(r"^(?:本报|本刊|人民日报|新华社)(?:特约)?评论员$")
 _BYLINE_FORBIDDEN_RE = re.compile(r"[。，：；！？“”（）]")
 _DATELINE_HEAD = rf"(?:[{_HAN}]{{2,16}}?\d{{1,2}}月\d{{1,2}}日(?:电|讯)|(?:本报|本刊|新华社|中新社)(?:讯|电))"
 _DATELINE_RE = re.compile(rf"^{_DATELINE_HEAD}(?:[ \u3000]*[（(][^（）()]{{1,40}}[）)])?")
@@ -201,7 +203,7 @@ def is_byline(text: str) -> bool:
     if not 2 < len(flat) <= 40 or _BYLINE_FORBIDDEN_RE.search(flat):
         return False
     match = _BYLINE_RE.match(flat)
-    return match is not None and match.end() < len(flat)
+    return (match is not None and match.end() < len(flat)) or _COMMENTATOR_RE.match(flat) is not None
 
 
 def _names_only(raw: str) -> bool:
@@ -553,11 +555,6 @@ def _pieces(text: str) -> list[Segment]:
     return out
 
 
-def segments(text: str) -> list[Segment]:
-    """Split archive text into normalized segments, with None where an empty paragraph breaks the parts."""
-    return [_norm(p) if p is not _BREAK else _BREAK for p in _pieces(text)]
-
-
 def crawler_header(text: str) -> tuple[list[str], str] | None:
     """The crawler's layout, recognised by its lines: three header lines without indent (kicker, headline,
     subtitle; the headline never empty) followed by paragraph lines, most of them indented. Returns the
@@ -836,7 +833,6 @@ __all__ = [
     "parse_raw",
     "read_headline_block",
     "read_raw",
-    "segments",
     "spaced_text",
     "split_headline_block",
     "title_spaces",
