@@ -607,3 +607,14 @@ def test_rmrb_corpus_layouts_and_marked_title_parts() -> None:
         if got != want and not (a.subtitle and got[0] == want[0] and got[1] + got[2] == want[1]):
             wrong.append(path.name)
     assert wrong == []
+
+
+def test_crawled_files_and_their_one_line_rewrite_give_the_same_body() -> None:
+    native = sorted((RMRB / "native").glob("*.txt"))
+    if not native:
+        pytest.skip("rmrb corpus not on this machine")
+    for path in native:
+        lines = path.read_bytes().decode("utf-8").split("\r\n")[:-1]
+        one_line = "".join(lines[:3]) + "".join(line if line.startswith(I) else I + line for line in lines[3:])
+        crawled_article = parse(read_text(path))
+        assert parse(one_line).blocks == crawled_article.blocks, path.name
