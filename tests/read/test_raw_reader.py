@@ -485,6 +485,13 @@ def test_figures_set_large_are_no_headings() -> None:
     assert "heading" not in types(a)
 
 
+def test_a_field_line_under_a_head_is_running_text() -> None:
+    a = parse(f"标题{I}{LONG}{BREAK}关键词：坚守{I}守着灯火到天明{I}时间：1月2日，初一，晴{I}{LONG}{BREAK}"
+              f"亲历者说{I}讲述人：某某，工程师{I}{LONG}")
+    assert [(b.label, b.text) for b in a.blocks if b.type == "heading"] == [("关键词：坚守", "守着灯火到天明"), (None, "亲历者说")]
+    assert Block("paragraph", "时间：1月2日，初一，晴") in a.blocks
+
+
 def test_section_numbers_are_headings() -> None:
     a = parse(f"标题{I}{LONG}{I}（一）{I}{LONG}{I}（二）{I}{LONG}")
     assert [b.text for b in a.blocks if b.type == "heading"] == ["（一）", "（二）"]

@@ -86,6 +86,8 @@ MAX_CAPTION_CREDIT = 30
 _ATTRIBUTION_RE = re.compile(r"^[—－]{2}[^。！？]{1,24}$")
 # A figure set large above its explanation (`11.7亿人`, `8—10架次飞机`): not a heading.
 _FIGURE_RE = re.compile(rf"^\d[\d.,，—～~-]*[%％]?[{_HAN}]{{0,4}}$")
+# A field line under a head (`时间：1月24日`, `讲述人：某某`): running text, never a heading.
+_FIELD_RE = re.compile(rf"^[{_HAN}]{{2,3}}[：:].")
 _SECTION_NUMBER_RE = re.compile(r"^[（(]?[一二三四五六七八九十]{1,3}[）)]?$")
 _LATIN_ALNUM = re.compile(r"[A-Za-z0-9]")
 # Trailing `（上）`, `（②）`, `（2）`: part of the text before it, never a column.
@@ -637,7 +639,10 @@ def classify_body(items: Sequence[Segment]) -> list[Block]:
             return False
         if first:
             return is_heading_candidate(norm[j]) or _is_lead_in(norm[j])
-        return is_heading_candidate(norm[j]) and not _names_only(items[j])  # type: ignore[arg-type]
+        return is_heading_candidate(norm[j]) and not _FIELD_RE.match(norm[j]) and not _names_only(items[j])  # type: ignore[arg-type]
+
+    def body_follows(j: int) -> bool:
+        return real(j) or (0 <= j < n and items[j] is not _BREAK and _FIELD_RE.match(norm[j]) is not None)
 
     i = 0
     while i < n:
@@ -678,14 +683,14 @@ def classify_body(items: Sequence[Segment]) -> list[Block]:
             blocks.append(_heading(lines, items[after]))
             i = after + 1
             continue
-        if run == 1 and not lead_in and real(i + 1):
+        if run == 1 and not lead_in and body_follows(i + 1):
             blocks.append(_heading(lines, None))
             i += 1
             continue
         # Two lines: a label or lead-in and the heading. A colon label needs a quoted heading
         # (`下沉干部：` + `“…”`); otherwise a speaker's name before a paragraph would become one.
         colon = lead_in and text.endswith(("：", ":"))
-        if run == 2 and real(i + 2) and (not colon or (is_label(text) and wholly_quoted(norm[i + 1]))):
+        if run == 2 and body_follows(i + 2) and (not colon or (is_label(text) and wholly_quoted(norm[i + 1]))):
             blocks.append(_heading(lines, None))
             i += 2
             continue
