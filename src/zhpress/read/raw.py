@@ -441,9 +441,11 @@ def read_headline_block(block: str, override: TitleParts | None, path: Path | st
         return _split_stated(block, override, path)
     raw = normalize_text(block.replace("\u00a0", " "))
     p = _guess_parts(raw)
+    if not p.headline:
+        return HeadlineParts(None, spaced_text(raw), None, None)
     return HeadlineParts(
         spaced_text(p.kicker) if p.kicker else None,
-        spaced_text(p.headline) if p.headline else title_spaces(raw),
+        spaced_text(p.headline),
         spaced_text(p.subtitle) if p.subtitle else None,
         spaced_text(p.column) if p.column else None,
         p.unsettled,
