@@ -46,6 +46,19 @@ class Outcome:
         return self.error is None
 
 
+def warn_unsettled_titles(config: Path | None, articles: tuple[Article, ...]) -> None:
+    """One warning for the whole book naming every article whose kicker the reader could not tell from its
+    headline (fused with no mark), and the book.toml keys that settle them."""
+    pending = [a for a in articles if a.unsettled_title]
+    if pending:
+        names = ", ".join(f"{a.source} (id {a.id})" for a in pending)
+        log.warning(
+            "%s: %d article(s) may have a kicker fused into the headline with no mark between them, so the whole "
+            "block is the headline: %s; state `kicker` and `headline` in their [[articles]] entries to split them",
+            config or "book.toml", len(pending), names,
+        )
+
+
 def read_book(project: Project, *, cache: bool = False) -> Book:
     """Read and normalize every manuscript of the project into one Book (in the source script). With
     `cache`, manuscripts unchanged since an earlier build are taken from PROJECT/.zhpress-cache/read."""
@@ -72,6 +85,7 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
                 hint="give the articles different ids (front matter `id`, or `id` in book.toml's [[articles]])",
             )
         seen[article.id] = article.source
+    warn_unsettled_titles(project.config_path, articles)
     cfg = project.config.book
     creators = tuple(Creator(n, "aut") for n in cfg.authors) + tuple(Creator(n, "edt") for n in cfg.editors)
     meta = BookMeta(

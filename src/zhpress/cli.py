@@ -260,16 +260,47 @@ def _inspect(args: argparse.Namespace) -> int:
         out.print_json(json.dumps(book.to_json(), ensure_ascii=False))
         return 0
     for article in book.articles:
-        out.print(f"[bold]{article.id}[/]  ({article.source})")
-        for key in ("column", "kicker", "headline", "subtitle", "byline"):
-            value = getattr(article, key)
-            if value:
-                out.print(f"  {key:9} {value}", markup=False)
-        for block in article.blocks:
-            label = f"{block.label} " if block.label else ""
-            text = block.text if len(block.text) <= 60 else block.text[:58] + "…"
-            out.print(f"  [dim]{block.type:14}[/] {label}{text}")
+        _print_outline(article)
     return 0
+
+
+_TITLE_STYLES = {"kicker": "cyan", "headline": "bold", "column": "magenta", "subtitle": "cyan", "byline": "green"}
+_BLOCK_STYLES = {"heading": "bold", "editor_note": "yellow", "note_signature": "yellow", "epigraph": "italic",
+                 "caption": "blue", "credit": "dim", "part_break": "dim"}
+
+
+def _print_outline(article: Any) -> None:
+    """One article as an editor checks it: title parts, then each block numbered as warnings name them,
+    with its type, label, dateline and byline. The manuscript's text is printed literally (Text objects:
+    no markup in it is interpreted)."""
+    from rich.text import Text
+
+    def short(text: str, limit: int = 60) -> str:
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    out.print(Text.assemble((article.id, "bold"), "  ", (f"({article.source})", "dim")))
+    for key in ("kicker", "headline", "column", "subtitle", "byline"):
+        value = getattr(article, key)
+        if value:
+            out.print(Text.assemble(f"  {key:9} ", (value, _TITLE_STYLES[key])))
+    if article.unsettled_title:
+        out.print(Text("  ! kicker and headline may be fused: state `kicker` and `headline` in book.toml", "yellow"))
+    for number, block in enumerate(article.blocks, start=1):
+        style = _BLOCK_STYLES.get(block.type, "")
+        line = Text.assemble(f"  {number:>3} ", (f"{block.type:14}", "dim"), " ")
+        if block.label:
+            line.append(block.label, "magenta")
+            line.append(" ")
+        if block.lead:
+            line.append(block.lead, "green")
+            line.append(" ")
+            line.append(short(block.text[len(block.lead) :].lstrip("\u3000")), style)
+        else:
+            line.append(short(block.text), style)
+        out.print(line)
+        if block.byline:
+            out.print(Text.assemble(" " * 21, ("byline ", "dim"), (block.byline, "green")))
+    out.print()
 
 
 def _convert(args: argparse.Namespace) -> int:

@@ -433,7 +433,7 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
     for art in book.articles:
         sources += [t for t in (art.kicker, art.headline, art.subtitle, art.column, art.byline) if t]
         for blk in art.blocks:
-            sources += [t for t in (blk.text, blk.label, blk.lead) if t]
+            sources += [t for t in (blk.text, blk.label, blk.lead, blk.byline) if t]
     unique = list(dict.fromkeys(sources))
     corner = settings.quotes == "corner"
 
@@ -470,7 +470,8 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
             column=text(art.column),
             byline=text(art.byline),
             blocks=tuple(
-                Block(b.type, final[b.text] if b.text else b.text, text(b.label), text(b.lead)) for b in art.blocks
+                Block(b.type, final[b.text] if b.text else b.text, text(b.label), text(b.lead), text(b.byline))
+                for b in art.blocks
             ),
         )
         for art in book.articles

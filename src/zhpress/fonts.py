@@ -90,7 +90,7 @@ def _places(article: Article) -> list[tuple[str, str]]:
     `paragraph N` (N counts the body's blocks from 1, as `zhpress inspect` lists them)."""
     places = [(key, getattr(article, key)) for key in ("kicker", "headline", "subtitle", "column", "byline")]
     for number, block in enumerate(article.blocks, start=1):
-        places.append((f"paragraph {number}", (block.label or "") + block.text))
+        places.append((f"paragraph {number}", (block.label or "") + block.text + (block.byline or "")))
     return [(where, text) for where, text in places if text]
 
 

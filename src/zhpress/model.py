@@ -10,12 +10,13 @@ from typing import Any, Literal
 
 BlockType = Literal[
     "paragraph",  # body text; `lead` may hold a dateline that starts it
-    "heading",  # section heading; `label` holds a lead-in such as 下沉干部：
+    "heading",  # section heading; `label` holds a lead-in such as 下沉干部：, `byline` the line under it
     "editor_note",  # one paragraph of an editor's note (编者按)
     "note_signature",  # the signature that closes an editor's note (——编者)
     "epigraph",  # a quotation standing alone before the body
     "part_break",  # an empty paragraph in the source: a break between parts (text is "")
     "credit",  # production credits at the end (版式设计：…, 本版责编：…)
+    "caption",  # a photo caption or credit (图①：…, 本报记者 某某摄, 资料照片): set small, never in the contents
 ]
 
 BLOCK_TYPES: tuple[str, ...] = BlockType.__args__  # type: ignore[attr-defined]
@@ -29,12 +30,13 @@ class Block:
     text: str
     label: str | None = None
     lead: str | None = None  # a dateline at the start of `text` (already part of `text`)
+    byline: str | None = None  # a heading's byline (本报记者 某某), set under it
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as constructor arguments: the default for frozen slotted dataclasses restores each
         # object field by field in Python, a third of a second for a 1000-article book (the read cache,
         # and the book sent to a build's worker process).
-        return (Block, (self.type, self.text, self.label, self.lead))
+        return (Block, (self.type, self.text, self.label, self.lead, self.byline))
 
     def to_json(self) -> dict[str, Any]:
         """The block as `inspect --json` shows it: optional fields only when set."""
@@ -43,6 +45,8 @@ class Block:
             out["label"] = self.label
         if self.lead is not None:
             out["lead"] = self.lead
+        if self.byline is not None:
+            out["byline"] = self.byline
         return out
 
 
@@ -58,13 +62,19 @@ class Article:
     column: str | None = None
     byline: str | None = None
     blocks: tuple[Block, ...] = ()
+    # The reader could not tell a kicker from the headline (fused, no mark): book.toml should state them.
+    unsettled_title: bool = False
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Article, (self.id, self.source, self.headline, self.kicker, self.subtitle, self.column, self.byline, self.blocks))
+        return (
+            Article,
+            (self.id, self.source, self.headline, self.kicker, self.subtitle, self.column, self.byline, self.blocks,
+             self.unsettled_title),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The article as `inspect --json` shows it."""
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "source": self.source,
             "kicker": self.kicker,
@@ -74,16 +84,22 @@ class Article:
             "byline": self.byline,
             "blocks": [b.to_json() for b in self.blocks],
         }
+        if self.unsettled_title:
+            out["unsettled_title"] = True
+        return out
 
     def texts(self) -> list[str]:
-        """Every piece of manuscript text in reading order (title block first)."""
-        parts = [self.kicker, self.headline, self.subtitle, self.column, self.byline]
+        """Every piece of manuscript text in reading order (title block first, the column where the archive
+        has it: after the headline, before the subtitle)."""
+        parts = [self.kicker, self.headline, self.column, self.subtitle, self.byline]
         out = [p for p in parts if p]
         for b in self.blocks:
             if b.label:
                 out.append(b.label)
             if b.text:
                 out.append(b.text)
+            if b.byline:
+                out.append(b.byline)
         return out
 
 
