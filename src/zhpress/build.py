@@ -382,6 +382,11 @@ def run_build(
                 if on_done:
                     on_done(outcome)
             return outcomes
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop now, not after their renders
+        if pool is not None:
+            workers.stop(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
