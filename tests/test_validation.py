@@ -296,3 +296,175 @@ def test_invisible_characters_in_book_toml_titles_are_removed_and_in_names_refus
 def test_invisible_character_escaped_in_front_matter_is_refused(tmp_path: Path) -> None:
     make_project(tmp_path, {"a.md": '+++\nkicker = "引\\u202e题"\n+++\n' + MARKDOWN_ARTICLE})
     refused(tmp_path, "ebook", expect=["content/a.md:2", "kicker", "U+202E"])
+
+
+# ------------------------------------------------------------------------------ Ctrl-C and SIGTERM
+
+DEFAULT_ID = "dangqi-shanghai"
+PREVIOUS_PDF = b"%PDF-1.7\n% the previous print edition\n"
+
+
+def live_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that are still running (zombies waiting for a reaper excluded)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after the command name, which may hold spaces
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(int(entry.name))
+    return alive
+
+
+def wait_until(condition, timeout: float = 180) -> bool:  # type: ignore[no-untyped-def]
+    """Poll `condition` until it holds or `timeout` seconds pass (a bound, never an assertion on time)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def interruptible(tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the default book with a previous print edition, and a private TMPDIR."""
+    import shutil
+
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "content", book / "content")
+    shutil.copytree(ROOT / "styles", book / "styles")
+    (book / "dist").mkdir()
+    (book / "dist" / f"{DEFAULT_ID}-print.pdf").write_bytes(PREVIOUS_PDF)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    return book, scratch
+
+
+def start_build(book: Path, scratch: Path, *profiles: str) -> subprocess.Popen[str]:
+    """`zhpress build` in a session of its own (so a signal can go to the whole group, as a terminal's)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "zhpress", "build", "-C", str(book), "--no-cache", *profiles],
+        cwd=ROOT,
+        env={**os.environ, **WIDE, "TMPDIR": str(scratch)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def ended_quietly(proc: subprocess.Popen[str], book: Path, scratch: Path, status: int, word: str) -> None:
+    """Exit status `status`, one line saying so and no traceback, no process of the build left, no
+    temporary folder left, the previous output intact and no `.part` file."""
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and "Exception" not in err and "internal error" not in err, err
+    assert err.strip().splitlines()[-1] == word, err
+    assert wait_until(lambda: not live_in_group(proc.pid), 60), live_in_group(proc.pid)
+    assert list(scratch.iterdir()) == []
+    dist = book / "dist"
+    assert (dist / f"{DEFAULT_ID}-print.pdf").read_bytes() == PREVIOUS_PDF
+    assert [p.name for p in dist.iterdir() if ".part-" in p.name] == []
+
+
+def test_early_ctrl_c_prints_no_traceback_from_the_workers(interruptible: tuple[Path, Path]) -> None:
+    """Ctrl-C while the workers are still importing WeasyPrint: the terminal sends SIGINT to every process."""
+    book, scratch = interruptible
+    proc = start_build(book, scratch, "print", "ebook")
+    assert wait_until(lambda: len(children(proc.pid)) >= 1 or proc.poll() is not None)
+    os.killpg(proc.pid, signal.SIGINT)
+    ended_quietly(proc, book, scratch, 130, "interrupted")
+
+
+@pytest.mark.parametrize("profiles", [("print",), ("print", "ebook")])
+@pytest.mark.parametrize("to_group", [False, True])
+def test_sigterm_while_rendering_leaves_no_temporary_folder(
+    interruptible: tuple[Path, Path], profiles: tuple[str, ...], to_group: bool
+) -> None:
+    """SIGTERM (from `kill`, or to the whole group as `timeout` and service managers send it) while the
+    PDF renders into its temporary folder: the folder goes, the workers go, exit 143."""
+    book, scratch = interruptible
+    proc = start_build(book, scratch, *profiles)
+    assert wait_until(lambda: any(scratch.iterdir()) or proc.poll() is not None)
+    assert proc.poll() is None, proc.communicate()
+    time.sleep(0.3)  # into the render
+    os.killpg(proc.pid, signal.SIGTERM) if to_group else proc.send_signal(signal.SIGTERM)
+    ended_quietly(proc, book, scratch, 143, "terminated")
+
+
+def test_ctrl_c_while_rendering(interruptible: tuple[Path, Path]) -> None:
+    book, scratch = interruptible
+    proc = start_build(book, scratch, "print", "ebook")
+    assert wait_until(lambda: any(scratch.iterdir()) or proc.poll() is not None)
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)
+    ended_quietly(proc, book, scratch, 130, "interrupted")
+
+
+# ------------------------------------------------------------------------------ the other user errors
+
+
+@pytest.mark.parametrize(
+    ("setup", "expect"),
+    [
+        ("directory", ["content/a.txt", "is a directory, not a manuscript"]),
+        ("docx", ["content/a.docx", "unknown manuscript type '.docx'"]),
+        ("no-content", ["no content/ folder here"]),
+        ("no-manuscripts", ["content", "holds no manuscripts"]),
+        ("empty-list", ["book.toml", "the article list is empty"]),
+        ("no-language", ["book.toml", "profile 'bare' sets no language"]),
+        ("unknown-extends", ["book.toml:7", "extends unknown profile 'ebok'", "did you mean 'ebook'"]),
+    ],
+)
+def test_every_configuration_error_is_exit_2_naming_the_file(tmp_path: Path, setup: str, expect: list[str]) -> None:
+    if setup == "directory":
+        make_project(tmp_path, {}, toml=book_toml(articles=[{"file": "a.txt"}]))
+        (tmp_path / "content" / "a.txt").mkdir()
+    elif setup == "docx":
+        make_project(tmp_path, {"a.docx": "PK"}, toml=book_toml(articles=[{"file": "a.docx"}]))
+    elif setup == "no-content":
+        (tmp_path / "styles").mkdir()
+    elif setup == "no-manuscripts":
+        make_project(tmp_path, {}, toml=book_toml())
+    elif setup == "empty-list":
+        make_project(tmp_path, toml="articles = []\n" + book_toml())
+    elif setup == "no-language":
+        make_project(tmp_path, toml=book_toml(extra='\n[profiles.bare]\nformat = "epub"\n'))
+    else:
+        make_project(tmp_path, toml=book_toml(extra='\n[profiles.mine]\nextends = "ebok"\n'))
+    refused(tmp_path, "ebook", expect=expect)
+
+
+def test_source_date_epoch_that_is_no_number(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "zhpress", "build", "-C", str(tmp_path), "ebook"],
+        cwd=ROOT, env={**os.environ, **WIDE, "SOURCE_DATE_EPOCH": "yesterday"}, capture_output=True, text=True,
+    )
+    no_traceback(result)
+    assert result.returncode == 2, result.stderr
+    assert "SOURCE_DATE_EPOCH='yesterday' is not a number of seconds" in " ".join(result.stderr.split())
+    assert not (tmp_path / "dist" / f"{BOOK_ID}-ebook.epub").exists()
+
+
+def test_check_with_nothing_built(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "zhpress", "check", "-C", str(tmp_path)], cwd=ROOT, env={**os.environ, **WIDE},
+        capture_output=True, text=True,
+    )
+    no_traceback(result)
+    assert result.returncode == 2, result.stderr
+    assert "no built files to check" in result.stderr
