@@ -468,3 +468,24 @@ def test_check_with_nothing_built(tmp_path: Path) -> None:
     no_traceback(result)
     assert result.returncode == 2, result.stderr
     assert "no built files to check" in result.stderr
+
+
+def test_sigterm_during_a_chunked_build_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    """A book long enough to render in chunks: the worker building it forks a process per chunk into its
+    `zhpress-chunks-*` folder; SIGTERM to the build ends them all and the folder goes."""
+    from tests.pdf.test_chunked import make_project as chunked_project
+
+    book = chunked_project(tmp_path / "book", [600] * 24)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    proc = start_build(book, scratch, "print")
+    assert wait_until(lambda: any(p.name.startswith("zhpress-chunks-") for p in scratch.iterdir()) or proc.poll() is not None)
+    assert proc.poll() is None, proc.communicate()
+    time.sleep(0.5)  # the first chunks are rendering
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "terminated", err
+    assert wait_until(lambda: not live_in_group(proc.pid), 60), live_in_group(proc.pid)
+    assert list(scratch.iterdir()) == []
+    assert not (book / "dist").exists() or list((book / "dist").glob("*.pdf")) == []

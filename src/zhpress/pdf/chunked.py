@@ -410,10 +410,10 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
                 index, job = item
                 receive, send = context.Pipe(duplex=False)
                 process = context.Process(target=_render_child, args=(job, send), daemon=True)
-                with forking():
+                with forking():  # a Ctrl-C is taken once the process is in `running`, so it is stopped too
                     process.start()
-                send.close()
-                running[receive] = (process, index)
+                    send.close()
+                    running[receive] = (process, index)
             if not running:
                 break
             for connection in wait(list(running)):
