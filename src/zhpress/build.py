@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import InputError, ManuscriptError, RenderError, ZhpressError
 from .model import Article, Book, BookMeta, Creator
-from .project import Profile, Project
+from .project import Profile, Project, check_id
 
 log = logging.getLogger("zhpress")
 
@@ -78,6 +78,11 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
         store.save()
     seen: dict[str, str] = {}
     for src, article in zip(project.articles, articles, strict=True):
+        try:
+            check_id(article.id)
+        except ValueError as exc:  # an id from a front matter (book.toml's are checked when it is loaded)
+            shown = article.id if len(article.id) <= 40 else article.id[:40] + "…"
+            raise ManuscriptError(f"article id {shown!r} {exc}", path=src.path, hint="change the front matter's `id`") from None
         if article.id in seen:
             raise ManuscriptError(
                 f"article id {article.id!r} is already used by {seen[article.id]}",
@@ -396,6 +401,11 @@ def run_build(
                 if on_done:
                     on_done(outcome)
             return outcomes
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop now, not after their renders
+        if pool is not None:
+            workers.stop(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

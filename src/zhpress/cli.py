@@ -93,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `zhpress` command."""
+    from . import workers
+
+    handlers = workers.handle_signals()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: workers and temporary folders are gone by now
+        return workers.interrupted_status(exc)
+    finally:
+        _stop_workers()
+        workers.restore_signals(handlers)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "build" and args.jobs >= 1:
         from . import workers
@@ -118,9 +131,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ZhpressError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         return exc.exit_code
-    except KeyboardInterrupt:
-        console.print("interrupted")
-        return 130
     except Exception as exc:  # the last line of defence: one readable message, never a traceback
         if os.environ.get("ZHPRESS_DEBUG"):
             raise
@@ -129,8 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             soft_wrap=True,
         )
         return 1
-    finally:
-        _stop_workers()
 
 
 def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
@@ -142,9 +150,11 @@ def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
 
 
 def _stop_workers() -> None:
-    """Workers forked for a build that no longer needs them stop at once (never left to finish imports)."""
+    """Workers forked for a build that no longer needs them stop at once (never left to finish imports);
+    temporary folders an interrupt left are removed."""
     if "zhpress.workers" in sys.modules:
         sys.modules["zhpress.workers"].discard()
+        sys.modules["zhpress.workers"].remove_scratch()
 
 
 def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]

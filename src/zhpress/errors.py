@@ -75,6 +75,10 @@ class ValidationFailed(ZhpressError):
     """A built file failed validation. Exit status 1."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: the build ends as after Ctrl-C (clean-up included), with exit status 143."""
+
+
 def _rebuild(cls: type[ZhpressError], message: str, state: dict[str, object]) -> ZhpressError:
     error = cls(message)
     error.__dict__.update(state)

@@ -12,13 +12,15 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .normalize import CONTROL_RE, strip_invisible, warn_invisible
 
 log = logging.getLogger("zhpress")
 
@@ -50,6 +52,97 @@ FONT_PACKAGES: dict[str, str] = {
     "AR PL UMing TW": "fonts-arphic-uming",
     "WenQuanYi Zen Hei": "fonts-wqy-zenhei",
 }
+
+
+# Ids name output files (`.{book-id}-{profile}.conversion.html.part-{pid}` must fit a file name's 255 bytes)
+# and are typed on the command line: ASCII letters, digits, '.', '_' and '-', at most MAX_ID characters.
+MAX_ID = 64
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+# Lengths in book.toml: a number and a unit; the ranges (in millimetres) a book can be printed with.
+_LENGTH_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)\s*")
+_UNITS = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72}
+_PT = 25.4 / 72
+LENGTH_RANGES: dict[str, tuple[float, float]] = {
+    "bleed": (0.0, 20.0),
+    "margin": (3.0, 150.0),
+    "font_size": (5 * _PT, 72 * _PT),
+    "trim": (50.0, 1000.0),
+}
+# The text area must hold this many characters of the body size across and down (the title page sets 2 em).
+MIN_TEXT_EMS = 10
+
+# A BCP 47 language tag, well formed (RFC 5646: language, extlang, script, region, variants, extensions,
+# private use); what it names is checked against the IANA registry by langcodes.
+_LANGTAG_RE = re.compile(
+    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[xX](?:-[A-Za-z0-9]{1,8})+)?|[xX](?:-[A-Za-z0-9]{1,8})+"
+)
+_KNOWN_TAGS = frozenset({"zh-Hans", "zh-Hant", "zh-Hant-TW", "zh-Hant-HK"})  # the default profiles'
+
+
+def check_id(value: str) -> str:
+    """An id as output file names and the command line can take it; ValueError says what is wrong."""
+    if len(value) > MAX_ID:
+        raise ValueError(f"is {len(value)} characters long; an id has at most {MAX_ID} (it names the output files)")
+    if not _ID_RE.fullmatch(value):
+        raise ValueError("must be letters, digits, '.', '_' or '-' (it names the output files)")
+    return value
+
+
+@lru_cache(maxsize=64)
+def check_language(value: str) -> str:
+    """A BCP 47 tag, well formed and registered (it goes into content.opf and every `lang` attribute)."""
+    if len(value) > MAX_ID or not _LANGTAG_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a BCP 47 language tag such as 'zh-Hans' or 'zh-Hant-TW'")
+    if value not in _KNOWN_TAGS:
+        import langcodes  # a fifth of a second to import: only for tags the default profiles do not use
+
+        if not langcodes.tag_is_valid(value):
+            raise ValueError(f"{value!r} is not a registered BCP 47 language tag (such as 'zh-Hans' or 'zh-Hant-TW')")
+    return value
+
+
+def parse_length(value: str, kind: str) -> float:
+    """A length such as '3mm' or '10.5pt' in millimetres, within the range of its kind; ValueError otherwise."""
+    match = _LENGTH_RE.fullmatch(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a length such as '3mm' (units: mm, cm, in, pt)")
+    mm = float(match[1]) * _UNITS[match[2]]
+    low, high = LENGTH_RANGES[kind]
+    if not low <= mm <= high:
+        unit = "pt" if kind == "font_size" else "mm"
+        scale = _PT if unit == "pt" else 1.0
+        raise ValueError(f"{value!r} is outside {low / scale:g}–{high / scale:g} {unit}")
+    return mm
+
+
+def parse_trim(value: str) -> tuple[str, float, float]:
+    """(name, width, height) of a named trim size or 'WxHmm'; ValueError for anything else."""
+    if value in TRIM_SIZES:
+        w, h = TRIM_SIZES[value]
+        return value, w, h
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*mm\s*", value)
+    if not match:
+        raise ValueError(f"{value!r}: use one of {', '.join(TRIM_SIZES)} or a size such as '140x203mm'")
+    low, high = LENGTH_RANGES["trim"]
+    width, height = float(match[1]), float(match[2])
+    if not (low <= width <= high and low <= height <= high):
+        raise ValueError(f"{value!r}: each side must be {low:g}–{high:g} mm")
+    return value.strip(), width, height
+
+
+def _file_name(value: str) -> str:
+    """A manuscript's name as book.toml gives it: no invisible or control characters, a sane length."""
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ValueError(f"holds the invisible character U+{ord(bad):04X}; type the file name plainly")
+    if value != value.strip() or not value:
+        raise ValueError("must not be empty or begin or end with white space")
+    if len(value.encode()) > 1024 or any(len(part.encode()) > 255 for part in value.split("/")):
+        raise ValueError("is too long for a file name")
+    return value
 
 
 class _Strict(BaseModel):
@@ -97,9 +190,12 @@ class BookConfig(_Strict):
     @field_validator("id")
     @classmethod
     def _slug(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
-            raise ValueError("must be letters, digits, '.', '_' or '-' (it names the output files)")
-        return value
+        return None if value is None else check_id(value)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return check_language(value)
 
 
 class ArticleConfig(_Strict):
@@ -112,6 +208,16 @@ class ArticleConfig(_Strict):
     subtitle: str | None = None
     column: str | None = None
     byline: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_id(value)
+
+    @field_validator("file")
+    @classmethod
+    def _safe_file(cls, value: str) -> str:
+        return _file_name(value)
 
 
 class ConversionConfig(_Strict):
@@ -136,6 +242,20 @@ class PageConfig(_Strict):
     links: bool | None = None
     latin_spacing: bool | None = None
 
+    @field_validator("trim")
+    @classmethod
+    def _trim_size(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_trim(value)
+        return value
+
+    @field_validator("bleed", "margin_top", "margin_bottom", "margin_inner", "margin_outer", "font_size")
+    @classmethod
+    def _length(cls, value: str | None, info: Any) -> str | None:
+        if value is not None:
+            parse_length(value, "margin" if info.field_name.startswith("margin") else info.field_name)
+        return value
+
 
 class ProfileConfig(_Strict):
     """A [profiles.NAME] table as written; `extends` fills what it leaves out."""
@@ -153,6 +273,11 @@ class ProfileConfig(_Strict):
     page: PageConfig | None = None
     embed_fonts: bool | None = None
     writing: Literal["horizontal", "vertical"] | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return None if value is None else check_language(value)
 
 
 class ProjectConfig(_Strict):
@@ -258,65 +383,162 @@ def _nearest(word: str, candidates: Any) -> str | None:
     return f"did you mean {close[0]!r}?" if close else None
 
 
-def _line_of_key(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of a dotted key in the TOML source, for error messages."""
-    keys = [str(k) for k in loc if not isinstance(k, int)]
-    lines = text.splitlines()
-    # Walk to the table header, then look for the last key.
-    start = 0
-    for depth in range(len(keys) - 1, 0, -1):
-        header = re.compile(r"^\s*\[\[?\s*" + r"\s*\.\s*".join(re.escape(k) for k in keys[:depth]) + r"\s*\]\]?\s*$")
-        for i, line in enumerate(lines):
-            if header.match(line):
-                start = i
-                break
-        else:
-            continue
-        break
-    key = re.compile(r"^\s*[\"']?" + re.escape(keys[-1]) + r"[\"']?\s*=") if keys else None
-    if key is None:
+class TomlLines:
+    """Where each key of a TOML text is written: one pass over the text maps key paths (with the index of
+    each `[[array]]` entry) to their lines, so that an error names its own line in a book of any length."""
+
+    _TOKEN = re.compile(r'"""|\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}\n]')
+    _BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[tuple[Any, ...], int] = {}
+        self._counts: dict[tuple[Any, ...], int] = {}
+        self._current: tuple[Any, ...] = ()
+        self._scan(text)
+
+    def line(self, loc: tuple[Any, ...]) -> int | None:
+        """The line of `loc` (keys and list indexes, as pydantic gives them), else of its nearest parent."""
+        for end in range(len(loc), 0, -1):
+            found = self.lines.get(tuple(loc[:end]))
+            if found is not None:
+                return found
         return None
-    for i in range(start, len(lines)):
-        if key.match(lines[i]):
-            return i + 1
-    for i, line in enumerate(lines):
-        if key.match(line):
-            return i + 1
-    return start + 1 if start else None
+
+    def _resolve(self, parts: list[str]) -> tuple[Any, ...]:
+        out: tuple[Any, ...] = ()
+        for part in parts:
+            out += (part,)
+            if out in self._counts:
+                out += (self._counts[out] - 1,)
+        return out
+
+    def _key(self, text: str, i: int) -> tuple[list[str], int]:
+        """The parts of the dotted key at text[i] and the index after it."""
+        parts: list[str] = []
+        n = len(text)
+        while True:
+            while i < n and text[i] in " \t":
+                i += 1
+            if i < n and text[i] == '"':
+                j = i + 1
+                while j < n and text[j] not in '"\n':
+                    j += 2 if text[j] == "\\" else 1
+                try:
+                    parts.append(tomllib.loads(f"k = {text[i:j + 1]}")["k"])
+                except tomllib.TOMLDecodeError:
+                    parts.append(text[i + 1 : j])
+                i = j + 1
+            elif i < n and text[i] == "'":
+                j = text.find("'", i + 1)
+                j = n if j < 0 else j
+                parts.append(text[i + 1 : j])
+                i = j + 1
+            else:
+                match = self._BARE.match(text, i)
+                if match is None:
+                    return parts, i
+                parts.append(match.group())
+                i = match.end()
+            while i < n and text[i] in " \t":
+                i += 1
+            if i < n and text[i] == ".":
+                i += 1
+                continue
+            return parts, i
+
+    def _skip_value(self, text: str, i: int) -> int:
+        """The index after the value starting at text[i] (strings, arrays and inline tables over lines)."""
+        depth = 0
+        while True:
+            match = self._TOKEN.search(text, i)
+            if match is None:
+                return len(text)
+            token = match.group()
+            i = match.end()
+            if token in ('"""', "'''"):
+                j = text.find(token, i)
+                while token == '"""' and j > 0 and _escaped(text, j):
+                    j = text.find(token, j + 1)
+                i = len(text) if j < 0 else j + 3
+            elif token in "[{":
+                depth += 1
+            elif token in "]}":
+                depth -= 1
+            elif token == "\n" and depth <= 0:
+                return i
+
+    def _scan(self, text: str) -> None:
+        i, line, n = 0, 1, len(text)
+        while i < n:
+            char = text[i]
+            if char == "\n":
+                i, line = i + 1, line + 1
+                continue
+            if char in " \t\r":
+                i += 1
+                continue
+            if char == "#":
+                end = text.find("\n", i)
+                i = n if end < 0 else end
+                continue
+            start = i
+            if char == "[":
+                array = text.startswith("[[", i)
+                parts, i = self._key(text, i + (2 if array else 1))
+                if array and parts:
+                    base = (*self._resolve(parts[:-1]), parts[-1])
+                    index = self._counts.get(base, 0)
+                    self._counts[base] = index + 1
+                    self.lines.setdefault(base, line)
+                    self._current = (*base, index)
+                else:
+                    self._current = self._resolve(parts)
+                self.lines.setdefault(self._current, line)
+                end = text.find("\n", i)
+                i = n if end < 0 else end
+                continue
+            parts, i = self._key(text, i)
+            if not parts or i >= n or text[i] != "=":  # not a key (tomllib already accepted the text)
+                end = text.find("\n", i)
+                i = n if end < 0 else end
+                continue
+            self.lines.setdefault((*self._current, *parts), line)
+            i = self._skip_value(text, i + 1)
+            line += text.count("\n", start, i)
 
 
-def _mm(value: str, *, path: Path | None, what: str, line: int | None = None) -> float:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)\s*", value)
-    if not match:
-        raise ConfigError(f"{what} = {value!r} is not a length such as '3mm'", path=path, line=line)
-    number, unit = float(match[1]), match[2]
-    return number * {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72}[unit]
+def _escaped(text: str, index: int) -> bool:
+    """Whether the character at `index` follows an odd number of backslashes."""
+    count = 0
+    while index - count - 1 >= 0 and text[index - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
-def _trim(value: str, *, path: Path | None, line: int | None = None) -> tuple[str, float, float]:
-    if value in TRIM_SIZES:
-        w, h = TRIM_SIZES[value]
-        return value, w, h
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*mm\s*", value)
-    if not match:
-        raise ConfigError(
-            f"trim = {value!r}: use one of {', '.join(TRIM_SIZES)} or a size such as '140x203mm'", path=path, line=line
-        )
-    return value.strip(), float(match[1]), float(match[2])
+@lru_cache(maxsize=4)
+def toml_lines(text: str) -> TomlLines:
+    """The key lines of a TOML text (kept for the few texts a run looks at)."""
+    return TomlLines(text)
+
+
+def _line_of_key(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The line of a key (a path of keys and list indexes) in the TOML source, for error messages."""
+    return toml_lines(text).line(loc) if text else None
 
 
 def slugify(text: str) -> str:
     """An id for file names from a title or folder name (ASCII when possible, else a short hash)."""
     ascii_part = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_part).strip("-").lower()
-    if slug:
-        return slug
     import hashlib
 
-    return "book-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_part).strip("-").lower()
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    if len(slug) > MAX_ID:  # a long title or file name: its start, made unique by a hash of the whole
+        return slug[: MAX_ID - 9].rstrip("-") + "-" + digest
+    return slug or "book-" + digest
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -326,7 +548,11 @@ def _load_toml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError("book.toml is not UTF-8", path=path, offset=exc.start) from exc
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), text
+    except RecursionError:
+        raise ConfigError(
+            "not valid TOML: arrays or tables nested too deeply", path=path, hint="a book.toml needs a few levels at most"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
@@ -338,22 +564,32 @@ def _load_toml(path: Path) -> dict[str, Any]:
         ) from exc
 
 
-# Characters XML 1.0 cannot hold or discourages (C0 except tab, LF, CR; DEL; C1; U+FFFE, U+FFFF).
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# Keys whose values name things (files, ids, tags): invisible characters there are refused by the schema
+# instead of removed, so that what is built is what the editor sees named.
+_NAME_KEYS = frozenset({"id", "file", "language", "stylesheets", "extends", "font_family"})
 
 
 def _strip_controls(value: Any, loc: tuple[Any, ...], path: Path, text: str) -> Any:
-    """Remove control characters from every string of book.toml, with a warning naming key and line: they
-    cannot appear in XML metadata, and they are never meant."""
+    """Remove control characters from every string of book.toml, and invisible characters (zero-width,
+    bidi controls) from its text, with a warning naming key and line: XML metadata cannot hold the
+    former, and nobody means either."""
     if isinstance(value, str):
-        found = _CONTROL_RE.findall(value)
-        if not found:
+        found = CONTROL_RE.findall(value)
+        names = {str(k) for k in loc if not isinstance(k, int)} & _NAME_KEYS or loc == ("profiles",)
+        invisible = [] if names else strip_invisible(value)[1]
+        if not found and not invisible:
             return value
         dotted = ".".join(str(k) if not isinstance(k, int) else f"[{k}]" for k in loc).replace(".[", "[")
         line = _line_of_key(text, loc) if loc else None
-        codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in found}))
-        log.warning("%s%s: control characters (%s) removed from %s", path, f":{line}" if line else "", codes, dotted)
-        return _CONTROL_RE.sub("", value)
+        where = f"{path}:{line}" if line else str(path)
+        if found:
+            codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in found}))
+            log.warning("%s: control characters (%s) removed from %s", where, codes, dotted)
+            value = CONTROL_RE.sub("", value)
+        if invisible:
+            warn_invisible(invisible, lambda index: f"{where}: {dotted}")
+            value = strip_invisible(value)[0]
+        return value
     if isinstance(value, dict):
         return {_strip_controls(k, loc, path, text): _strip_controls(v, (*loc, k), path, text) for k, v in value.items()}
     if isinstance(value, list):
@@ -374,7 +610,7 @@ def _validation_error(exc: ValidationError, path: Path | None, text: str, model:
     elif err["type"] == "missing":
         message = f"missing required key {dotted!r}"
     else:
-        message = f"{dotted}: {err['msg']}"
+        message = f"{dotted}: {err['msg'].removeprefix('Value error, ')}"
         if err["type"] == "literal_error":
             message = f"{dotted} = {err.get('input')!r} is not allowed; {err['msg'].lower()}"
     return ConfigError(message, path=path, line=_line_of_key(text, loc), hint=hint)
@@ -473,16 +709,21 @@ def _resolve_profiles(
 def _finish_profile(
     name: str, cfg: ProfileConfig, conversion: ConversionConfig, path: Path | None, text: str = ""
 ) -> Profile:
-    def line(key: str) -> int | None:
-        if not text or not re.search(r"^\s*\[\[?\s*profiles\s*\.\s*[\"']?" + re.escape(name), text, re.M):
-            return None
-        return _line_of_key(text, ("profiles", name, "page", key))
+    def line(*keys: str) -> int | None:
+        """The line of the first of these page keys the book sets, else of the profile's table."""
+        lines = toml_lines(text).lines if text else {}
+        for key in keys:
+            if ("profiles", name, "page", key) in lines:
+                return lines[("profiles", name, "page", key)]
+        return _line_of_key(text, ("profiles", name, "page"))
 
     missing = [k for k in ("format", "language", "font_family") if getattr(cfg, k) is None]
     if missing:
         raise ConfigError(f"profile {name!r} sets no {missing[0]} (and extends no profile that does)", path=path)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
-        raise ConfigError(f"profile name {name!r}: use letters, digits, '-' or '_'", path=path)
+    try:
+        check_id(name)
+    except ValueError as exc:
+        raise ConfigError(f"profile name {name!r} {exc}", path=path, line=_line_of_key(text, ("profiles", name))) from None
     if cfg.writing == "vertical" and cfg.format != "epub":
         raise ConfigError(
             f"profile {name!r}: vertical writing is for EPUB editions (the PDF engine sets horizontal text only)",
@@ -491,27 +732,7 @@ def _finish_profile(
         )
     page = None
     if cfg.format == "pdf":
-        p = cfg.page or PageConfig()
-        trim_name, width, height = _trim(p.trim or "A5", path=path, line=line("trim"))
-
-        def mm(value: str | None, default: str, what: str) -> float:
-            return _mm(value or default, path=path, what=f"profiles.{name}.page.{what}", line=line(what))
-
-        page = PageGeometry(
-            trim_name=trim_name,
-            width=width,
-            height=height,
-            bleed=mm(p.bleed, "0mm", "bleed"),
-            marks=bool(p.marks),
-            margin_top=mm(p.margin_top, "18mm", "margin_top"),
-            margin_bottom=mm(p.margin_bottom, "20mm", "margin_bottom"),
-            margin_inner=mm(p.margin_inner, "20mm", "margin_inner"),
-            margin_outer=mm(p.margin_outer, "16mm", "margin_outer"),
-            font_size=p.font_size or "10.5pt",
-            pdf_variant=p.pdf_variant or "none",
-            links=bool(p.links),
-            latin_spacing=True if p.latin_spacing is None else p.latin_spacing,
-        )
+        page = _page_geometry(name, cfg.page or PageConfig(), path, line)
     overrides = {**conversion.overrides, **(cfg.overrides or {})}
     return Profile(
         name=name,
@@ -530,6 +751,41 @@ def _finish_profile(
     )
 
 
+def _page_geometry(name: str, p: PageConfig, path: Path | None, line: Callable[..., int | None]) -> PageGeometry:
+    """The resolved page of a PDF profile; a text area too small for the body size is refused here, at
+    load, not after rendering (the values themselves were checked by PageConfig)."""
+    trim_name, width, height = parse_trim(p.trim or "A5")
+    margins = {
+        key: parse_length(getattr(p, key) or default, "margin")
+        for key, default in (("margin_top", "18mm"), ("margin_bottom", "20mm"), ("margin_inner", "20mm"), ("margin_outer", "16mm"))
+    }
+    font_size = p.font_size or "10.5pt"
+    em = parse_length(font_size, "font_size")
+    for across, (a, b), side in ((True, ("margin_inner", "margin_outer"), width), (False, ("margin_top", "margin_bottom"), height)):
+        room = side - margins[a] - margins[b]
+        if room < MIN_TEXT_EMS * em:
+            raise ConfigError(
+                f"profile {name!r}: margins {margins[a]:g} mm + {margins[b]:g} mm leave {max(room, 0):g} mm "
+                f"{'across' if across else 'down'} a page {side:g} mm {'wide' if across else 'high'}; the text "
+                f"needs at least {MIN_TEXT_EMS} characters of {font_size} ({MIN_TEXT_EMS * em:.1f} mm)",
+                path=path,
+                line=line(a, b, "trim", "font_size"),
+                hint="make the margins or the font size smaller, or the trim larger",
+            )
+    return PageGeometry(
+        trim_name=trim_name,
+        width=width,
+        height=height,
+        bleed=parse_length(p.bleed or "0mm", "bleed"),
+        marks=bool(p.marks),
+        font_size=font_size,
+        pdf_variant=p.pdf_variant or "none",
+        links=bool(p.links),
+        latin_spacing=True if p.latin_spacing is None else p.latin_spacing,
+        **margins,
+    )
+
+
 def load_project(root: Path) -> Project:
     """Load the project in `root`: content/book.toml (optional), the manuscripts, the profiles."""
     root = root.resolve()
@@ -539,13 +795,14 @@ def load_project(root: Path) -> Project:
     config_path = content / CONFIG_NAME
     text = ""
     if config_path.is_file():
-        data = _load_toml(config_path)
-        text = config_path.read_text("utf-8-sig")
-        data = _strip_controls(data, (), config_path, text)
+        data, text = _load_toml(config_path)
         try:
+            data = _strip_controls(data, (), config_path, text)
             config = ProjectConfig.model_validate(data)
         except ValidationError as exc:
             raise _validation_error(exc, config_path, text, ProjectConfig) from exc
+        except RecursionError:
+            raise ConfigError("arrays or tables nested too deeply", path=config_path) from None
     else:
         config_path = None
         config = ProjectConfig(book=BookConfig(title=root.name))
@@ -569,10 +826,11 @@ def _article_sources(root: Path, config: ProjectConfig, config_path: Path | None
     seen_files: dict[Path, int] = {}
     seen_ids: dict[str, int] = {}
     out: list[ArticleSource] = []
+    inside = content.resolve()
     for index, entry in enumerate(entries):
         line = _line_of_key(text, ("articles", index, "file")) if text else None
         path = (content / entry.file).resolve()
-        if not path.is_relative_to(content.resolve()):
+        if not path.is_relative_to(inside):
             raise ConfigError(f"article file {entry.file!r} is outside content/", path=config_path, line=line)
         if path in seen_files:
             raise ConfigError(

@@ -389,6 +389,8 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
     import multiprocessing
     from multiprocessing.connection import wait
 
+    from ..workers import forking
+
     context = multiprocessing.get_context("fork")
     pending = iter(items)  # taken one at a time, when a worker is free
     running: dict[Any, tuple[Any, int]] = {}
@@ -408,9 +410,10 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
                 index, job = item
                 receive, send = context.Pipe(duplex=False)
                 process = context.Process(target=_render_child, args=(job, send), daemon=True)
-                process.start()
-                send.close()
-                running[receive] = (process, index)
+                with forking():  # a Ctrl-C is taken once the process is in `running`, so it is stopped too
+                    process.start()
+                    send.close()
+                    running[receive] = (process, index)
             if not running:
                 break
             for connection in wait(list(running)):
@@ -676,7 +679,9 @@ def build_chunked_pdf(
     roots = tuple(str(r) for r in fetch_roots(project))
     store = ChunkCache(cache_folder or cache_dir(project)) if cache else None
 
-    with tempfile.TemporaryDirectory(prefix="zhpress-chunks-") as scratch:
+    from ..workers import scratch_dir
+
+    with scratch_dir("zhpress-chunks-") as scratch:
         runner = _Runner(max(1, jobs), store, Path(scratch), stats, on_chunk)
 
         def job(kind: str, index: int, html: str, sheets: list[tuple[str, str]]) -> RenderJob:

@@ -183,16 +183,15 @@ def build_single_pdf(
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered as one WeasyPrint document, and its page count. The HTML is made
     here; WeasyPrint runs in `render_pool` if given, else in this process."""
-    import tempfile
-
     from ..render import article_anchor
+    from ..workers import scratch_dir
     from .chunked import RenderJob, render_job
 
     page = profile.page
     assert page is not None
     html, sheets, _renderer = book_sources(project, profile, book, date, convert)
     cmyk = page.pdf_variant in PDFX_VARIANTS
-    with tempfile.TemporaryDirectory(prefix="zhpress-pdf-") as scratch:
+    with scratch_dir("zhpress-pdf-") as scratch:
         job = RenderJob(
             "book", 0, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
             tuple(str(r) for r in fetch_roots(project)), tuple(sorted(pdf_options(profile).items())), "",

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from zhpress.errors import ManuscriptError
-from zhpress.normalize import is_han
+from zhpress.normalize import clean_source, is_han
 
 log = logging.getLogger("zhpress")
 
@@ -166,6 +166,7 @@ def decode_manuscript(data: bytes, path: Path) -> str:
         else:
             text, encoding = _decode_legacy(data, result, path)
     _check_controls(text, data, encoding, path)
+    text = clean_source(text, path)
     if not text.strip():
         raise ManuscriptError(
             "the manuscript is empty", path=path, hint="write the article's text into it, or remove it from the book"

@@ -21,7 +21,7 @@ from markdown_it.token import Token
 
 from zhpress.errors import ManuscriptError
 from zhpress.model import Article, Block
-from zhpress.normalize import normalize_text
+from zhpress.normalize import INVISIBLE_RE, check_decoded, normalize_text
 from zhpress.read.decode import _CONTROL_RE, read_text
 from zhpress.read.raw import (
     MAX_HEADING,
@@ -118,7 +118,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, str], str, int]
             )
         if not isinstance(value, str):
             raise _front_matter_error(path, f"{key} must be a string, not {type(value).__name__}", line)
-        control = _CONTROL_RE.search(value)
+        control = _CONTROL_RE.search(value) or INVISIBLE_RE.search(value)
         if control is not None:
             raise _front_matter_error(
                 path,
@@ -181,7 +181,7 @@ class _Flattener:
                 out.append("\n")
             elif child.type == "image":
                 self._warn("image", child, parent)
-        return "".join(out)
+        return check_decoded("".join(out), self.path, (parent.map[0] if parent.map else 0) + 1 + self.line_offset)
 
 
 # ------------------------------------------------------------------------------------------- blocks
