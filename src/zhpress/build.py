@@ -439,6 +439,9 @@ def run_build(
     else:
         workers.discard()
         pool = None
+    from . import render
+
+    render.compiled_templates = request.cache
     try:
         with files.reading_once():  # what was checked is what is used
             editions, reports, date = prepare(request)
@@ -477,8 +480,9 @@ def _build_one(
 ) -> Outcome:
     """One profile; any failure becomes the outcome's error instead of stopping the build. The stylesheets
     and templates are the bytes the build checked (`request.reads`), also in a worker process."""
-    from . import files
+    from . import files, render
 
+    render.compiled_templates = request.cache
     try:
         # Cores left over by the profiles built at once go to each PDF's chunk workers.
         chunk_jobs = max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))

@@ -4,12 +4,13 @@ Templates ship with the package (`zhpress/templates/`); a book overrides any of 
 `styles/templates/`. Autoescaping is always on: templates receive plain text from the model. A book's
 template is untrusted: every template runs in jinja2's immutable sandbox (no attribute starting with `_`,
 no changing what it is given), sees only the context `Renderer.context` documents, and is read only as a
-regular file inside `styles/templates/` (`zhpress.files`). Compiled templates are kept in the process
-only, never on disk where another book could reach them.
+regular file inside `styles/templates/` (`zhpress.files`). Compiled templates are kept only in the book's
+own cache folder, signed (`SignedBytecodeCache`), never where another book could reach them.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import traceback
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.sandbox
 from markupsafe import Markup, escape
 
@@ -27,6 +29,8 @@ from . import files
 from .errors import InputError
 from .model import Article, Block, Book
 from .project import Profile, Project
+
+log = logging.getLogger("zhpress")
 
 # Book furniture, written in simplified Chinese and converted with the edition's own converter.
 LABELS_SIMPLIFIED: dict[str, str] = {
@@ -142,7 +146,8 @@ class Renderer:
     @property
     def env(self) -> jinja2.Environment:
         overrides = self.project.styles_dir / "templates"
-        return _environment(str(overrides) if overrides.is_dir() else None)
+        compiled = self.project.root / ".zhpress-cache" / "templates" if compiled_templates else None
+        return _environment(str(overrides) if overrides.is_dir() else None, str(compiled) if compiled else None)
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -255,9 +260,10 @@ def _text(context: Any, value: str) -> Markup:
 
 
 @lru_cache(maxsize=8)
-def _environment(overrides: str | None) -> jinja2.Environment:
-    """One sandboxed jinja2 environment per template search path, shared by every profile of a process
-    (compiled templates stay in it; none is cached on disk)."""
+def _environment(overrides: str | None, compiled: str | None = None) -> jinja2.Environment:
+    """One sandboxed jinja2 environment per template search path, shared by every profile of a process.
+    Compiled templates are kept in `compiled` (the book's own cache folder) when given, signed with the
+    user's key: never in a folder another book could write to, never loaded unless the user wrote them."""
     loaders: list[jinja2.BaseLoader] = []
     if overrides:
         loaders.append(BookTemplates(Path(overrides)))
@@ -269,10 +275,59 @@ def _environment(overrides: str | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=SignedBytecodeCache.open(Path(compiled)) if compiled else None,
     )
     env.filters["text"] = _text
     env.globals["block_parts"] = block_parts
     return env
+
+
+#: Whether a build keeps compiled templates in the book's cache folder (`--no-cache` turns it off).
+compiled_templates = False
+
+
+class SignedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates of one book in its own cache folder. Each entry is signed with the user's key
+    over its template, this module's source and jinja2's version; an entry that fails the check (brought
+    with the project, made by another account, changed) is never loaded, only replaced."""
+
+    def __init__(self, folder: Path, key: bytes) -> None:
+        self.folder = folder
+        self.key = key
+
+    @classmethod
+    def open(cls, folder: Path) -> SignedBytecodeCache | None:
+        key = files.signing_key()
+        if key is None or files.own_folder(folder, base=folder.parent.parent) is None:
+            return None
+        return cls(folder, key)
+
+    def _scope(self, bucket: jinja2.bccache.Bucket) -> bytes:
+        return f"{bucket.key}\0{_code_digest()}\0".encode()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            blob = files.read_confined(self.folder / f"{bucket.key}.cache", self.folder, what="cache entry")
+        except InputError:
+            return
+        data = files.verified(blob, self.key)
+        scope = self._scope(bucket)
+        if data is not None and data.startswith(scope):
+            bucket.bytecode_from_string(data[len(scope) :])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = files.sign(self._scope(bucket) + bucket.bytecode_to_string(), self.key)
+        try:
+            files.write_atomic(self.folder / f"{bucket.key}.cache", data, mode=0o600)
+        except OSError:
+            log.debug("compiled template not kept in %s", self.folder, exc_info=True)
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()
 
 
 class BookTemplates(jinja2.BaseLoader):
