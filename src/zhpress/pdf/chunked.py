@@ -275,15 +275,15 @@ def _recording_fetcher(roots: list[Path]) -> Any:
     return confined_fetcher(roots)
 
 
-def _file_digest(path: Path, roots: Iterable[Path]) -> str:
-    """The digest of a file a cache entry says it used: a regular file inside the book's folders, or ""."""
+def _file_digest(path: Path, roots: Iterable[Path]) -> str | None:
+    """The digest of a file a cache entry says it used: a regular file inside the book's folders, or None."""
     from .. import files
     from ..errors import InputError
 
     try:
         return hashlib.sha256(files.read_confined(path, list(roots), what="image")).hexdigest()
     except InputError:
-        return ""
+        return None
 
 
 def render_job(job: RenderJob) -> Rendered:
