@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import fcntl
 import os
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -97,43 +99,55 @@ def test_sigkill_while_rendering_keeps_the_previous_file(default_book: Path) -> 
     assert parts(dist) == []
 
 
-def test_sigkill_while_writing_keeps_the_previous_file_and_the_next_build_cleans_up(default_book: Path) -> None:
-    """The kill lands in the middle of writing the output: its temporary file is made a FIFO (after the
-    build's own clean-up ran), so the writer blocks with half the PDF written; then SIGKILL."""
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """For a child process: files it writes may not grow past `limit` bytes; a write past it fails as on a
+    full disk (Python ignores SIGXFSZ, so the write returns EFBIG instead of the process being killed)."""
+
+    def limit_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_files
+
+
+def test_a_killed_builds_half_written_file_is_removed_by_the_next_build(default_book: Path) -> None:
+    """What SIGKILL in the middle of writing leaves: the previous output intact, the first half of the new
+    one in `.{name}.part-{pid}` of a process that is gone. The next build removes it. (A writer can no longer
+    be made to block on a FIFO put at its temporary name: see test_security.py.)"""
     dist = default_book / "dist"
-    proc = start(default_book, "print")
-    lines = Lines(proc)
-    assert lines.wait_for("building print"), lines.text()
-    fifo = dist / f".{DEFAULT_ID}-print.pdf.part-{proc.pid}"
-    os.mkfifo(fifo)
-    received = bytearray()
-    got_some, killed = threading.Event(), threading.Event()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    first = build(default_book, "ebook")
+    assert first.returncode == 0, first.stderr
+    whole = (dist / f"{DEFAULT_ID}-ebook.epub").read_bytes()
+    previous = b"PK previous ebook"
+    (dist / f"{DEFAULT_ID}-ebook.epub").write_bytes(previous)
+    left = dist / f".{DEFAULT_ID}-ebook.epub.part-{int(dead.stdout)}"
+    left.write_bytes(whole[: len(whole) // 2])
+    assert parts(dist) == [left.name]
 
-    def read_some() -> None:
-        with open(fifo, "rb") as handle:  # blocks until the build opens its temporary file
-            received.extend(handle.read(4096))
-            got_some.set()
-            killed.wait(timeout=60)  # keep the pipe open so the writer stays blocked until it is killed
-
-    reader = threading.Thread(target=read_some, daemon=True)
-    reader.start()
-    got_some.wait(timeout=180)
-    assert received.startswith(b"%PDF"), lines.text()  # the build was writing its PDF ...
-    assert proc.poll() is None
-    proc.send_signal(signal.SIGKILL)  # ... and dies mid-write
-    proc.wait()
-    killed.set()
-    reader.join(timeout=60)
-    lines.text()
-    assert (dist / f"{DEFAULT_ID}-print.pdf").read_bytes() == PREVIOUS_PDF
-    assert parts(dist) == [fifo.name]  # a killed build cannot clean up after itself
-
-    result = build(default_book, "ebook")  # the next build removes what the dead one left
-    no_traceback(result)
-    assert result.returncode == 0, result.stderr
+    again = build(default_book, "print")  # the next build, of another profile, removes what the dead one left
+    no_traceback(again)
+    assert again.returncode == 0, again.stderr
     assert parts(dist) == []
-    assert (dist / f"{DEFAULT_ID}-print.pdf").read_bytes() == PREVIOUS_PDF
-    check_epub_bytes((dist / f"{DEFAULT_ID}-ebook.epub").read_bytes(), "ebook")
+    assert (dist / f"{DEFAULT_ID}-ebook.epub").read_bytes() == previous
+
+
+def test_a_full_disk_is_one_line_naming_the_file(default_book: Path) -> None:
+    """A write that fails (the file-size limit stands in for a full disk: the same failing write) ends the
+    build with one line naming the output, exit 2, the previous file intact and no temporary file left."""
+    dist = default_book / "dist"
+    before = snapshot(dist)
+    result = subprocess.run(
+        [sys.executable, "-m", "zhpress", "build", "ebook", "--no-cache", "-C", str(default_book)],
+        cwd=ROOT, env={**os.environ, **WIDE, "PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True, text=True,
+        preexec_fn=_file_size_limit(8192), timeout=300, check=False,
+    )
+    no_traceback(result)
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"{dist / (DEFAULT_ID + '-ebook.epub')}: cannot write: File too large" in message, message
+    assert "None" not in message
+    after = {name: data for name, data in snapshot(dist).items() if name != ".zhpress.lock"}
+    assert after == before and parts(dist) == []
 
 
 def test_a_running_builds_temporary_file_is_left_alone(tmp_path: Path) -> None:
@@ -192,14 +206,16 @@ FAILING_PRINT_TEMPLATE = '{% set x = 1 // 0 %}<html><body>{{ meta.title }}</body
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_one_profile_failing_keeps_the_others(tmp_path: Path, jobs: str) -> None:
     """The print template fails while rendering (not a syntax error): the ebook is still built, the previous
-    print file stays as it was, and the summary says which was built and which was not."""
+    print file stays as it was, and the summary says which was built and which was not; the failure is the
+    book's template, so exit 2 and the template's file and line."""
     root = make_project(tmp_path, templates={"pdf/book.html": FAILING_PRINT_TEMPLATE})
     before = seed_dist(root)
     result = build(root, "ebook", "print", "-j", jobs)
     no_traceback(result)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 2, result.stderr
     summary = " ".join(result.stderr.split())
     assert "built: ebook; failed: print" in summary and "ZeroDivisionError" in summary
+    assert "styles/templates/pdf/book.html:1" in summary
     after = snapshot(root / "dist")
     assert after[f"{BOOK_ID}-print.pdf"] == before[f"{BOOK_ID}-print.pdf"]
     assert after[f"{BOOK_ID}-ebook.epub"] != before[f"{BOOK_ID}-ebook.epub"]

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,14 +63,24 @@ def warn_unsettled_titles(config: Path | None, articles: tuple[Article, ...]) ->
 def read_book(project: Project, *, cache: bool = False) -> Book:
     """Read and normalize every manuscript of the project into one Book (in the source script). With
     `cache`, manuscripts unchanged since an earlier build are taken from PROJECT/.zhpress-cache/read."""
+    from . import files
     from .pdf.chunked import CACHE_DIR
     from .read import read_manuscript
     from .read.cache import ReadCache
 
-    store = ReadCache(project.root / CACHE_DIR / "read") if cache else None
+    store = ReadCache(project.root / CACHE_DIR / "read", base=project.root) if cache else None
+    if store is not None and not store.usable:
+        store = None
 
     def read(path: Path, **arguments: Any) -> Article:
-        return store.read(path, read_manuscript, **arguments) if store is not None else read_manuscript(path, **arguments)
+        data = files.read_confined(
+            path, project.content_dir, what="manuscript", error=ManuscriptError, folder_name="content/",
+            missing_hint="check the file name in book.toml",
+        )
+        if store is not None:
+            return store.read(path, read_manuscript, data=data, **arguments)
+        with files.given(path, data):
+            return read_manuscript(path, **arguments)
 
     articles = tuple(
         read(src.path, article_id=src.id, source=src.source, title=src.title or None) for src in project.articles
@@ -208,12 +219,26 @@ def _profile_key_line(project: Project, profile: str, key: str) -> int | None:
     return _line_of_key(project.config_path.read_text("utf-8-sig"), ("profiles", profile, key))
 
 
+def check_output_folder(out_dir: Path, *, explicit: bool) -> None:
+    """The output folder is used as given: a symbolic link named `dist` is refused unless `-o` names it
+    (a book could ship one leading to another book's outputs); something else in its place is refused."""
+    if not explicit and os.path.islink(out_dir):
+        raise InputError(
+            "the output folder is a symbolic link; zhpress writes only into a folder named on purpose",
+            path=out_dir,
+            hint="remove the link, or name the folder with -o to write there anyway",
+        )
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
+        raise InputError("cannot write to the output folder: not a folder", path=out_dir, hint="choose another folder with -o")
+
+
 @contextmanager
 def output_lock(out_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Serialize builds into one output folder: a second build waits for the first to finish."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(out_dir / LOCK_NAME, "a+b")  # noqa: SIM115 (closed by the with below)
+        fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        handle = os.fdopen(fd, "r+b")
     except OSError as exc:
         raise InputError(
             f"cannot write to the output folder: {exc.strerror}", path=out_dir, hint="choose another folder with -o"
@@ -233,17 +258,18 @@ def output_lock(out_dir: Path, on_wait: Callable[[], None] | None = None) -> Ite
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-_PART = re.compile(r"^\..+\.part-(\d+)$")
+_PART = re.compile(r"^\..+\.(?:epub|pdf|conversion\.tsv|conversion\.html)\.part-(\d+)$")
 
 
 def remove_stale_parts(out_dir: Path) -> list[Path]:
-    """Delete `.NAME.part-PID` files left by builds that were killed (their process is gone)."""
+    """Delete `.NAME.part-PID` files left by builds that were killed (their process is gone): only regular
+    files of the user's own by the names zhpress gives them, never anything else found there."""
     removed = []
     if not out_dir.is_dir():
         return removed
     for path in out_dir.iterdir():
         match = _PART.match(path.name)
-        if not match:
+        if not match or not _ours(path):
             continue
         pid = int(match[1])
         alive = pid != os.getpid() and _pid_alive(pid)
@@ -251,6 +277,15 @@ def remove_stale_parts(out_dir: Path) -> list[Path]:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
+
+
+def _ours(path: Path) -> bool:
+    """A regular file with one name, owned by the user: what zhpress writes (never a link, FIFO or folder)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and info.st_uid == os.geteuid()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -269,16 +304,38 @@ def part_path(target: Path) -> Path:
 
 
 def write_atomic(target: Path, data: bytes) -> None:
-    """Write `data` under a temporary name beside `target`, then rename it into place."""
+    """Write `data` under a temporary name beside `target` (created afresh: never a file, link or FIFO
+    someone put there), then rename it into place. A failure (a full disk, an unwritable folder) is one
+    user error naming `target`."""
     tmp = part_path(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    created = False
     try:
-        with open(tmp, "wb") as handle:
+        try:
+            fd = os.open(tmp, flags, 0o644)
+        except FileExistsError:
+            if not _ours(tmp):
+                raise InputError(
+                    f"something that zhpress did not write is in the way of its temporary file {tmp.name}",
+                    path=target.parent,
+                    hint="remove it, or choose another folder with -o",
+                ) from None
+            tmp.unlink()  # this process's own leftover (a process of the same number that was killed)
+            fd = os.open(tmp, flags, 0o644)
+        created = True
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+        created = False
+    except OSError as exc:
+        raise InputError(
+            f"cannot write: {exc.strerror or exc}", path=target, hint="free some space or choose another folder with -o"
+        ) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if created:
+            tmp.unlink(missing_ok=True)
 
 
 def build_profile(
@@ -349,14 +406,20 @@ class BuildRequest:
     out_dir: Path
     jobs: int = 1
     cache: bool = True  # reuse rendered PDF chunks from PROJECT/.zhpress-cache (`--no-cache` turns it off)
+    out_explicit: bool = True  # named with -o (a symbolic link is then followed; `dist` never is)
+    reads: dict[str, bytes] = field(default_factory=dict)  # the checked stylesheets and templates, for workers
 
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
     """Read and check every input; raises InputError before anything is written."""
+    from . import files
+
     if any(profile.format == "pdf" for profile in request.profiles):
         from .pdf.justify import check_engine_version
 
         check_engine_version()  # before any work: an unsupported engine would fail only after reading
+    check_output_folder(request.out_dir, explicit=request.out_explicit)
+    check_book_folders(request.project)
     book = read_book(request.project, cache=request.cache)
     editions: dict[str, Book] = {}
     reports: dict[str, object] = {}
@@ -364,7 +427,21 @@ def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], 
     for profile in request.profiles:
         editions[profile.name], reports[profile.name] = edition_book(request.project, profile, book, converted)
     check_inputs(request.project, request.profiles, editions)
+    request.reads = files.remembered()
     return editions, reports, build_date(request.project, book)
+
+
+def check_book_folders(project: Project) -> None:
+    """content/, styles/ and styles/templates/ are the book's own folders: none may lead outside it."""
+    from . import files
+
+    root = os.path.realpath(project.root)
+    for folder in (project.content_dir, project.styles_dir, project.styles_dir / "templates"):
+        if os.path.lexists(folder) and not files.is_inside(os.path.realpath(folder), root):
+            raise InputError(
+                "this folder of the book leads outside it (a symbolic link)", path=folder,
+                hint="zhpress reads only files inside the book; copy the files into the book",
+            )
 
 
 def run_build(
@@ -378,7 +455,7 @@ def run_build(
 
     When a PDF is asked for, the worker processes are forked first, so that they import WeasyPrint
     while this process reads and checks the inputs."""
-    from . import workers
+    from . import files, workers
 
     jobs = max(1, min(request.jobs, len(request.profiles)))
     if any(p.format == "pdf" for p in request.profiles):
@@ -386,21 +463,25 @@ def run_build(
     else:
         workers.discard()
         pool = None
+    from . import render
+
+    render.compiled_templates = request.cache
     try:
-        editions, reports, date = prepare(request)
-        with output_lock(request.out_dir, on_wait):
-            remove_stale_parts(request.out_dir)
-            if pool is not None and not _renders_in_one_pass(request, editions):
-                return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
-            outcomes: list[Outcome] = []
-            for profile in request.profiles:
-                if on_start:
-                    on_start(profile)
-                outcome = _write(_build_one(request, profile, editions, reports, date, render_pool=pool))
-                outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
-            return outcomes
+        with files.reading_once():  # what was checked is what is used
+            editions, reports, date = prepare(request)
+            with output_lock(request.out_dir, on_wait):
+                remove_stale_parts(request.out_dir)
+                if pool is not None and not _renders_in_one_pass(request, editions):
+                    return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
+                outcomes: list[Outcome] = []
+                for profile in request.profiles:
+                    if on_start:
+                        on_start(profile)
+                    outcome = _write(_build_one(request, profile, editions, reports, date, render_pool=pool))
+                    outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
+                return outcomes
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop now, not after their renders
         if pool is not None:
             workers.stop(pool)
@@ -426,14 +507,19 @@ def _build_one(
     request: BuildRequest, profile: Profile, editions: dict[str, Book], reports: dict[str, object], date: dt.datetime,
     *, render_pool: Any = None,
 ) -> Outcome:
-    """One profile; any failure becomes the outcome's error instead of stopping the build."""
+    """One profile; any failure becomes the outcome's error instead of stopping the build. The stylesheets
+    and templates are the bytes the build checked (`request.reads`), also in a worker process."""
+    from . import files, render
+
+    render.compiled_templates = request.cache
     try:
         # Cores left over by the profiles built at once go to each PDF's chunk workers.
         chunk_jobs = max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))
-        return build_profile(
-            request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
-            jobs=chunk_jobs, cache=request.cache, render_pool=render_pool,
-        )
+        with files.reading_once(request.reads):
+            return build_profile(
+                request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
+                jobs=chunk_jobs, cache=request.cache, render_pool=render_pool,
+            )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)
     except Exception as exc:  # a render failure of one profile must not stop the others
@@ -445,9 +531,12 @@ def _write(outcome: Outcome) -> Outcome:
     """`write_outcome`, with a failure to write recorded as the profile's error."""
     try:
         return write_outcome(outcome)
+    except ZhpressError as exc:
+        outcome.error = exc
     except OSError as exc:
-        outcome.error = RenderError(f"cannot write {exc.filename}: {exc.strerror}")
-        return outcome
+        outcome.error = InputError(f"cannot write: {exc.strerror}", path=exc.filename)
+    outcome.files = []
+    return outcome
 
 
 def _build_parallel(

@@ -168,8 +168,10 @@ def _build(args: argparse.Namespace) -> int:
 
     project = _project(args)
     profiles = project.select(args.profiles)
-    out_dir = (args.out_dir or project.root / "dist").resolve()
-    request = BuildRequest(project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache)
+    out_dir = Path(os.path.abspath(args.out_dir or project.root / "dist"))  # as given: a link is not resolved
+    request = BuildRequest(
+        project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache, out_explicit=args.out_dir is not None
+    )
     quiet = args.quiet
 
     progress = _Progress(quiet, out_dir)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import logging
+import os
 import re
 import tomllib
 import unicodedata
@@ -539,10 +540,9 @@ def slugify(text: str) -> str:
 
 
 def _load_toml(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the book configuration: {exc.strerror}", path=path) from exc
+    from .files import read_confined
+
+    raw = read_confined(path, path.parent, what="book configuration", error=ConfigError)  # a regular file in content/
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -794,7 +794,7 @@ def load_project(root: Path) -> Project:
         raise ConfigError("no content/ folder here; run zhpress in a book project or pass -C DIR", path=root)
     config_path = content / CONFIG_NAME
     text = ""
-    if config_path.is_file():
+    if os.path.lexists(config_path):  # a FIFO or a link leading out is refused, never skipped
         data, text = _load_toml(config_path)
         try:
             data = _strip_controls(data, (), config_path, text)
@@ -815,7 +815,8 @@ def load_project(root: Path) -> Project:
 def _article_sources(root: Path, config: ProjectConfig, config_path: Path | None, text: str) -> tuple[ArticleSource, ...]:
     content = root / "content"
     if config.articles is None:
-        files = sorted(p for p in content.iterdir() if p.is_file() and p.suffix.lower() in MANUSCRIPT_SUFFIXES)
+        # every manuscript-named entry but folders: a FIFO, device or broken link is refused when read, never skipped
+        files = sorted(p for p in content.iterdir() if p.suffix.lower() in MANUSCRIPT_SUFFIXES and not p.is_dir())
         if not files:
             raise ConfigError("content/ holds no manuscripts (.txt or .md)", path=content)
         entries = [ArticleConfig(file=p.name) for p in files]
@@ -829,7 +830,7 @@ def _article_sources(root: Path, config: ProjectConfig, config_path: Path | None
     inside = content.resolve()
     for index, entry in enumerate(entries):
         line = _line_of_key(text, ("articles", index, "file")) if text else None
-        path = (content / entry.file).resolve()
+        path = Path(os.path.realpath(content / entry.file))  # a symbolic link loop is refused when read
         if not path.is_relative_to(inside):
             raise ConfigError(f"article file {entry.file!r} is outside content/", path=config_path, line=line)
         if path in seen_files:

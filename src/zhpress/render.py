@@ -1,12 +1,19 @@
 """The jinja2 environment and the view of a Book that templates see.
 
 Templates ship with the package (`zhpress/templates/`); a book overrides any of them from
-`styles/templates/`. Autoescaping is always on: templates receive plain text from the model.
+`styles/templates/`. Autoescaping is always on: templates receive plain text from the model. A book's
+template is untrusted: every template runs in jinja2's immutable sandbox (no attribute starting with `_`,
+no changing what it is given), sees only the context `Renderer.context` documents, and is read only as a
+regular file inside `styles/templates/` (`zhpress.files`). Compiled templates are kept only in the book's
+own cache folder, signed (`SignedBytecodeCache`), never where another book could reach them.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -14,11 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
+import jinja2.sandbox
 from markupsafe import Markup, escape
 
+from . import files
 from .errors import InputError
 from .model import Article, Block, Book
 from .project import Profile, Project
+
+log = logging.getLogger("zhpress")
 
 # Book furniture, written in simplified Chinese and converted with the edition's own converter.
 LABELS_SIMPLIFIED: dict[str, str] = {
@@ -134,7 +146,8 @@ class Renderer:
     @property
     def env(self) -> jinja2.Environment:
         overrides = self.project.styles_dir / "templates"
-        return _environment(str(overrides) if overrides.is_dir() else None)
+        compiled = self.project.root / ".zhpress-cache" / "templates" if compiled_templates else None
+        return _environment(str(overrides) if overrides.is_dir() else None, str(compiled) if compiled else None)
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -168,7 +181,8 @@ class Renderer:
         return FORMAT_NAMES.get(page.trim_name, f"{page.width:g}×{page.height:g} mm")
 
     def render(self, name: str, **context: Any) -> str:
-        """Render one template; a syntax error names the template file and line."""
+        """Render one template; any error in it (syntax, a name it lacks, one the sandbox refuses, or a
+        failure of what it runs) names the template file and line."""
         try:
             template = self.env.get_template(name)
             return template.render(text_filter=self.text_filter, **context)
@@ -176,8 +190,18 @@ class Renderer:
             raise InputError(f"template syntax error: {exc.message}", path=exc.filename or exc.name, line=exc.lineno) from exc
         except jinja2.TemplateNotFound as exc:
             raise InputError(f"template {exc.name!r} not found", path=self.project.styles_dir / "templates") from exc
-        except jinja2.UndefinedError as exc:
-            raise InputError(f"template {name!r}: {exc.message}", path=self.project.styles_dir / "templates" / name) from exc
+        except InputError:
+            raise
+        except Exception as exc:
+            where = _template_frame(exc, self._override_dir())
+            if where is None and not isinstance(exc, jinja2.TemplateError):
+                raise  # in zhpress's own templates and code: not the book's to fix
+            path, line = where or (self.project.styles_dir / "templates" / name, None)
+            what = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
+            raise InputError(f"template {name!r}: {what}", path=path, line=line) from None
+
+    def _override_dir(self) -> str:
+        return os.path.realpath(self.project.styles_dir / "templates")
 
     def check_templates(self, names: list[str]) -> None:
         """Compile the templates up front so a syntax error is found before anything is written."""
@@ -198,17 +222,32 @@ class Renderer:
         sheets = [(f"base-{n}", base.joinpath(n).read_text("utf-8")) for n in ("common.css", f"{kind}.css")]
         styles = self.project.styles_dir
         for name in ("book.css", f"{kind}.css"):
-            if (styles / name).is_file():
-                sheets.append((name, (styles / name).read_text("utf-8")))
+            if os.path.lexists(styles / name):
+                sheets.append((name, self._book_sheet(styles / name)))
         for name in self.profile.stylesheets:
             path = styles / name
-            if not path.is_file():
+            if os.path.isabs(name) or ".." in Path(name).parts or not files.is_inside(
+                os.path.realpath(path), os.path.realpath(styles)
+            ):
+                raise InputError(
+                    f"profile {self.profile.name!r} names stylesheet {name!r}, which is not a file in styles/",
+                    path=self.project.config_path or styles,
+                    hint="name a stylesheet by its path inside styles/, such as 'extra.css'",
+                )
+            if not os.path.lexists(path):
                 raise InputError(
                     f"profile {self.profile.name!r} names stylesheet {name!r}, which is not in styles/", path=styles
                 )
-            sheets.append((name, path.read_text("utf-8")))
+            sheets.append((name, self._book_sheet(path)))
         sheets.append(("edition.css", self.render("edition.css.j2", **self.context_light())))
         return sheets
+
+    def _book_sheet(self, path: Path) -> str:
+        """One of the book's stylesheets: a regular file inside styles/, UTF-8, the same bytes every time
+        it is asked for in a build (what was checked is what is used)."""
+        styles = self.project.styles_dir
+        data = files.read_once(path, styles, what="stylesheet", folder_name="styles/")
+        return files.decode_utf8(data, path, what="stylesheet")
 
     def context_light(self) -> dict[str, Any]:
         return {"profile": self.profile, "lang": self.profile.language}
@@ -221,37 +260,111 @@ def _text(context: Any, value: str) -> Markup:
 
 
 @lru_cache(maxsize=8)
-def _environment(overrides: str | None) -> jinja2.Environment:
-    """One jinja2 environment per template search path, shared by every profile of a process; compiled
-    templates are cached on disk between runs."""
+def _environment(overrides: str | None, compiled: str | None = None) -> jinja2.Environment:
+    """One sandboxed jinja2 environment per template search path, shared by every profile of a process.
+    Compiled templates are kept in `compiled` (the book's own cache folder) when given, signed with the
+    user's key: never in a folder another book could write to, never loaded unless the user wrote them."""
     loaders: list[jinja2.BaseLoader] = []
     if overrides:
-        loaders.append(jinja2.FileSystemLoader(overrides))
+        loaders.append(BookTemplates(Path(overrides)))
     loaders.append(jinja2.PackageLoader("zhpress", "templates"))
-    cache = _bytecode_cache()
-    env = jinja2.Environment(
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=cache,
+        bytecode_cache=SignedBytecodeCache.open(Path(compiled)) if compiled else None,
     )
     env.filters["text"] = _text
     env.globals["block_parts"] = block_parts
     return env
 
 
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    import os
+#: Whether a build keeps compiled templates in the book's cache folder (`--no-cache` turns it off).
+compiled_templates = False
 
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zhpress" / "jinja"
+
+class SignedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates of one book in its own cache folder. Each entry is signed with the user's key
+    over its template, this module's source and jinja2's version; an entry that fails the check (brought
+    with the project, made by another account, changed) is never loaded, only replaced."""
+
+    def __init__(self, folder: Path, key: bytes) -> None:
+        self.folder = folder
+        self.key = key
+
+    @classmethod
+    def open(cls, folder: Path) -> SignedBytecodeCache | None:
+        key = files.signing_key()
+        if key is None or files.own_folder(folder, base=folder.parent.parent) is None:
+            return None
+        return cls(folder, key)
+
+    def _scope(self, bucket: jinja2.bccache.Bucket) -> bytes:
+        return f"{bucket.key}\0{_code_digest()}\0".encode()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            blob = files.read_confined(self.folder / f"{bucket.key}.cache", self.folder, what="cache entry")
+        except InputError:
+            return
+        data = files.verified(blob, self.key)
+        scope = self._scope(bucket)
+        if data is not None and data.startswith(scope):
+            bucket.bytecode_from_string(data[len(scope) :])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = files.sign(self._scope(bucket) + bucket.bytecode_to_string(), self.key)
+        try:
+            files.write_atomic(self.folder / f"{bucket.key}.cache", data, mode=0o600)
+        except OSError:
+            log.debug("compiled template not kept in %s", self.folder, exc_info=True)
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()
+
+
+class BookTemplates(jinja2.BaseLoader):
+    """A book's own templates: regular UTF-8 files inside `styles/templates/`, no symbolic link leading out,
+    read once a build (`zhpress.files.read_once`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        from jinja2.loaders import split_template_path
+
+        path = self.folder.joinpath(*split_template_path(template))
+        if not os.path.lexists(path):
+            raise jinja2.TemplateNotFound(template)
+        data = files.read_once(path, self.folder, what="template", folder_name="styles/templates/")
+        source = files.decode_utf8(data, path, what="template")
+        seen = _signature(path)
+        return source, str(path), lambda: _signature(path) == seen
+
+
+def _signature(path: Path) -> tuple[int, ...] | None:
     try:
-        base.mkdir(parents=True, exist_ok=True)
+        info = os.stat(path, follow_symlinks=False)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(base))
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _template_frame(exc: BaseException, overrides: str) -> tuple[str, int] | None:
+    """The innermost frame of a book's template in the traceback of `exc` (jinja2 gives template frames the
+    template's file name and line), or None when no book template is involved."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename and files.is_inside(os.path.realpath(frame.filename), overrides):
+            found = (frame.filename, frame.lineno or 0)
+    return found
 
 
 def _package_styles() -> Any:

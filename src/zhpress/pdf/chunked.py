@@ -77,7 +77,7 @@ FOLIO_GROUP = 8
 #: pieces and a merge, which a short book does not win back.
 MIN_CHUNKED_ARTICLES = 24
 #: Bump when the chunk format or what a cache entry records changes.
-CACHE_FORMAT = "4"  # 2: page contents compressed by the worker; 3: font maps; 4: in a file of their own
+CACHE_FORMAT = "5"  # 2: page contents compressed by the worker; 3: font maps; 4: in a file of their own; 5: signed
 CACHE_DIR = ".zhpress-cache"
 
 _NO_FOLIOS_CSS = """
@@ -268,30 +268,22 @@ def _record_font_sources(sources: dict[str, dict[str, Any]]) -> Iterator[None]:
 
 
 def _recording_fetcher(roots: list[Path]) -> Any:
-    """The confined fetcher, also remembering each local file it served (for the cache's checks)."""
+    """The confined fetcher, which remembers the digest of each local file it served (for the cache's
+    checks: the bytes WeasyPrint used, not the file read again)."""
     from .writer import confined_fetcher
 
-    fetcher = confined_fetcher(roots)
-    fetcher.served = {}
-    fetch = fetcher.fetch
-
-    def recording_fetch(url: str, headers: Any = None) -> Any:
-        result = fetch(url, headers)
-        parsed = urlparse(url)
-        if parsed.scheme == "file":
-            path = Path(unquote(parsed.path))
-            fetcher.served[str(path)] = _file_digest(path)
-        return result
-
-    fetcher.fetch = recording_fetch
-    return fetcher
+    return confined_fetcher(roots)
 
 
-def _file_digest(path: Path) -> str:
+def _file_digest(path: Path, roots: Iterable[Path]) -> str | None:
+    """The digest of a file a cache entry says it used: a regular file inside the book's folders, or None."""
+    from .. import files
+    from ..errors import InputError
+
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
+        return hashlib.sha256(files.read_confined(path, list(roots), what="image")).hexdigest()
+    except InputError:
+        return None
 
 
 def render_job(job: RenderJob) -> Rendered:
@@ -368,13 +360,14 @@ def _prepare_part(raw: bytes, path: Path) -> str:
             for stream in streams:
                 if "/Filter" not in stream:
                     stream.write(zlib.compress(stream.read_raw_bytes(), 6), filter=pikepdf.Name.FlateDecode)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # a fresh name, never a link
+        os.close(handle)
         try:
             pdf.save(tmp, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
             os.replace(tmp, path)
         finally:
-            tmp.unlink(missing_ok=True)
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
     maps_file = maps_path(path)
     write_atomic_file(maps_file, json.dumps(maps, sort_keys=True).encode())
     return str(maps_file)
@@ -467,26 +460,36 @@ def _render_child(job: RenderJob, send: Any) -> None:
 def write_atomic_file(path: Path, data: bytes) -> None:
     """Write a cache file under a unique temporary name beside it, then rename it into place (builds of
     the same project may write the same entry at once)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from .. import files
+
+    files.write_atomic(path, data, mode=0o600)
 
 
 # --- the cache ------------------------------------------------------------------------------------------
 
 
 class ChunkCache:
-    """Rendered documents on disk, keyed by everything that makes them; an entry is reused only when its
-    PDF is intact, the files it fetched are unchanged and the font files it used are still installed."""
+    """Rendered documents on disk, keyed by everything that makes them. Each entry's record (JSON) is
+    signed with the user's key and names its key; an entry is reused only when the signature is the user's,
+    its PDF and font maps are regular files in the cache folder with the digests the record gives, the
+    files it fetched are regular files in the book's folders (`roots`) and unchanged, and the font files it
+    used are still installed. Anything else is a miss, rendered again and written afresh."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, roots: Iterable[Path] = (), *, key: bytes | None = None) -> None:
         self.folder = folder
+        self.roots = [Path(r) for r in roots]
+        self.key = key
+
+    @classmethod
+    def open(cls, folder: Path, roots: Iterable[Path], *, base: Path | None = None) -> ChunkCache | None:
+        """The cache in `folder` (a folder of the user's own, made 0700), or None, with a warning, when it
+        cannot be used: the build then renders everything without it."""
+        from .. import files
+
+        key = files.signing_key()
+        if key is None or files.own_folder(folder, base=base) is None:
+            return None
+        return cls(folder, roots, key=key)
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         return self.folder / f"{key}.pdf", self.folder / f"{key}.json"
@@ -494,53 +497,82 @@ class ChunkCache:
     def pdf_path(self, key: str) -> Path:
         return self._paths(key)[0]
 
+    def _read(self, path: Path) -> bytes:
+        from .. import files
+
+        return files.read_confined(path, self.folder, what="cache entry")
+
     def load(self, key: str) -> Rendered | None:
-        """The stored result for `key`, or None when absent or stale."""
+        """The stored result for `key`, or None when absent, stale or not the user's own."""
+        from .. import files
+        from ..errors import InputError
         from .merge import find_font_file
 
         pdf, meta = self._paths(key)
         try:
-            info = json.loads(meta.read_text("utf-8"))
-            data = pdf.read_bytes()
-        except (OSError, ValueError):
-            return None
-        if info.get("format") != CACHE_FORMAT or hashlib.sha256(data).hexdigest() != info.get("sha256"):
-            return None
-        if any(_file_digest(Path(p)) != digest for p, digest in info["fetched"].items()):
-            return None
-        if any(find_font_file(src) is None for src in info["fonts"].values() if src.get("mergeable")):
-            return None
-        maps = maps_path(pdf)
-        try:
-            if hashlib.sha256(maps.read_bytes()).hexdigest() != info.get("font_maps_sha256"):
+            signed = files.verified(self._read(meta), self.key) if self.key is not None else None
+            if signed is None:
                 return None
-        except OSError:
+            info = json.loads(signed)
+            data = self._read(pdf)
+            maps = maps_path(pdf)
+            maps_data = self._read(maps)
+        except (InputError, ValueError):
             return None
-        return Rendered(
-            path=str(pdf), pages=info["pages"], blank=info["blank"], anchors=info["anchors"],
-            fonts=info["fonts"], fetched=info["fetched"], cached=True, font_maps=str(maps),
-        )
+        try:
+            if info.get("format") != CACHE_FORMAT or info.get("key") != key:
+                return None
+            if hashlib.sha256(data).hexdigest() != info.get("sha256"):
+                return None
+            if hashlib.sha256(maps_data).hexdigest() != info.get("font_maps_sha256"):
+                return None
+            fetched = info["fetched"]
+            if any(type(p) is not str or _file_digest(Path(p), self.roots) != d for p, d in fetched.items()):
+                return None
+            if any(find_font_file(src) is None for src in info["fonts"].values() if src.get("mergeable")):
+                return None
+            return Rendered(
+                path=str(pdf), pages=int(info["pages"]), blank=[bool(b) for b in info["blank"]],
+                anchors={str(k): int(v) for k, v in info["anchors"].items()}, fonts=dict(info["fonts"]),
+                fetched=dict(fetched), cached=True, font_maps=str(maps),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
 
     def recent(self, profile: str) -> set[str]:
         """The article digests of the chunks of `profile`'s last build (a scheduling hint, never trusted
         for what to reuse)."""
         try:
-            return set(json.loads((self.folder / f"recent-{profile}.json").read_text("utf-8")))
-        except (OSError, ValueError, TypeError):
+            stored = json.loads(self._read(self.folder / f"recent-{profile}.json"))
+            return {d for d in stored if type(d) is str}
+        except Exception:  # noqa: BLE001  (only the order of the work depends on it)
             return set()
 
     def remember(self, profile: str, digests: list[str]) -> None:
-        write_atomic_file(self.folder / f"recent-{profile}.json", json.dumps(digests).encode())
+        try:
+            write_atomic_file(self.folder / f"recent-{profile}.json", json.dumps(digests).encode())
+        except OSError as exc:
+            log.warning("%s: the PDF cache cannot be written (%s)", self.folder, exc.strerror)
 
     def store(self, key: str, result: Rendered) -> None:
-        """Record a fresh render whose PDF is already at `pdf_path(key)`."""
+        """Record a fresh render whose PDF is already at `pdf_path(key)` (a failure to write is a warning:
+        the build goes on, the entry is only missing next time)."""
+        from .. import files
+        from ..errors import InputError
+
+        assert self.key is not None
         pdf, meta = self._paths(key)
-        info = {
-            "format": CACHE_FORMAT, "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest(), "pages": result.pages,
-            "blank": result.blank, "anchors": result.anchors, "fonts": result.fonts, "fetched": result.fetched,
-            "font_maps_sha256": hashlib.sha256(Path(result.font_maps).read_bytes()).hexdigest() if result.font_maps else None,
-        }
-        write_atomic_file(meta, json.dumps(info, sort_keys=True).encode())
+        try:
+            info = {
+                "format": CACHE_FORMAT, "key": key, "sha256": hashlib.sha256(self._read(pdf)).hexdigest(),
+                "pages": result.pages, "blank": result.blank, "anchors": result.anchors, "fonts": result.fonts,
+                "fetched": result.fetched,
+                "font_maps_sha256": hashlib.sha256(self._read(Path(result.font_maps))).hexdigest()
+                if result.font_maps else None,
+            }
+            write_atomic_file(meta, files.sign(json.dumps(info, sort_keys=True).encode(), self.key))
+        except (OSError, InputError) as exc:
+            log.warning("%s: the PDF cache cannot be written (%s)", self.folder, getattr(exc, "strerror", None) or exc)
 
 
 # --- the build ------------------------------------------------------------------------------------------
@@ -677,7 +709,7 @@ def build_chunked_pdf(
     options = pdf_options(profile)
     versions = _versions() + "\0" + _font_fingerprint(profile)
     roots = tuple(str(r) for r in fetch_roots(project))
-    store = ChunkCache(cache_folder or cache_dir(project)) if cache else None
+    store = ChunkCache.open(cache_folder or cache_dir(project), fetch_roots(project), base=project.root) if cache else None
 
     from ..workers import scratch_dir
 

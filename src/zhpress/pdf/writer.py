@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import mimetypes
 import os
 import re
 from collections.abc import Callable
@@ -44,30 +45,54 @@ def icc_path() -> Path:
 
 
 def confined_fetcher(roots: list[Path]) -> Any:
-    """A WeasyPrint URL fetcher that serves only files under `roots` (the book's folders, the package's data)
-    and inline `data:` URLs. Anything else, any network URL above all, is refused and remembered in
-    `.refused`, so the build can name it."""
-    from weasyprint.urls import URLFetcher
+    """A WeasyPrint URL fetcher that serves only regular files under `roots` (the book's folders, the
+    package's data), read once through `zhpress.files`, and inline `data:` URLs. Anything else, any network
+    URL above all, is refused and remembered in `.refused` (a file of the book that cannot be served with
+    the reason), so the build can name it; `.served` holds the digest of every file's bytes as served."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from .. import files
 
     allowed = [r.resolve() for r in roots]
 
     class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
         refused: list[str]
+        served: dict[str, str]
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             parsed = urlparse(url)
             if parsed.scheme == "data":
                 return super().fetch(url, headers)
             if parsed.scheme == "file":
-                path = Path(unquote(parsed.path)).resolve()
-                if path.is_file() and any(path.is_relative_to(root) for root in allowed):
-                    return super().fetch(url, headers)
+                path = Path(unquote(parsed.path))
+                if any(files.is_inside(os.path.realpath(path), root) for root in allowed):
+                    try:
+                        data = files.read_confined(path, allowed, what=_kind_of(path))
+                    except InputError as exc:
+                        self.refused.append(f"{url} ({exc.message})")
+                        raise ValueError(f"zhpress cannot use {url}: {exc.message}") from None
+                    self.served[str(path)] = hashlib.sha256(data).hexdigest()
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, data, {"Content-Type": kind, "Content-Length": str(len(data))})
             self.refused.append(url)
             raise ValueError(f"zhpress fetches only the book's own files; refused {url}")
 
     fetcher = ConfinedFetcher(allowed_protocols=("file", "data"))
     fetcher.refused = []
+    fetcher.served = {}
     return fetcher
+
+
+def _kind_of(path: Path) -> str:
+    """What a fetched file is, for its size limit and messages."""
+    suffix = path.suffix.lower()
+    if suffix == ".css":
+        return "stylesheet"
+    if suffix in (".otf", ".ttf", ".ttc", ".woff", ".woff2"):
+        return "font"
+    if suffix in (".icc", ".icm"):
+        return "colour profile"
+    return "image"
 
 
 def _page_css(renderer: Renderer, cmyk: bool) -> str:

@@ -255,15 +255,13 @@ def _decode_legacy(data: bytes, utf8_error: UnicodeDecodeError, path: Path) -> t
 
 
 def read_text(path: Path) -> str:
-    """Read and decode a manuscript file; a missing or unreadable file is a ManuscriptError."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ManuscriptError("manuscript not found", path=path, hint="check the file name in book.toml") from None
-    except IsADirectoryError:
-        raise ManuscriptError("is a directory, not a manuscript", path=path) from None
-    except OSError as exc:
-        raise ManuscriptError(f"cannot read the manuscript: {exc.strerror}", path=path) from None
+    """Read and decode a manuscript file: a regular file inside its folder (or the bytes the build already
+    read from it, see `zhpress.files.read_once`); anything else is a ManuscriptError."""
+    from zhpress.files import read_once
+
+    data = read_once(
+        path, path.parent, what="manuscript", error=ManuscriptError, missing_hint="check the file name in book.toml"
+    )
     return decode_manuscript(data, path)
 
 
