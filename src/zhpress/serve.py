@@ -32,7 +32,7 @@ from lxml import etree
 
 from .errors import InputError
 from .project import Profile
-from .watch import BuildProcess, BuildRun, build_command, changes
+from .watch import BuildProcess, BuildRun, Watcher, build_command
 
 PREVIEW_DIR = Path(".zhpress-cache") / "preview"
 PAGE_RESOLUTION = 96  # pixels per inch of the print pages shown as images
@@ -183,11 +183,11 @@ class Builder:
 
     def loop(self, stop: threading.Event) -> None:
         """Build now, then after every change until `stop` is set."""
+        watcher = Watcher(self.root, stop)
         self.rebuild()
-        for _ in changes(self.root, stop):
-            if stop.is_set():
-                break
-            self.rebuild()
+        while not stop.is_set():
+            if watcher.wait(timeout=1.0):
+                self.rebuild()
 
 
 @lru_cache(maxsize=1)

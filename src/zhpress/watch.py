@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,13 +107,43 @@ def watched_folders(root: Path) -> list[Path]:
     return [root / name for name in WATCHED if (root / name).is_dir()]
 
 
-def changes(root: Path, stop: threading.Event | None = None) -> Iterator[list[Path]]:
-    """Each batch of changed files under content/ and styles/ (editors' swap and backup files ignored)."""
-    import watchfiles
+class Watcher:
+    """Watches content/ and styles/ (watchfiles) in a thread from the moment it is made, so that a save
+    during a build is not missed; `wait` hands over what changed since the last call."""
 
-    folders = watched_folders(root)
-    for batch in watchfiles.watch(*folders, stop_event=stop, raise_interrupt=False, debounce=800, step=100):
-        yield sorted({Path(path) for _, path in batch})
+    def __init__(self, root: Path, stop: threading.Event | None = None) -> None:
+        self.root = root
+        self.stop = stop or threading.Event()
+        self._changed: set[Path] = set()
+        self._condition = threading.Condition()
+        self._live = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zhpress-watcher", daemon=True)
+        self._thread.start()
+        self._live.wait(timeout=30)
+
+    def _run(self) -> None:
+        import watchfiles
+
+        batches = watchfiles.watch(
+            *watched_folders(self.root), stop_event=self.stop, raise_interrupt=False, debounce=800, step=100,
+            rust_timeout=500, yield_on_timeout=True,
+        )
+        for batch in batches:  # the first (empty) batch after a timeout says the watches are in place
+            self._live.set()
+            if batch:
+                with self._condition:
+                    self._changed.update(Path(path) for _, path in batch)
+                    self._condition.notify_all()
+        self._live.set()
+        with self._condition:
+            self._condition.notify_all()
+
+    def wait(self, timeout: float | None = None) -> list[Path]:
+        """The files changed since the last call, once there are any (empty after `timeout` or a stop)."""
+        with self._condition:
+            self._condition.wait_for(lambda: bool(self._changed) or self.stop.is_set(), timeout=timeout)
+            changed, self._changed = sorted(self._changed), set()
+            return changed
 
 
 def watch_build(
@@ -121,10 +151,16 @@ def watch_build(
 ) -> None:
     """Build, then build again after every change until interrupted (the build's output goes to the terminal)."""
     runner = BuildProcess()
+    stop = threading.Event()
+    watcher = Watcher(root, stop)
     try:
         on_built(runner.run(command, capture=False))
-        for changed in changes(root):
+        while True:
+            changed = watcher.wait(timeout=1.0)
+            if not changed:
+                continue
             on_change(changed)
             on_built(runner.run(command, capture=False))
     finally:
+        stop.set()
         runner.stop()
