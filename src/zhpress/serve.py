@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import mimetypes
+import re
 import shutil
 import subprocess
 import tempfile
@@ -114,7 +115,8 @@ def epub_preview(data: bytes) -> EpubPreview:
         container = etree.fromstring(archive.read("META-INF/container.xml"))
         opf_path = container.find(".//{*}rootfile").get("full-path")  # type: ignore[union-attr]
         base = opf_path.rsplit("/", 1)[0] + "/" if "/" in opf_path else ""
-        files = {name[len(base) :]: archive.read(name) for name in archive.namelist() if name.startswith(base) and not name.endswith("/")}
+        names = [n for n in archive.namelist() if n.startswith(base) and not n.endswith("/")]
+        files = {name[len(base) :]: archive.read(name) for name in names}
     opf = etree.fromstring(files[opf_path[len(base) :]])
     hrefs = {item.get("id"): item.get("href") for item in opf.iter("{*}item")}
     spine = []
@@ -173,9 +175,11 @@ class Builder:
                 profiles = [project.profiles[n] for n in names]
                 files = {p.name: self.out_dir / output_name(project, p) for p in profiles}
                 if kind == "epub":
-                    self.preview.update(title=project.config.book.title, epubs={n: epub_preview(f.read_bytes()) for n, f in files.items()})
+                    epubs = {n: epub_preview(f.read_bytes()) for n, f in files.items()}
+                    self.preview.update(title=project.config.book.title, epubs=epubs)
                 else:
-                    self.preview.update(pdfs={n: PdfPreview(f.name, f.read_bytes(), page_images(f)) for n, f in files.items()})
+                    pdfs = {n: PdfPreview(f.name, f.read_bytes(), page_images(f)) for n, f in files.items()}
+                    self.preview.update(pdfs=pdfs)
             except (InputError, OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, subprocess.SubprocessError) as exc:
                 self.preview.update(error=f"the preview could not be read: {exc}", building=False)
                 return
@@ -197,6 +201,12 @@ def _templates() -> jinja2.Environment:
         loader=jinja2.PackageLoader("zhpress", "data/serve"), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
+
+
+def _page_number(name: str) -> int | None:
+    """N for `page-N.png`."""
+    match = re.fullmatch(r"page-([1-9][0-9]{0,5})\.png", name)
+    return int(match[1]) if match else None
 
 
 def _asset(name: str) -> bytes:
@@ -272,8 +282,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self._page("pages.html", body, profile=head, pdf=pdf)
         elif pdf is not None and rest == pdf.name:
             self._send(HTTPStatus.OK, pdf.pdf, "application/pdf", body)
-        elif pdf is not None and rest.startswith("page-") and rest.endswith(".png") and rest[5:-4].isdigit() and 1 <= int(rest[5:-4]) <= len(pdf.pages):
-            self._send(HTTPStatus.OK, pdf.pages[int(rest[5:-4]) - 1], "image/png", body)
+        elif pdf is not None and (page := _page_number(rest)) is not None and 1 <= page <= len(pdf.pages):
+            self._send(HTTPStatus.OK, pdf.pages[page - 1], "image/png", body)
         else:
             self._page("missing.html", body, status=HTTPStatus.NOT_FOUND, path=path)
 
@@ -293,7 +303,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         kind = TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
         if suffix == ".xhtml":
             data = self._with_live_script(profile, epub, name, data)
-        self._send(HTTPStatus.OK, data, kind + ("; charset=utf-8" if kind.startswith(("text/", "application/xhtml")) else ""), body)
+        charset = "; charset=utf-8" if kind.startswith(("text/", "application/xhtml")) else ""
+        self._send(HTTPStatus.OK, data, kind + charset, body)
 
     def _with_live_script(self, profile: str, epub: EpubPreview, name: str, data: bytes) -> bytes:
         """The document with the preview's script before `</body>`, told the pages before and after it."""
