@@ -3,9 +3,11 @@ for a quick loop), `lint`, `typecheck`, `bench`, `fuzz`."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import nox
 
@@ -13,7 +15,8 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["build"]
 
 # What zhpress and its tests need from Debian: the CJK fonts, HarfBuzz's subsetter (without it WeasyPrint
-# subsets CJK fonts 20-30x slower), PDF checkers, Java for EPUBCheck, Chromium and npm for Ace by DAISY.
+# subsets CJK fonts 20-30x slower), PDF checkers, Java for EPUBCheck, Chromium and npm for Ace by DAISY,
+# chromium-driver for the preview server's browser tests (Selenium).
 DEBIAN_PACKAGES = [
     "fonts-noto-cjk",
     "libharfbuzz-subset0",
@@ -22,6 +25,7 @@ DEBIAN_PACKAGES = [
     "qpdf",
     "default-jre-headless",
     "chromium",
+    "chromium-driver",
     "nodejs",
     "npm",
 ]
@@ -57,10 +61,31 @@ def system(session: nox.Session) -> None:
     session.run(*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, external=True, env=env)
 
 
+def _package_digest() -> str:
+    """A hash of everything that goes into the installed package: pyproject.toml and every file under src/."""
+    digest = hashlib.sha256()
+    files = [Path("pyproject.toml"), *sorted(p for p in Path("src").rglob("*") if p.is_file() and "__pycache__" not in p.parts)]
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _install_if_changed(session: nox.Session) -> None:
+    """Install zhpress into the session only when its files changed since the last install (a stamp in the
+    virtual environment records their hash; a new environment has none, so it installs)."""
+    stamp = Path(session.virtualenv.location) / ".zhpress-installed"
+    digest = _package_digest()
+    if stamp.is_file() and stamp.read_text() == digest and shutil.which("zhpress", path=session.bin):
+        session.log("zhpress is installed and unchanged")
+        return
+    session.install(".")
+    stamp.write_text(digest)
+
+
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build every profile of the default book into dist/."""
-    session.install(".")
+    """Build every profile of the default book into dist/ (installing zhpress only when it changed)."""
+    _install_if_changed(session)
     session.run("zhpress", "build", *session.posargs)
 
 

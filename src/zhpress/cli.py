@@ -49,15 +49,65 @@ console: Any = _LazyConsole(stderr=True, highlight=False)
 out: Any = _LazyConsole(highlight=False, soft_wrap=True)
 
 
+PROFILES_HELP = """profiles (editions; a book adds or changes them in content/book.toml, `zhpress profiles` lists them):
+  ebook, ebook-tw, ebook-hk   EPUB 3: simplified; traditional for Taiwan; traditional for Hong Kong
+  print, print-tw, print-hk   print PDF (PDF/X-4, A5 with 3 mm bleed and crop marks), same three scripts
+  screen                      tagged PDF (PDF/UA-1) with links, for reading on a screen"""
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zhpress", description="Build Chinese books: EPUB 3 and print PDF editions.")
+    parser = argparse.ArgumentParser(
+        prog="zhpress",
+        description="Build Chinese books: EPUB 3 and print PDF editions, simplified and traditional.",
+        epilog=(
+            "a book project is a folder with content/ (book.toml and the manuscripts, .txt or .md) and,\n"
+            "optionally, styles/; outputs go to its dist/ as {book-id}-{profile}.epub/.pdf.\n\n"
+            "examples:\n"
+            "  zhpress new mybook                 start a book (templates: news, essays, blank)\n"
+            "  zhpress build -C mybook            every edition of mybook into mybook/dist/\n"
+            "  zhpress serve -C mybook            preview in the browser while writing\n"
+            "  zhpress COMMAND --help             what one command does, with examples"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"zhpress {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, epilog: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help, description=help[0].upper() + help[1:] + ".", epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     def project_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("-C", dest="project_dir", type=Path, default=Path("."), help="the book project (default: .)")
 
-    build = sub.add_parser("build", help="build the named profiles (all when none is named)")
+    new = command(
+        "new", "start a book project in a new or empty folder",
+        "the project builds at once: content/book.toml (the common keys, commented), sample manuscripts,\n"
+        "styles/book.css and a .gitignore for dist/ and .zhpress-cache/.\n"
+        "templates: news (a raw newspaper-archive article), essays (Markdown chapters), blank (one chapter).\n\n"
+        "examples:\n"
+        "  zhpress new mybook\n"
+        "  zhpress new essays --template essays --title 河与灯\n"
+        "  cd mybook && zhpress build",
+    )
+    new.add_argument("directory", type=Path, metavar="DIR", help="the folder to create (it must be absent or empty)")
+    new.add_argument("--title", help="the book's title (default: the template's sample title; blank: the folder's name)")
+    new.add_argument("--template", choices=("news", "essays", "blank"), default="news", help="what to start from (default: news)")
+
+    build = command(
+        "build", "build the named profiles (all when none is named)",
+        "outputs: OUT/{book-id}-{profile}.epub or .pdf, and for a traditional edition its conversion report\n"
+        "({book-id}-{profile}.conversion.html, .tsv); each file appears under its final name only when\n"
+        "complete and checked. Bad input: one message naming the file and line, exit 2, OUT untouched.\n\n"
+        + PROFILES_HELP + "\n\n"
+        "examples:\n"
+        "  zhpress build                      every profile of the book in this folder\n"
+        "  zhpress build ebook print -C mybook\n"
+        "  zhpress build print --watch        rebuild on every save (keep the PDF open in a viewer)\n"
+        "  zhpress build --check -o /tmp/out  also run EPUBCheck and qpdf",
+    )
     build.add_argument("profiles", nargs="*", metavar="PROFILE")
     project_arg(build)
     build.add_argument("-o", dest="out_dir", type=Path, help="output folder (default: PROJECT_DIR/dist)")
@@ -70,23 +120,67 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--no-cache", action="store_true", help="read every manuscript and render every PDF chunk again instead of reusing PROJECT/.zhpress-cache"
     )
+    build.add_argument(
+        "--watch", action="store_true",
+        help="build, then rebuild whenever a file in content/ or styles/ changes (Ctrl+C stops)",
+    )
 
-    inspect = sub.add_parser("inspect", help="show the content model the builder understood")
+    serve = command(
+        "serve", "preview the book in the browser, rebuilt on every save",
+        "shows each article as the EPUB edition's page with its stylesheet, and the print edition's pages;\n"
+        "watches content/ and styles/, rebuilds what changed and reloads the open page; a build error shows\n"
+        "in the page (file and line) while the last good preview stays. Listens on 127.0.0.1 only unless\n"
+        "--host says otherwise. The preview is built in PROJECT/.zhpress-cache/preview/ (dist/ is untouched).\n"
+        "default profiles: the first EPUB and the first PDF profile (ebook and print).\n\n"
+        "examples:\n"
+        "  zhpress serve                      http://127.0.0.1:PORT/ on a free port\n"
+        "  zhpress serve ebook-tw print-tw -C mybook --port 8000 --open",
+    )
+    serve.add_argument("profiles", nargs="*", metavar="PROFILE")
+    project_arg(serve)
+    serve.add_argument("--port", type=int, default=0, help="the port (default: a free one)")
+    serve.add_argument("--host", default="127.0.0.1", help="the interface to listen on (default: 127.0.0.1)")
+    serve.add_argument("--open", action="store_true", help="open the preview in the web browser")
+    serve.add_argument("-j", "--jobs", type=int, default=None, help="processes for each rebuild (default: the number of cores)")
+
+    inspect = command(
+        "inspect", "show the content model the builder understood",
+        "lists each article's title parts and its blocks (paragraph, heading, editor_note, epigraph, …),\n"
+        "so you can see how a manuscript was read before building.\n\n"
+        "examples:\n"
+        "  zhpress inspect -C mybook\n"
+        "  zhpress inspect --json > book.json\n"
+        "  zhpress inspect --profile ebook-tw",
+    )
     project_arg(inspect)
     inspect.add_argument("--json", action="store_true", help="one JSON object")
     inspect.add_argument("--profile", help="show the text as this edition converts it")
 
-    convert = sub.add_parser("convert", help="print one article as an edition converts it, without building")
-    convert.add_argument("profile")
-    convert.add_argument("article", nargs="?", help="article id (default: all)")
+    convert = command(
+        "convert", "print one article as an edition converts it, without building",
+        "examples:\n"
+        "  zhpress convert ebook-tw                  every article in Taiwan's traditional script\n"
+        "  zhpress convert print-hk fahui-zuzhi-youshi",
+    )
+    convert.add_argument("profile", metavar="PROFILE")
+    convert.add_argument("article", nargs="?", metavar="ARTICLE", help="article id (default: all)")
     project_arg(convert)
 
-    profiles = sub.add_parser("profiles", help="every profile with its resolved settings")
+    profiles = command(
+        "profiles", "every profile with its resolved settings",
+        PROFILES_HELP + "\n\nexamples:\n  zhpress profiles -C mybook\n  zhpress profiles --json",
+    )
     project_arg(profiles)
-    profiles.add_argument("--json", action="store_true")
+    profiles.add_argument("--json", action="store_true", help="one JSON object")
 
-    check = sub.add_parser("check", help="validate built files (EPUBCheck for EPUB, qpdf for PDF)")
-    check.add_argument("files", nargs="*", type=Path)
+    check = command(
+        "check", "validate built files (EPUBCheck for EPUB, qpdf for PDF)",
+        "exit 1 when a file fails.\n\n"
+        "examples:\n"
+        "  zhpress check                      everything in ./dist\n"
+        "  zhpress check dist/mybook-ebook.epub",
+    )
+    check.add_argument("files", nargs="*", type=Path, metavar="FILE")
     project_arg(check)
     return parser
 
@@ -107,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "build" and args.jobs >= 1:
+    if args.command == "build" and args.jobs >= 1 and not args.watch:
         from . import workers
 
         # Before anything else is imported: the workers load the PDF engine while the book is read.
@@ -125,9 +219,11 @@ def _main(argv: Sequence[str] | None) -> int:
     # failed) go to the debug log, never to the terminal as a traceback.
     sys.unraisablehook = _quiet_unraisable
     try:
-        return {"build": _build, "inspect": _inspect, "convert": _convert, "profiles": _profiles, "check": _check}[
-            args.command
-        ](args)
+        commands = {
+            "build": _build, "inspect": _inspect, "convert": _convert, "profiles": _profiles, "check": _check,
+            "new": _new, "serve": _serve,
+        }
+        return commands[args.command](args)
     except ZhpressError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         return exc.exit_code
@@ -166,6 +262,8 @@ def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildRequest, run_build
 
+    if args.watch:
+        return _build_watch(args)
     project = _project(args)
     profiles = project.select(args.profiles)
     out_dir = Path(os.path.abspath(args.out_dir or project.root / "dist"))  # as given: a link is not resolved
@@ -185,6 +283,96 @@ def _build(args: argparse.Namespace) -> int:
         return max(o.error.exit_code for o in failed if o.error is not None)
     if args.check:
         return _check_files([p for o in outcomes for p in o.outputs if p.suffix in (".epub", ".pdf")], quiet)
+    return 0
+
+
+def _build_watch(args: argparse.Namespace) -> int:
+    """`build --watch`: the same build, again after every change in content/ or styles/."""
+    from .watch import build_command, watch_build, watched_folders
+
+    project = _project(args)  # a project that cannot even be found is reported at once
+    project.select(args.profiles)
+    command = build_command(
+        project.root, args.profiles, out_dir=args.out_dir.resolve() if args.out_dir else None, jobs=args.jobs,
+        quiet=args.quiet, check=args.check, cache=not args.no_cache,
+    )
+    folders = " and ".join(f"{p.name}/" for p in watched_folders(project.root))
+
+    def built(run: Any) -> None:
+        console.print(f"[dim]watching {escape(folders)} for changes (Ctrl+C stops)[/]")
+
+    def changed(paths: list[Path]) -> None:
+        names = ", ".join(_relative(p, project.root) for p in paths[:3]) + (" …" if len(paths) > 3 else "")
+        console.print(f"[cyan]changed:[/] {escape(names)}; rebuilding")
+
+    _stop_on_sigterm()
+    try:
+        watch_build(command, project.root, on_built=built, on_change=changed)
+    except KeyboardInterrupt:
+        console.print("stopped watching")
+    return 0
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a long-running command as Ctrl+C does, so that it stops its build and its server."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .scaffold import new_project
+
+    written = new_project(args.directory, template=args.template, title=args.title)
+    root = args.directory
+    console.print(f"[green]created[/] {escape(str(root))} ({args.template}, {len(written)} files):")
+    for path in written:
+        console.print(f"  {escape(_relative(path, root))}")
+    console.print(f"next: zhpress build -C {escape(str(root))}    or    zhpress serve -C {escape(str(root))}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    project = _project(args)
+    if args.profiles:
+        profiles = project.select(args.profiles)
+    else:
+        first = {}
+        for profile in project.profiles.values():
+            first.setdefault(profile.format, profile)
+        profiles = [first[f] for f in ("epub", "pdf") if f in first]
+
+    def ready(url: str) -> None:
+        out.print(f"serving {', '.join(p.name for p in profiles)} of {project.root} at {url} (Ctrl+C stops)", markup=False)
+        out.file.flush()
+        if args.open:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    def built(kind: str, run: Any) -> None:
+        if run.ok:
+            console.print(f"  [green]✓[/] {kind} preview rebuilt ({run.seconds:.1f} s)")
+        else:
+            console.print(f"  [red]✗[/] {escape(run.message or '')}", soft_wrap=True)
+
+    _stop_on_sigterm()
+    try:
+        serve(project.root, profiles, host=args.host, port=args.port, jobs=args.jobs, on_ready=ready, on_built=built)
+    except KeyboardInterrupt:
+        console.print("stopped the preview server")
     return 0
 
 

@@ -233,7 +233,7 @@ def start(jobs: int) -> None:
 def start_early(argv: list[str]) -> None:
     """For `zhpress build`, fork the workers before the command line module is imported: a glance at the
     arguments gives their number (one per named profile, at most one per core). Anything unusual (`-j`,
-    help) is left to the command line, which starts them after parsing."""
+    help, `--watch`, whose builds run in their own processes) is left to the command line."""
     if not argv or argv[0] != "build":
         return
     profiles = 0
@@ -241,7 +241,7 @@ def start_early(argv: list[str]) -> None:
     for arg in args:
         if arg in ("-C", "-o"):
             next(args, None)
-        elif arg.startswith(("-j", "--jobs", "-h", "--help")):
+        elif arg.startswith(("-j", "--jobs", "-h", "--help", "--watch")):
             return
         elif not arg.startswith("-"):
             profiles += 1
