@@ -115,10 +115,11 @@ class ArticleConfig(_Strict):
 
 
 class ConversionConfig(_Strict):
-    """The [conversion] table: terms that never change, phrase overrides for every converted edition."""
+    """The [conversion] table: protected and verbatim terms, phrase overrides for every converted edition."""
 
-    protected: list[str] = Field(default_factory=list)
+    protected: list[str] = Field(default_factory=list)  # no phrase substitution; characters still converted
     overrides: dict[str, str] = Field(default_factory=dict)
+    verbatim: list[str] = Field(default_factory=list)  # kept exactly as written
 
 
 class PageConfig(_Strict):
@@ -144,6 +145,7 @@ class ProfileConfig(_Strict):
     description: str | None = None
     format: Literal["epub", "pdf"] | None = None
     conversion: Literal["none", "s2t", "s2tw", "s2twp", "s2hk"] | None = None
+    vocabulary: Literal["news", "computing", "none"] | None = None
     quotes: Literal["curly", "corner"] | None = None
     language: str | None = None
     font_family: str | None = None
@@ -196,6 +198,7 @@ class Profile:
     missing_glyphs: Literal["error", "warn"]
     overrides: tuple[tuple[str, str], ...]
     page: PageGeometry | None
+    vocabulary: Literal["news", "computing", "none"] = "news"
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -515,6 +518,7 @@ def _finish_profile(
         missing_glyphs=cfg.missing_glyphs or ("error" if cfg.format == "pdf" else "warn"),
         overrides=tuple(sorted(overrides.items())),
         page=page,
+        vocabulary=cfg.vocabulary or "news",
     )
 
 
