@@ -469,3 +469,52 @@ def test_a_failing_conversion_child_is_redone_in_the_build(monkeypatch) -> None:
 
     items = [f"text {i}" for i in range(1000)]
     assert convert._on_two_cores(work, items) == [t.upper() for t in items]
+
+
+# --- the book's settings and the build output ------------------------------------------------------------
+
+
+def _project(tmp_path: Path, extra: str) -> Path:
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text("# 志愿者的信息\n\n张芳曼在华为技术有限公司做志愿者。\n", encoding="utf-8")
+    (tmp_path / "content" / "book.toml").write_text(
+        '[book]\ntitle = "书"\n\n[conversion]\nprotected = ["张芳曼"]\nverbatim = ["华为技术有限公司"]\n' + extra,
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_book_settings_reach_the_conversion(tmp_path: Path) -> None:
+    from zhpress.build import conversion_settings
+    from zhpress.project import load_project
+
+    project = load_project(_project(tmp_path, '\n[profiles.ebook-tw]\nvocabulary = "computing"\n'))
+    tw = conversion_settings(project, project.profiles["ebook-tw"])
+    hk = conversion_settings(project, project.profiles["ebook-hk"])
+    assert (tw.config, tw.vocabulary, tw.opencc_config) == ("s2tw", "computing", "s2twp")
+    assert (hk.config, hk.vocabulary, hk.opencc_config) == ("s2hk", "news", "s2hk")
+    assert tw.protected == ("张芳曼",) and tw.verbatim == ("华为技术有限公司",)
+    assert get_converter(hk).convert("张芳曼在华为技术有限公司做志愿者") == "張芳曼在华为技术有限公司做義工"
+
+
+def test_a_bad_vocabulary_is_a_user_error(tmp_path: Path) -> None:
+    from zhpress.project import load_project
+
+    with pytest.raises(ConfigError, match="vocabulary"):
+        load_project(_project(tmp_path, '\n[profiles.ebook-tw]\nvocabulary = "it"\n'))
+
+
+def test_build_prints_one_summary_line_per_traditional_edition(tmp_path: Path) -> None:
+    from conftest import run_zhpress
+
+    root = _project(tmp_path, "")
+    result = run_zhpress("build", "ebook", "ebook-tw", "ebook-hk", "-C", str(root), "-o", str(root / "dist"))
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stderr.splitlines()]  # progress goes to stderr
+    for profile in ("ebook-tw", "ebook-hk"):
+        (report,) = (root / "dist").glob(f"*-{profile}.conversion.html")
+        summary = [line for line in lines if line.startswith(f"{profile}: ")]
+        # 志愿者 twice, 信息 once; the protected name is a character change, the verbatim one none
+        assert summary == [f"{profile}: 3 vocabulary changes, 0 suspects: {report}"], result.stderr
+        assert report.is_file() and "志愿者" in report.read_text("utf-8")
+    assert not [line for line in lines if line.startswith("ebook: ")]
