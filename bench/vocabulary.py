@@ -224,7 +224,12 @@ def main() -> int:
     parser.add_argument("--sets", default="book,news2026,rmrb2019;rmrb2020",
                         help="text sets joined by ',' measured together, groups separated by ';'")
     parser.add_argument("--list", type=Path, help="write every vocabulary change with its context here (TSV)")
+    parser.add_argument("--extra", action="append", default=[], metavar="NAME=GLOB",
+                        help="another text set (one article a file), e.g. unseen=/tmp/news/*.txt")
     args = parser.parse_args()
+    for extra in args.extra:
+        name, _, pattern = extra.partition("=")
+        SETS[name] = [pattern]
     listing: list[str] | None = ["edition\tdesign\tfile\tsource\tresult\tverdict\tcontext"] if args.list else None
     for edition in args.edition or ["tw", "hk"]:
         for design in args.design or ["news", "computing"]:
