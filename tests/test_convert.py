@@ -505,10 +505,14 @@ def test_a_bad_vocabulary_is_a_user_error(tmp_path: Path) -> None:
 
 
 def test_build_prints_one_summary_line_per_traditional_edition(tmp_path: Path) -> None:
-    from conftest import run_zhpress
+    import subprocess
+    import sys
 
     root = _project(tmp_path, "")
-    result = run_zhpress("build", "ebook", "ebook-tw", "ebook-hk", "-C", str(root), "-o", str(root / "dist"))
+    result = subprocess.run(
+        [sys.executable, "-m", "zhpress", "build", "ebook", "ebook-tw", "ebook-hk", "-C", str(root), "-o", str(root / "dist")],
+        capture_output=True, text=True, check=False,
+    )
     assert result.returncode == 0, result.stderr
     lines = [line.strip() for line in result.stderr.splitlines()]  # progress goes to stderr
     for profile in ("ebook-tw", "ebook-hk"):
