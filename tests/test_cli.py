@@ -61,6 +61,6 @@ def test_profiles_lists_every_default_profile_resolved() -> None:
     assert result.returncode == 0, result.stderr
     profiles = json.loads(result.stdout)
     assert set(profiles) >= {"ebook", "ebook-tw", "ebook-hk", "print", "print-tw", "print-hk", "screen"}
-    assert profiles["print-tw"]["page"]["bleed"] == 3.0 and profiles["print-tw"]["conversion"] == "s2twp"
+    assert profiles["print-tw"]["page"]["bleed"] == 3.0 and profiles["print-tw"]["conversion"] == "s2tw"
     assert profiles["screen"]["page"]["bleed"] == 0.0 and profiles["screen"]["page"]["pdf_variant"] == "pdf/ua-1"
     assert profiles["ebook-hk"]["language"] == "zh-Hant-HK" and profiles["ebook-hk"]["font_family"] == "Noto Serif CJK HK"

@@ -41,6 +41,7 @@ class Outcome:
     seconds: float = 0.0
     files: list[tuple[Path, bytes]] = field(default_factory=list)
     pages: int | None = None
+    conversion: str | None = None  # the conversion report's one-line summary, for the build output
 
     @property
     def ok(self) -> bool:
@@ -148,6 +149,8 @@ def conversion_settings(project: Project, profile: Profile):  # type: ignore[no-
         quotes=profile.quotes,
         protected=tuple(project.config.conversion.protected),
         overrides=profile.overrides,
+        verbatim=tuple(project.config.conversion.verbatim),
+        vocabulary=profile.vocabulary,  # type: ignore[arg-type]
     )
 
 
@@ -382,6 +385,7 @@ def build_profile(
         files.append((target.with_name(f"{stem}.conversion.tsv"), report.to_tsv().encode("utf-8")))  # type: ignore[attr-defined]
         html = report.to_html(title=f"{edition.meta.title} · {profile.name}", lang=profile.language)  # type: ignore[attr-defined]
         files.append((target.with_name(f"{stem}.conversion.html"), html.encode("utf-8")))
+        outcome.conversion = f"{profile.name}: {report.summary()}: {target.with_name(f'{stem}.conversion.html')}"  # type: ignore[attr-defined]
     outcome.files = files  # written by the process that holds the output folder's lock
     outcome.seconds = time.perf_counter() - start
     return outcome

@@ -442,6 +442,8 @@ class _Progress:
         if outcome.ok:
             pages = f", {outcome.pages} pages" if outcome.pages else ""
             console.print(f"  [green]✓[/] {escape(outcome.outputs[0].name)} ({outcome.seconds:.1f} s{pages})")
+            if outcome.conversion:
+                console.print(f"    {escape(outcome.conversion)}", soft_wrap=True)
         else:
             console.print(f"  [red]✗ {escape(outcome.profile)}:[/] {escape(str(outcome.error))}", soft_wrap=True)
 

@@ -1,9 +1,12 @@
-"""Script conversion for traditional editions: OpenCC with zhpress's corrections, quotation marks, the report.
+"""Script conversion for traditional editions: OpenCC for characters, zhpress's regional news vocabulary,
+quotation marks, the report.
 
-Corrections, book overrides and protected terms are chained into OpenCC's own configuration (segmentation and
-conversion dictionaries), so they take part in segmentation instead of patching the converted string. The
-report is computed lazily from the (source, converted) pairs, by comparing passes with and without the extra
-dictionaries.
+An edition's conversion is OpenCC's character and variant conversion (s2tw, s2hk) plus zhpress's curated
+Taiwan or Hong Kong news dictionary; OpenCC's own phrase tables (computing vocabulary) only when a profile
+asks for `vocabulary = "computing"`. The dictionaries, book overrides, protected and verbatim terms are
+chained into OpenCC's own configuration (segmentation and conversion dictionaries), so they take part in
+segmentation instead of patching the converted string. The report is computed lazily from the (source,
+converted) pairs, by comparing passes with and without the extra dictionaries.
 """
 
 from __future__ import annotations
@@ -33,14 +36,23 @@ logger = logging.getLogger("zhpress")
 
 ConversionConfig = Literal["s2t", "s2tw", "s2twp", "s2hk"]
 QuoteStyle = Literal["curly", "corner"]
+Vocabulary = Literal["news", "computing", "none"]
 DecidedBy = Literal["opencc", "zhpress", "book"]
 ChangeKind = Literal["vocabulary", "glyph"]
 
 CONFIGS: tuple[str, ...] = ("s2t", "s2tw", "s2twp", "s2hk")
+VOCABULARIES: tuple[str, ...] = ("news", "computing", "none")
 # The config that brings an edition's text back to simplified: the safety net of the report.
-REVERSE_CONFIG: dict[str, str] = {"s2t": "t2s", "s2tw": "tw2s", "s2twp": "tw2sp", "s2hk": "hk2s"}
-# zhpress's curated news corrections, one file per config (source<TAB>target<TAB>context sentence).
-SHIPPED_DICTIONARIES: dict[str, str] = {"s2twp": "s2twp-news.tsv", "s2hk": "s2hk-news.tsv"}
+REVERSE_CONFIG: dict[str, str] = {"s2t": "t2s", "s2tw": "tw2s", "s2twp": "tw2sp", "s2hk": "hk2s", "s2hkp": "hk2s"}
+# The region of a config, which picks zhpress's news dictionary.
+REGION: dict[str, str] = {"s2tw": "tw", "s2twp": "tw", "s2hk": "hk"}
+# zhpress's curated news vocabulary, one file per region (source<TAB>target<TAB>context sentence), and its
+# corrections of OpenCC's phrase tables for vocabulary = "computing".
+SHIPPED_DICTIONARIES: dict[str, str] = {"tw": "tw-news.tsv", "hk": "hk-news.tsv", "tw-computing": "tw-computing.tsv"}
+# OpenCC's configs with its regional phrase tables, for vocabulary = "computing".
+_WITH_PHRASES: dict[str, str] = {"s2tw": "s2twp", "s2hk": "s2hkp"}
+# The characters-only config of each config (protected terms take it; glyph decisions are made with it).
+_CHARACTERS: dict[str, str] = {"s2twp": "s2tw", "s2hkp": "s2hk"}
 
 _DATA = "data/opencc"
 _SPACE_RE = re.compile(r"\s")
@@ -60,9 +72,23 @@ class ConversionSettings:
 
     config: ConversionConfig | None  # None: no script conversion
     quotes: QuoteStyle = "curly"  # corner: “”→「」, ‘’→『』 by nesting level
-    protected: tuple[str, ...] = ()  # terms that never change (written in the source script)
+    protected: tuple[str, ...] = ()  # no phrase substitution, but the edition's character conversion
     overrides: tuple[tuple[str, str], ...] = ()  # book-level phrase → target, inside segmentation
     origin: str | None = None  # the file the book-level entries come from (book.toml), for error messages
+    verbatim: tuple[str, ...] = ()  # terms kept exactly as written (not even character conversion)
+    vocabulary: Vocabulary = "news"  # news: zhpress's regional dictionary; computing: + OpenCC's phrases
+
+    @property
+    def opencc_config(self) -> str | None:
+        """The OpenCC config that does the characters (and, for computing vocabulary, OpenCC's phrases)."""
+        if self.config is None or self.vocabulary != "computing":
+            return self.config
+        return _WITH_PHRASES.get(self.config, self.config)
+
+    @property
+    def region(self) -> str | None:
+        """tw or hk: whose news dictionary the edition takes (None: no regional vocabulary)."""
+        return None if self.config is None or self.vocabulary == "none" else REGION.get(self.config)
 
 
 @dataclass(frozen=True)
@@ -75,7 +101,8 @@ class Entry:
     context: str | None = None  # a sentence that exercises the entry (shipped dictionaries)
     path: str | None = None
     line: int | None = None
-    protected: bool = False  # a protected term: wins outright, even inside a longer phrase
+    protected: bool = False  # a protected or verbatim term: wins outright, even inside a longer phrase
+    verbatim: bool = False  # kept exactly as written (a protected term takes the character conversion)
 
 
 def _data_file(name: str) -> Path:
@@ -85,8 +112,8 @@ def _data_file(name: str) -> Path:
 
 @lru_cache(maxsize=None)
 def shipped_entries(config: str) -> tuple[Entry, ...]:
-    """zhpress's curated corrections for `config` (empty when none ship), read once per process."""
-    name = SHIPPED_DICTIONARIES.get(config)
+    """zhpress's dictionary for a config or region (empty when none ships), read once per process."""
+    name = SHIPPED_DICTIONARIES.get(REGION.get(config, config))
     if name is None:
         return ()
     path = _data_file(name)
@@ -106,25 +133,35 @@ def shipped_entries(config: str) -> tuple[Entry, ...]:
         if source not in context:
             raise ConfigError(f"the context sentence does not contain {source!r}", path=path, line=number)
         entries.append(Entry(source, target, "zhpress", context, str(path), number))
-    _validate(config, entries)
+    _validate(entries)
     return tuple(entries)
+
+
+def characters_only(config: str, term: str) -> str:
+    """`term` alone through OpenCC's character conversion for `config` (no regional phrase table)."""
+    return _opencc(f"{_CHARACTERS.get(config, config)}.json").convert(term)
 
 
 def book_entries(settings: ConversionSettings) -> tuple[Entry, ...]:
-    """The book-level overrides and protected terms as dictionary entries (a protected term maps to itself)."""
+    """The book-level overrides, protected terms (to their character conversion) and verbatim terms (to
+    themselves) as dictionary entries."""
     entries = [Entry(src, tgt, "book", path=settings.origin) for src, tgt in settings.overrides]
-    entries += [Entry(term, term, "book", path=settings.origin, protected=True) for term in settings.protected]
+    for term in settings.verbatim:
+        entries.append(Entry(term, term, "book", path=settings.origin, protected=True, verbatim=True))
+    for term in settings.protected:
+        target = characters_only(settings.config, term) if settings.config and term else term
+        entries.append(Entry(term, target, "book", path=settings.origin, protected=True))
     if settings.config is not None:
-        _validate(settings.config, entries, protected=frozenset(settings.protected))
+        _validate(entries)
     return tuple(entries)
 
 
-def _validate(config: str, entries: list[Entry], protected: frozenset[str] = frozenset()) -> None:
+def _validate(entries: list[Entry]) -> None:
     """Raise ConfigError for an entry that can never match or cannot be written to an OpenCC dictionary."""
     seen: dict[str, Entry] = {}
     normalize = _normalizer()
     for entry in entries:
-        what = "protected term" if entry.source in protected and entry.source == entry.target else "entry"
+        what = "verbatim term" if entry.verbatim else "protected term" if entry.protected else "entry"
         where = {"path": entry.path, "line": entry.line}
         if not entry.source:
             raise ConfigError(f"a conversion {what} has an empty phrase", **where)
@@ -145,11 +182,16 @@ def _validate(config: str, entries: list[Entry], protected: frozenset[str] = fro
                 **where,
             )
         previous = seen.get(entry.source)
+        if previous is not None and (entry.protected or previous.protected):
+            if (previous.protected, previous.verbatim) == (entry.protected, entry.verbatim):
+                continue  # the same term listed twice
+
+            def kind(e: Entry) -> str:
+                return "a verbatim term" if e.verbatim else "a protected term" if e.protected else (
+                    f"overridden to {e.target!r}")
+
+            raise ConfigError(f"{entry.source!r} is both {kind(previous)} and {kind(entry)}", **where)
         if previous is not None and previous.target != entry.target:
-            if entry.source in protected:
-                raise ConfigError(
-                    f"{entry.source!r} is both a protected term and overridden to {previous.target!r}", **where
-                )
             raise ConfigError(
                 f"the conversion phrase {entry.source!r} is given two targets: "
                 f"{previous.target!r} and {entry.target!r}",
@@ -366,11 +408,13 @@ class Converter:
     def __init__(self, settings: ConversionSettings) -> None:
         self.settings = settings
         self.book_entries = book_entries(settings)
-        self.zhpress_entries: tuple[Entry, ...] = shipped_entries(settings.config) if settings.config else ()
+        self.zhpress_entries: tuple[Entry, ...] = shipped_entries(settings.region) if settings.region else ()
+        if settings.region and settings.vocabulary == "computing":
+            self.zhpress_entries += shipped_entries(f"{settings.region}-computing")
         self.config_path: str | None = None
         self._opencc: opencc.OpenCC | None = None
-        if settings.config is not None:
-            self.config_path = build_config(settings.config, self.book_entries + self.zhpress_entries)
+        if settings.opencc_config is not None:
+            self.config_path = build_config(settings.opencc_config, self.book_entries + self.zhpress_entries)
             self._opencc = _opencc(self.config_path)
         self._corner = settings.quotes == "corner"
 
@@ -401,10 +445,11 @@ class Converter:
 
     def passes(self) -> tuple[opencc.OpenCC, opencc.OpenCC, opencc.OpenCC]:
         """Converters for the report's comparison: OpenCC alone, with zhpress's corrections, with everything."""
-        if self.settings.config is None or self._opencc is None:
+        config = self.settings.opencc_config
+        if config is None or self._opencc is None:
             raise RenderError("no script conversion: there are no passes to compare")
-        base = _opencc(f"{self.settings.config}.json")
-        zhpress = _opencc(build_config(self.settings.config, self.zhpress_entries))
+        base = _opencc(f"{config}.json")
+        zhpress = _opencc(build_config(config, self.zhpress_entries))
         return base, zhpress, self._opencc
 
 
@@ -477,8 +522,8 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
         for art in book.articles
     )
     pairs = [(src, script[src]) for src in sources] if conv.config_path is not None else []
-    if settings.protected and pairs:
-        _check_protected(settings, pairs)
+    if (settings.protected or settings.verbatim) and pairs:
+        _check_protected(conv, pairs)
     return Book(meta=new_meta, articles=articles), ConversionReport(settings, pairs)
 
 
@@ -526,17 +571,19 @@ def _on_two_cores(work: Any, items: list[str]) -> list[Any]:
     return first + second
 
 
-def _check_protected(settings: ConversionSettings, pairs: list[tuple[str, str]]) -> None:
-    """Warn when a protected term did not survive (segmentation matched an overlapping word first)."""
-    lost: Counter[str] = Counter()
+def _check_protected(conv: Converter, pairs: list[tuple[str, str]]) -> None:
+    """Warn when a protected or verbatim term did not survive (an overlapping word was segmented first)."""
+    lost: Counter[tuple[str, str]] = Counter()
+    terms = [(e.source, e.target, "verbatim" if e.verbatim else "protected") for e in conv.book_entries if e.protected]
     for src, out in pairs:
-        for term in settings.protected:
-            if term in src and out.count(term) < src.count(term):
-                lost[term] += src.count(term) - out.count(term)
-    for term, n in lost.items():
+        for term, target, kind in terms:
+            if term in src and out.count(target) < src.count(term):
+                lost[(term, kind)] += src.count(term) - out.count(target)
+    for (term, kind), n in lost.items():
         logger.warning(
-            "protected term %r was converted %d time(s): an overlapping phrase was segmented first; "
-            "protect the longer phrase too",
+            "%s term %r was converted %d time(s): an overlapping phrase was segmented first; "
+            "list the longer phrase too",
+            kind,
             term,
             n,
         )
@@ -556,6 +603,16 @@ class Change:
     context: str
     decided_by: DecidedBy
     kind: ChangeKind
+
+
+@dataclass
+class Term:
+    """A protected or verbatim term of the book: how the edition writes it and how often it occurs."""
+
+    kind: Literal["protected", "verbatim"]
+    term: str
+    form: str
+    count: int
 
 
 @dataclass
@@ -600,12 +657,14 @@ class _Analyzer:
     """The report's work: aligning source and output, finding phrases, comparing passes."""
 
     def __init__(self, conv: Converter) -> None:
-        config = conv.settings.config
+        config = conv.settings.opencc_config
         assert config is not None
+        characters = _CHARACTERS.get(config, config)
         self.conv = conv
         self.base, self.zhpress, self.full = conv.passes()
-        self.reverse = _opencc(f"{REVERSE_CONFIG[config]}.json")
-        self.char_base = _opencc(f"{config}.json")
+        self.reverse = _opencc(f"{REVERSE_CONFIG[characters]}.json")  # characters only: aligns, tells glyphs
+        self.round_trip = _opencc(f"{REVERSE_CONFIG[config]}.json")  # the safety net
+        self.char_base = _opencc(f"{characters}.json")
         self.back_char: dict[str, str] = {}
         self.glyph_memo: dict[tuple[str, str], bool] = {}
         patterns = {}
@@ -697,6 +756,16 @@ class _Analyzer:
             decided.append((a, b, r, who))
         return decided
 
+    def explained(self, src: str, a: int, b: int) -> bool:
+        """True when a zhpress or book dictionary phrase overlaps src[a:b]."""
+        for pattern in self.patterns.values():
+            if pattern is None:
+                continue
+            for m in pattern.finditer(src, max(0, a - 12), min(len(src), b + 12)):
+                if m.start() < b and a < m.end():
+                    return True
+        return False
+
     def phrase(
         self, src: str, out: str, pos: list[int], a: int, b: int, r: str, who: DecidedBy
     ) -> tuple[int, int, str]:
@@ -758,8 +827,9 @@ class ConversionReport:
         times: int,
         suspects: dict[tuple[str, str, str], Suspect],
     ) -> None:
-        """Convert `out` back and record every phrase that does not return to the source."""
-        back = analyzer.reverse.convert(out)
+        """Convert `out` back and record every phrase that does not return to the source, that the conversion
+        changed beyond one-to-one characters (干→幹/乾 is no suspect) and that no zhpress or book entry explains."""
+        back = analyzer.round_trip.convert(out)
         if back == src:
             return
         pos_out = _position_map(_align(src, out, analyzer.back_char, analyzer.reverse), len(src))
@@ -785,7 +855,7 @@ class ConversionReport:
                     windows.add(candidates[0])
         for a, b in sorted(windows):
             key = (src[a:b], out[pos_out[a]:pos_out[b]], back[pos_back[a]:pos_back[b]])
-            if key[0] == key[2]:
+            if key[0] == key[2] or analyzer.is_glyph(key[0], key[1]) or analyzer.explained(src, a, b):
                 continue
             found = suspects.get(key)
             if found is None:
@@ -803,6 +873,35 @@ class ConversionReport:
         """Phrases that do not come back to the source through the reverse config."""
         return self._analysis[1]
 
+    @cached_property
+    def terms(self) -> list[Term]:
+        """The book's protected and verbatim terms, with the form the edition gives them and their count."""
+        if self.settings.config is None:
+            return []
+        seen: Counter[str] = Counter()
+        for src, _ in self.pairs:
+            seen[src] += 1
+        out = []
+        for entry in get_converter(self.settings).book_entries:
+            if entry.protected:
+                count = sum(src.count(entry.source) * n for src, n in seen.items())
+                out.append(Term("verbatim" if entry.verbatim else "protected", entry.source, entry.target, count))
+        return out
+
+    def vocabulary_by_origin(self) -> dict[DecidedBy, list[Change]]:
+        """Vocabulary changes grouped by who decided them: OpenCC's tables, zhpress's dictionary, the book."""
+        groups: dict[DecidedBy, list[Change]] = {"opencc": [], "zhpress": [], "book": []}
+        for c in self.changes:
+            if c.kind == "vocabulary":
+                groups[c.decided_by].append(c)
+        return groups
+
+    def summary(self) -> str:
+        """One line for the build output: vocabulary changes (occurrences) and suspects (distinct phrases)."""
+        vocabulary = sum(c.count for c in self.changes if c.kind == "vocabulary")
+        suspects = len(self.suspects)
+        return f"{vocabulary} vocabulary change{'s' * (vocabulary != 1)}, {suspects} suspect{'s' * (suspects != 1)}"
+
     def to_tsv(self) -> str:
         """One row per distinct change: source, result, count, decided_by, kind (with a header row)."""
         rows = ["source\tresult\tcount\tdecided_by\tkind"]
@@ -812,16 +911,21 @@ class ConversionReport:
     def to_html(self, *, title: str, lang: str) -> str:
         """The report as an HTML page (templates/report.html, autoescaped)."""
         template = _report_environment().get_template("report.html")
-        vocabulary = [c for c in self.changes if c.kind == "vocabulary"]
         glyph = [c for c in self.changes if c.kind == "glyph"]
+        config = self.settings.opencc_config
         return template.render(
             title=title,
             lang=lang,
             settings=self.settings,
-            reverse=REVERSE_CONFIG.get(self.settings.config or "", None),
-            vocabulary=vocabulary,
+            opencc_config=config,
+            region={"tw": "Taiwan", "hk": "Hong Kong"}.get(self.settings.region or ""),
+            reverse=REVERSE_CONFIG.get(config or "", None),
+            groups=self.vocabulary_by_origin(),
             glyph=glyph,
+            glyph_count=sum(c.count for c in glyph),
+            terms=self.terms,
             suspects=self.suspects,
+            summary=self.summary(),
             strings=len(self.pairs),
         )
 
@@ -848,7 +952,10 @@ __all__ = [
     "Entry",
     "REVERSE_CONFIG",
     "Suspect",
+    "Term",
+    "VOCABULARIES",
     "build_config",
+    "characters_only",
     "convert_book",
     "corner_quotes",
     "get_converter",

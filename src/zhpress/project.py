@@ -222,10 +222,11 @@ class ArticleConfig(_Strict):
 
 
 class ConversionConfig(_Strict):
-    """The [conversion] table: terms that never change, phrase overrides for every converted edition."""
+    """The [conversion] table: protected and verbatim terms, phrase overrides for every converted edition."""
 
-    protected: list[str] = Field(default_factory=list)
+    protected: list[str] = Field(default_factory=list)  # no phrase substitution; characters still converted
     overrides: dict[str, str] = Field(default_factory=dict)
+    verbatim: list[str] = Field(default_factory=list)  # kept exactly as written
 
 
 class PageConfig(_Strict):
@@ -265,6 +266,7 @@ class ProfileConfig(_Strict):
     description: str | None = None
     format: Literal["epub", "pdf"] | None = None
     conversion: Literal["none", "s2t", "s2tw", "s2twp", "s2hk"] | None = None
+    vocabulary: Literal["news", "computing", "none"] | None = None
     quotes: Literal["curly", "corner"] | None = None
     language: str | None = None
     font_family: str | None = None
@@ -326,6 +328,7 @@ class Profile:
     page: PageGeometry | None
     embed_fonts: bool = False  # EPUB: subsets of the edition's faces inside the file
     writing: Literal["horizontal", "vertical"] = "horizontal"
+    vocabulary: Literal["news", "computing", "none"] = "news"
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -748,6 +751,7 @@ def _finish_profile(
         page=page,
         embed_fonts=(cfg.format == "epub") if cfg.embed_fonts is None else cfg.embed_fonts,
         writing=cfg.writing or "horizontal",
+        vocabulary=cfg.vocabulary or "news",
     )
 
 
