@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .cover import cover_plan, is_cover_profile
 from .errors import InputError, ManuscriptError, RenderError, ZhpressError
 from .model import Article, Book, BookMeta, Creator
 from .project import Profile, Project
@@ -263,11 +264,12 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 def build_profile(
     project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime,
-    *, jobs: int = 1, cache: bool = True, render_pool: Any = None,
+    *, jobs: int = 1, cache: bool = True, render_pool: Any = None, cover: Any = None,
 ) -> Outcome:
     """Build one edition for `out_dir`: the outcome carries its files, complete and checked, for
     `write_outcome`. A long PDF is rendered in chunks by `jobs` processes, reusing cached chunks unless
-    `cache` is False."""
+    `cache` is False; a print edition also gets its cover spread when `cover` (a `CoverPlan`) has a paper,
+    an EPUB its cover image."""
     from .convert import get_converter
     from .render import Renderer
 
@@ -279,7 +281,11 @@ def build_profile(
         from .epub import build_epub
         from .validate import check_epub_bytes
 
-        data = build_epub(edition, Renderer(project, profile, convert=converter.convert), date)
+        from .cover import front_image_for_epub
+
+        renderer = Renderer(project, profile, convert=converter.convert)
+        image = front_image_for_epub(project, profile, edition, renderer, cover, cache=cache)
+        data = build_epub(edition, renderer, date, cover=image)
         check_epub_bytes(data, target.name)
     else:
         from .pdf.writer import build_pdf
@@ -300,6 +306,14 @@ def build_profile(
         )
         check_pdf_bytes(data, target.name, profile)
     files = [(target, data)]
+    if profile.format == "pdf" and cover is not None and cover.paper is not None and is_cover_profile(profile):
+        from .pdf.cover import build_cover_pdf, cover_name
+
+        assert outcome.pages is not None
+        spread = build_cover_pdf(
+            project, profile, edition, cover, outcome.pages, date, converter.convert, render_pool=render_pool
+        )
+        files.append((out_dir / cover_name(project, profile), spread))
     if profile.conversion:
         stem = target.with_suffix("").name
         files.append((target.with_name(f"{stem}.conversion.tsv"), report.to_tsv().encode("utf-8")))  # type: ignore[attr-defined]
@@ -329,6 +343,8 @@ class BuildRequest:
     out_dir: Path
     jobs: int = 1
     cache: bool = True  # reuse rendered PDF chunks from PROJECT/.zhpress-cache (`--no-cache` turns it off)
+    cover: bool = False  # `--cover`: a print cover spread even without a [cover] table
+    cover_plan: Any = None  # the resolved cover settings, set by `prepare`
 
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
@@ -340,6 +356,9 @@ def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], 
     for profile in request.profiles:
         editions[profile.name], reports[profile.name] = edition_book(request.project, profile, book, converted)
     check_inputs(request.project, request.profiles, editions)
+    request.cover_plan = cover_plan(
+        request.project, forced=request.cover, spine=any(is_cover_profile(p) for p in request.profiles)
+    )
     return editions, reports, build_date(request.project, book)
 
 
@@ -403,7 +422,7 @@ def _build_one(
         chunk_jobs = max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))
         return build_profile(
             request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
-            jobs=chunk_jobs, cache=request.cache, render_pool=render_pool,
+            jobs=chunk_jobs, cache=request.cache, render_pool=render_pool, cover=request.cover_plan,
         )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)

@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
         help="processes at once: profiles, and a long PDF's chunks (default: the number of cores)",
     )
     build.add_argument(
+        "--cover", action="store_true",
+        help="also build each print edition's cover spread ({book-id}-{profile}-cover.pdf; on by default when book.toml has [cover])",
+    )
+    build.add_argument(
         "--no-cache", action="store_true", help="read every manuscript and render every PDF chunk again instead of reusing PROJECT/.zhpress-cache"
     )
 
@@ -159,7 +163,7 @@ def _build(args: argparse.Namespace) -> int:
     project = _project(args)
     profiles = project.select(args.profiles)
     out_dir = (args.out_dir or project.root / "dist").resolve()
-    request = BuildRequest(project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache)
+    request = BuildRequest(project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache, cover=args.cover)
     quiet = args.quiet
 
     progress = _Progress(quiet, out_dir)
@@ -242,6 +246,9 @@ class _Progress:
         if outcome.ok:
             pages = f", {outcome.pages} pages" if outcome.pages else ""
             console.print(f"  [green]✓[/] {escape(outcome.outputs[0].name)} ({outcome.seconds:.1f} s{pages})")
+            for path in outcome.outputs[1:]:
+                if path.name.endswith("-cover.pdf"):
+                    console.print(f"  [green]✓[/] {escape(path.name)}")
         else:
             console.print(f"  [red]✗ {escape(outcome.profile)}:[/] {escape(str(outcome.error))}", soft_wrap=True)
 

@@ -80,6 +80,16 @@ class BookConfig(_Strict):
     edition: str | None = None
     printing: str | None = None
     price: str | None = None
+    cover: str | None = None  # the front cover image (JPEG or PNG, under content/ or styles/)
+
+    @field_validator("isbn")
+    @classmethod
+    def _isbn(cls, value: str | None) -> str | None:
+        if value is not None:
+            from .cover import isbn13
+
+            isbn13(value)  # raises ValueError naming what is wrong
+        return value
 
     @field_validator("date")
     @classmethod
@@ -153,10 +163,32 @@ class ProfileConfig(_Strict):
     page: PageConfig | None = None
 
 
+class PaperConfig(_Strict):
+    """The book block's paper: the thickness of one leaf, pages per inch, or a named stock."""
+
+    caliper: str | None = None
+    ppi: float | None = Field(default=None, gt=0)
+    stock: str | None = None
+
+
+class CoverConfig(_Strict):
+    """The [cover] table: the print cover spread's settings (see zhpress.cover)."""
+
+    paper: PaperConfig | str | None = None
+    background: str | None = None  # a colour, "#rrggbb"
+    background_image: str | None = None
+    color: str | None = None  # the text colour, "#rrggbb"
+    rich_black: bool = False
+    flap: str | None = None
+    slug: str | None = None
+    price: str | None = None
+
+
 class ProjectConfig(_Strict):
     """The whole of book.toml."""
 
     book: BookConfig
+    cover: CoverConfig | None = None
     articles: list[ArticleConfig] | None = None
     conversion: ConversionConfig = Field(default_factory=ConversionConfig)
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
