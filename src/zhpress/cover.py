@@ -47,14 +47,14 @@ PDFX_VARIANTS = ("pdf/x-1a", "pdf/x-3", "pdf/x-4")
 
 def isbn13(value: str) -> str:
     """The ISBN-13 of an ISBN-13 or ISBN-10 (hyphens and spaces allowed); ValueError saying what is wrong."""
-    from stdnum import isbn
+    from stdnum import ean, isbn
     from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
     try:
         number = isbn.validate(value)
     except InvalidChecksum:
         digits = isbn.compact(value)
-        expected = isbn.calc_check_digit(digits[:-1]) if len(digits) in (10, 13) else "?"
+        expected = ean.calc_check_digit(digits[:-1]) if len(digits) == 13 else isbn._calc_isbn10_check_digit(digits[:-1])
         raise ValueError(f"{value!r} is not a valid ISBN: the check digit should be {expected}") from None
     except (InvalidLength, InvalidFormat):
         raise ValueError(f"{value!r} is not a valid ISBN: it needs 13 digits (or 10, the last may be X)") from None
@@ -217,6 +217,14 @@ def _line(project: Project, *loc: str) -> int | None:
     return _line_of_key(project.config_path.read_text("utf-8-sig"), loc)
 
 
+def _table_line(project: Project, table: str) -> int | None:
+    """The line of a `[table]` header in book.toml."""
+    if project.config_path is None:
+        return None
+    lines = project.config_path.read_text("utf-8-sig").splitlines()
+    return next((n for n, text in enumerate(lines, 1) if re.match(rf"\s*\[\s*{re.escape(table)}\s*\]", text)), None)
+
+
 def book_image(project: Project, value: str, loc: tuple[str, ...]) -> Path:
     """An image named in book.toml (relative to content/), inside the book's folders, readable as JPEG or
     PNG: otherwise a user error naming the line."""
@@ -289,7 +297,7 @@ def resolve_paper(project: Project, config: CoverConfig) -> Paper:
     `{ stock = "offset-80g" }`; missing or ambiguous is a user error (a spine cannot be guessed)."""
     from .project import _mm
 
-    line = _line(project, "cover", "paper") or _line(project, "cover")
+    line = _line(project, "cover", "paper") or _table_line(project, "cover")
     where = {"path": project.config_path, "line": line}
     paper = config.paper
     if paper is None:
@@ -438,7 +446,7 @@ def front_image_for_epub(project: Project, profile: Profile, book: Book, rendere
     folder = project.root / CACHE_DIR / "cover"
     context = front_context(renderer, book, plan, cmyk=False, icc=None, cache=folder)
     width, height = EPUB_COVER_PX
-    context.update(panel={"width": 148.0, "height": 148.0 * height / width}, spread=None)
+    context.update(panel={"width": 148.0, "height": 148.0 * height / width}, spread=None, date_iso="2000-01-01T00:00:00Z")
     html = renderer.render("cover/front.html", **context)
     sheets = [("cover.css", renderer.render("cover/cover.css.j2", **context))]
     key = _cover_key(html, sheets)

@@ -96,7 +96,7 @@ def build_cover_pdf(
         barcode = Markup(barcode_svg(isbn, addon, colour=context["colours"]["black"], paper=context["colours"]["paper"]))
     names = context["authors"] + context["editors"]
     context.update(
-        spread=spread, barcode=barcode, price_text=None if addon else price, isbn=isbn_hyphenated(meta.isbn),
+        spread=spread, barcode=barcode, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), price_text=None if addon else price, isbn=isbn_hyphenated(meta.isbn),
         spine=spine_layout(spread, meta.title, names, meta.publisher),
     )
     html = renderer.render("cover/spread.html", **context)
