@@ -18,6 +18,7 @@ from lxml import etree
 from PIL import Image
 
 from tests.conftest import ROOT, run_zhpress
+from tests.e2e.test_pdf import stroked_lines
 from tests.robust_support import WIDE, no_traceback, seed_dist, snapshot
 from zhpress.cover import PAPER_STOCKS, Paper, isbn13, spine_width
 from zhpress.validate import run_epubcheck
@@ -145,26 +146,6 @@ def test_long_book_spine_flaps_and_spine_text(long_cover: Path) -> None:
     assert len({round(c["x0"] + c["x1"]) for c in on_spine}) <= 2  # one column
 
 
-def stroked(page: pikepdf.Page) -> list[tuple[tuple[float, float], tuple[float, float], float]]:
-    """Straight segments stroked in CMYK at the page's own coordinates: (start, end, K)."""
-    lines, start, k, depth_cm = [], None, None, [False]
-    for operands, operator in pikepdf.parse_content_stream(page):
-        op = str(operator)
-        if op == "q":
-            depth_cm.append(depth_cm[-1])
-        elif op == "Q":
-            depth_cm.pop()
-        elif op == "cm":
-            depth_cm[-1] = True
-        elif op == "K":
-            k = float(operands[3])
-        elif op == "m":
-            start = (float(operands[0]), float(operands[1]))
-        elif op == "l" and start and not depth_cm[-1]:
-            lines.append((start, (float(operands[0]), float(operands[1])), k))
-    return lines
-
-
 @pytest.mark.parametrize("which", ["default", "long"])
 def test_crop_and_fold_marks_lie_outside_the_bleed(which: str, default_cover: Path, long_cover: Path) -> None:
     path = default_cover / f"{BOOK}-print-cover.pdf" if which == "default" else long_cover / f"{BOOK}-print-tw-cover.pdf"
@@ -172,7 +153,7 @@ def test_crop_and_fold_marks_lie_outside_the_bleed(which: str, default_cover: Pa
         page = pdf.pages[0]
         bx0, by0, bx1, by1 = (float(v) for v in page.bleedbox)
         tx0, ty0, tx1, ty1 = (float(v) for v in page.trimbox)
-        marks = [line for line in stroked(page) if line[2] == 1.0]
+        marks = [line for line in stroked_lines(page) if line[2] == 1.0]
     folds = {round(a[0], 1) for a, b, _ in marks if a[0] == b[0] and not (abs(a[0] - tx0) < 0.01 or abs(a[0] - tx1) < 0.01)}
     assert len(folds) == (2 if which == "default" else 4)  # spine folds (and flap folds)
     assert len(marks) == 8 + 2 * len(folds)
