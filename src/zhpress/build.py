@@ -284,7 +284,7 @@ def build_profile(
         from .cover import front_image_for_epub
 
         renderer = Renderer(project, profile, convert=converter.convert)
-        image = front_image_for_epub(project, profile, edition, renderer, cover, cache=cache)
+        image = front_image_for_epub(project, profile, edition, renderer, cover, cache=cache, render_pool=render_pool)
         data = build_epub(edition, renderer, date, cover=image)
         check_epub_bytes(data, target.name)
     else:
@@ -376,16 +376,16 @@ def run_build(
     from . import workers
 
     jobs = max(1, min(request.jobs, len(request.profiles)))
-    if any(p.format == "pdf" for p in request.profiles):
-        pool = workers.take(jobs)
-    else:
-        workers.discard()
-        pool = None
+    pdf = any(p.format == "pdf" for p in request.profiles)
+    pool = workers.take(jobs) if pdf else None
     try:
         editions, reports, date = prepare(request)
+        if not pdf:  # the workers started early draw an EPUB cover not drawn before; else they go
+            pool = workers.take(1) if workers.started() and _covers_to_draw(request, editions) else None
+            workers.discard()
         with output_lock(request.out_dir, on_wait):
             remove_stale_parts(request.out_dir)
-            if pool is not None and not _renders_in_one_pass(request, editions):
+            if pool is not None and pdf and not _renders_in_one_pass(request, editions):
                 return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
             outcomes: list[Outcome] = []
             for profile in request.profiles:
@@ -399,6 +399,22 @@ def run_build(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _covers_to_draw(request: BuildRequest, editions: dict[str, Book]) -> bool:
+    """Whether an EPUB of this build needs its cover image drawn (not given, not cached)."""
+    from .convert import get_converter
+    from .cover import epub_cover_to_draw
+    from .render import Renderer
+
+    if not request.cache:
+        return True
+    for profile in request.profiles:
+        convert = get_converter(conversion_settings(request.project, profile)).convert
+        renderer = Renderer(request.project, profile, convert=convert)
+        if epub_cover_to_draw(request.project, editions[profile.name], renderer, request.cover_plan):
+            return True
+    return False
 
 
 def _renders_in_one_pass(request: BuildRequest, editions: dict[str, Book]) -> bool:

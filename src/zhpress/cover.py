@@ -434,36 +434,49 @@ def front_context(renderer: Renderer, book: Book, plan: CoverPlan | None, *, cmy
 
 
 def front_image_for_epub(project: Project, profile: Profile, book: Book, renderer: Renderer,
-                         plan: CoverPlan | None, *, cache: bool = True) -> tuple[str, bytes]:
+                         plan: CoverPlan | None, *, cache: bool = True, render_pool: Any = None) -> tuple[str, bytes]:
     """The EPUB's cover image, (file name, bytes): the book's own image when `[book] cover` names one,
     else the front panel's template drawn at 1600 × 2560 px (kept in .zhpress-cache/cover, keyed by the
-    page's HTML and CSS and the engine's versions, so a rebuild does not start WeasyPrint for it)."""
-    from .pdf.chunked import CACHE_DIR
-
+    page's HTML and CSS and the engine's versions, so a rebuild does not start WeasyPrint for it).
+    WeasyPrint runs in `render_pool` when given (a worker that imported it while the book was read)."""
     if plan is not None and plan.front_image is not None:
         path = plan.front_image
         return f"images/cover{'.png' if path.suffix.lower() == '.png' else '.jpg'}", path.read_bytes()
+    html, sheets, target = _epub_cover_page(project, book, renderer, plan)
+    if cache and target.is_file():
+        return "images/cover.png", target.read_bytes()
+    from .pdf.cover import rasterize
+
+    data = rasterize(project, html, sheets, EPUB_COVER_PX, render_pool=render_pool)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.part")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+    return "images/cover.png", data
+
+
+def epub_cover_to_draw(project: Project, book: Book, renderer: Renderer, plan: CoverPlan | None) -> bool:
+    """Whether this EPUB's cover image must be drawn (neither given by the book nor in the cache)."""
+    if plan is not None and plan.front_image is not None:
+        return False
+    return not _epub_cover_page(project, book, renderer, plan)[2].is_file()
+
+
+def _epub_cover_page(project: Project, book: Book, renderer: Renderer,
+                     plan: CoverPlan | None) -> tuple[str, list[tuple[str, str]], Path]:
+    """The drawn cover's page (HTML, stylesheets) and where its image is cached."""
+    from .pdf.chunked import CACHE_DIR
+
     folder = project.root / CACHE_DIR / "cover"
     context = front_context(renderer, book, plan, cmyk=False, icc=None, cache=folder)
     width, height = EPUB_COVER_PX
     context.update(panel={"width": 148.0, "height": 148.0 * height / width}, spread=None, date_iso="2000-01-01T00:00:00Z")
     html = renderer.render("cover/front.html", **context)
     sheets = [("cover.css", renderer.render("cover/cover.css.j2", **context))]
-    key = _cover_key(html, sheets)
-    target = folder / f"{key}.png"
-    if cache and target.is_file():
-        return "images/cover.png", target.read_bytes()
-    from .pdf.cover import rasterize
-
-    data = rasterize(project, html, sheets, EPUB_COVER_PX)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{key}.part"
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
-    return "images/cover.png", data
+    return html, sheets, folder / f"{_cover_key(html, sheets)}.png"
 
 
 def _cover_key(html: str, sheets: list[tuple[str, str]]) -> str:

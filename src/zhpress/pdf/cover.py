@@ -150,8 +150,11 @@ def finish_cover(raw: bytes, spread: Spread, seed: str) -> bytes:
         return out.getvalue()
 
 
-def rasterize(project: Project, html: str, sheets: list[tuple[str, str]], size: tuple[int, int]) -> bytes:
-    """One page of HTML drawn by WeasyPrint and rasterised by PDFium at `size` pixels, as PNG bytes."""
+def rasterize(
+    project: Project, html: str, sheets: list[tuple[str, str]], size: tuple[int, int], *, render_pool: Executor | None = None
+) -> bytes:
+    """One page of HTML drawn by WeasyPrint (in `render_pool` when given) and rasterised by PDFium at `size`
+    pixels, as PNG bytes."""
     import pypdfium2
     from PIL import Image
 
@@ -163,7 +166,7 @@ def rasterize(project: Project, html: str, sheets: list[tuple[str, str]], size: 
             tuple(str(r) for r in [*fetch_roots(project), project.root / CACHE_DIR / "cover"]), (), "",
             str(Path(scratch) / "front.pdf"),
         )
-        rendered = render_job(job)
+        rendered = render_job(job) if render_pool is None else render_pool.submit(render_job, job).result()
         if rendered.refused:
             raise refused_error(rendered.refused, project.styles_dir)
         document = pypdfium2.PdfDocument(rendered.path)
