@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from ..cover import (
-    CoverPlan, Spread, barcode_svg, check_resolution, ean5, front_context, isbn13, isbn_hyphenated, spread_for,
+    SPINE_TEXT_MIN_MM, CoverPlan, Spread, barcode_svg, check_resolution, ean5, front_context, isbn13, isbn_hyphenated, spread_for,
 )
 from ..errors import InputError
 from .writer import MARK_WIDTH, _stable_ids, draw_crop_marks, fetch_roots, icc_path, pdf_options, refused_error
@@ -44,7 +44,7 @@ def spine_layout(spread: Spread, title: str, creators: list[str], publisher: str
     off = {"text": False, "font": 0.0, "creators": False, "publisher": False}
     if not spread.spine_text:
         log.warning("the spine is %.1f mm wide (%d pages): too narrow for spine text, which needs %.0f mm; "
-                    "the spine is left blank", spread.spine, spread.pages, 5.0)
+                    "the spine is left blank", spread.spine, spread.pages, SPINE_TEXT_MIN_MM)
         return off
     available = spread.trim_h * 0.82
     width_limit = min(spread.spine * 0.62, MAX_SPINE_FONT_MM)
