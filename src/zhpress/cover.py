@@ -480,11 +480,22 @@ def _epub_cover_page(project: Project, book: Book, renderer: Renderer,
 
 
 def _cover_key(html: str, sheets: list[tuple[str, str]]) -> str:
-    from importlib import metadata
+    digest = hashlib.sha256("\0".join([*_engines(), html, *(c for _, c in sheets)]).encode())
+    return digest.hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _engines() -> tuple[str, ...]:
+    """What else draws the cover: zhpress's version and rasteriser source, and the installed engines'
+    packages (found without importing them: an EPUB build with its cover cached never loads WeasyPrint)."""
+    from importlib.util import find_spec
 
     from . import __version__
 
-    versions = [__version__] + [metadata.version(p) for p in ("weasyprint", "pypdfium2", "pillow")]
-    source = (Path(__file__).parent / "pdf" / "cover.py").read_bytes()
-    digest = hashlib.sha256("\0".join([*versions, html, *(c for _, c in sheets)]).encode() + source)
-    return digest.hexdigest()[:32]
+    marks = [__version__, hashlib.sha256((Path(__file__).parent / "pdf" / "cover.py").read_bytes()).hexdigest()]
+    for name in ("weasyprint", "pypdfium2", "PIL"):
+        spec = find_spec(name)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        stat = origin.stat() if origin and origin.is_file() else None
+        marks.append(f"{name}:{origin}:{stat.st_size}:{stat.st_mtime_ns}" if stat else name)
+    return tuple(marks)
