@@ -28,6 +28,7 @@ DEBIAN_PACKAGES = [
     "chromium-driver",
     "nodejs",
     "npm",
+    "libzbar0",  # pyzbar's decoder: the tests read the cover's barcode back
 ]
 ACE_DIR = os.path.join(".nox", "ace")
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .cover import cover_plan, is_cover_profile
 from .errors import InputError, ManuscriptError, RenderError, ZhpressError
 from .model import Article, Book, BookMeta, Creator
 from .project import Profile, Project, check_id
@@ -343,11 +344,12 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 def build_profile(
     project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime,
-    *, jobs: int = 1, cache: bool = True, render_pool: Any = None,
+    *, jobs: int = 1, cache: bool = True, render_pool: Any = None, cover: Any = None,
 ) -> Outcome:
     """Build one edition for `out_dir`: the outcome carries its files, complete and checked, for
     `write_outcome`. A long PDF is rendered in chunks by `jobs` processes, reusing cached chunks unless
-    `cache` is False."""
+    `cache` is False; a print edition also gets its cover spread when `cover` (a `CoverPlan`) has a paper,
+    an EPUB its cover image."""
     from .convert import get_converter
     from .render import Renderer
 
@@ -359,7 +361,11 @@ def build_profile(
         from .epub import build_epub
         from .validate import check_epub_bytes
 
-        data = build_epub(edition, Renderer(project, profile, convert=converter.convert), date)
+        from .cover import front_image_for_epub
+
+        renderer = Renderer(project, profile, convert=converter.convert)
+        image = front_image_for_epub(project, profile, edition, renderer, cover, cache=cache, render_pool=render_pool)
+        data = build_epub(edition, renderer, date, cover=image)
         check_epub_bytes(data, target.name)
     else:
         from .pdf.writer import build_pdf
@@ -380,6 +386,14 @@ def build_profile(
         )
         check_pdf_bytes(data, target.name, profile)
     files = [(target, data)]
+    if profile.format == "pdf" and cover is not None and cover.paper is not None and is_cover_profile(profile):
+        from .pdf.cover import build_cover_pdf, cover_name
+
+        assert outcome.pages is not None
+        spread = build_cover_pdf(
+            project, profile, edition, cover, outcome.pages, date, converter.convert, render_pool=render_pool
+        )
+        files.append((out_dir / cover_name(project, profile), spread))
     if profile.conversion:
         stem = target.with_suffix("").name
         files.append((target.with_name(f"{stem}.conversion.tsv"), report.to_tsv().encode("utf-8")))  # type: ignore[attr-defined]
@@ -412,6 +426,8 @@ class BuildRequest:
     cache: bool = True  # reuse rendered PDF chunks from PROJECT/.zhpress-cache (`--no-cache` turns it off)
     out_explicit: bool = True  # named with -o (a symbolic link is then followed; `dist` never is)
     reads: dict[str, bytes] = field(default_factory=dict)  # the checked stylesheets and templates, for workers
+    cover: bool = False  # `--cover`: a print cover spread even without a [cover] table
+    cover_plan: Any = None  # the resolved cover settings, set by `prepare`
 
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
@@ -432,6 +448,9 @@ def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], 
         editions[profile.name], reports[profile.name] = edition_book(request.project, profile, book, converted)
     check_inputs(request.project, request.profiles, editions)
     request.reads = files.remembered()
+    request.cover_plan = cover_plan(
+        request.project, forced=request.cover, spine=any(is_cover_profile(p) for p in request.profiles)
+    )
     return editions, reports, build_date(request.project, book)
 
 
@@ -462,20 +481,20 @@ def run_build(
     from . import files, workers
 
     jobs = max(1, min(request.jobs, len(request.profiles)))
-    if any(p.format == "pdf" for p in request.profiles):
-        pool = workers.take(jobs)
-    else:
-        workers.discard()
-        pool = None
+    pdf = any(p.format == "pdf" for p in request.profiles)
+    pool = workers.take(jobs) if pdf else None
     from . import render
 
     render.compiled_templates = request.cache
     try:
         with files.reading_once():  # what was checked is what is used
             editions, reports, date = prepare(request)
+            if not pdf:  # the workers started early draw an EPUB cover not drawn before; else they go
+                pool = workers.take(1) if workers.started() and _covers_to_draw(request, editions) else None
+                workers.discard()
             with output_lock(request.out_dir, on_wait):
                 remove_stale_parts(request.out_dir)
-                if pool is not None and not _renders_in_one_pass(request, editions):
+                if pool is not None and pdf and not _renders_in_one_pass(request, editions):
                     return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
                 outcomes: list[Outcome] = []
                 for profile in request.profiles:
@@ -494,6 +513,22 @@ def run_build(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _covers_to_draw(request: BuildRequest, editions: dict[str, Book]) -> bool:
+    """Whether an EPUB of this build needs its cover image drawn (not given, not cached)."""
+    from .convert import get_converter
+    from .cover import epub_cover_to_draw
+    from .render import Renderer
+
+    if not request.cache:
+        return True
+    for profile in request.profiles:
+        convert = get_converter(conversion_settings(request.project, profile)).convert
+        renderer = Renderer(request.project, profile, convert=convert)
+        if epub_cover_to_draw(request.project, editions[profile.name], renderer, request.cover_plan):
+            return True
+    return False
 
 
 def _renders_in_one_pass(request: BuildRequest, editions: dict[str, Book]) -> bool:
@@ -522,7 +557,7 @@ def _build_one(
         with files.reading_once(request.reads):
             return build_profile(
                 request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
-                jobs=chunk_jobs, cache=request.cache, render_pool=render_pool,
+                jobs=chunk_jobs, cache=request.cache, render_pool=render_pool, cover=request.cover_plan,
             )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)

@@ -118,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
         help="processes at once: profiles, and a long PDF's chunks (default: the number of cores)",
     )
     build.add_argument(
+        "--cover", action="store_true",
+        help="also build each print edition's cover spread ({book-id}-{profile}-cover.pdf; on by default when book.toml has [cover])",
+    )
+    build.add_argument(
         "--no-cache", action="store_true", help="read every manuscript and render every PDF chunk again instead of reusing PROJECT/.zhpress-cache"
     )
     build.add_argument(
@@ -268,7 +272,8 @@ def _build(args: argparse.Namespace) -> int:
     profiles = project.select(args.profiles)
     out_dir = Path(os.path.abspath(args.out_dir or project.root / "dist"))  # as given: a link is not resolved
     request = BuildRequest(
-        project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache, out_explicit=args.out_dir is not None
+        project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache,
+        out_explicit=args.out_dir is not None, cover=args.cover,
     )
     quiet = args.quiet
 
@@ -442,6 +447,9 @@ class _Progress:
         if outcome.ok:
             pages = f", {outcome.pages} pages" if outcome.pages else ""
             console.print(f"  [green]✓[/] {escape(outcome.outputs[0].name)} ({outcome.seconds:.1f} s{pages})")
+            for path in outcome.outputs[1:]:
+                if path.name.endswith("-cover.pdf"):
+                    console.print(f"  [green]✓[/] {escape(path.name)}")
             if outcome.conversion:
                 console.print(f"    {escape(outcome.conversion)}", soft_wrap=True)
         else:

@@ -24,13 +24,20 @@ ACCESSIBILITY_SUMMARY = (
     "is marked on every document, and text can be resized and restyled by the reading system."
 )
 
+ACCESSIBILITY_SUMMARY_COVER = ACCESSIBILITY_SUMMARY.replace(
+    "This publication is text only, with no images, audio or video.",
+    "This publication is text, with one image, its cover, whose alternative text gives the title, "
+    "authors and publisher; it has no audio or video.",
+)
+
 
 def _modified(date: dt.datetime) -> dt.datetime:
     return date.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
-def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
-    """The EPUB of `book` for the renderer's profile, as bytes; the same inputs give the same bytes."""
+def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tuple[str, bytes] | None = None) -> bytes:
+    """The EPUB of `book` for the renderer's profile, as bytes; the same inputs give the same bytes.
+    `cover` is the cover image (file name, bytes): the package's cover-image, shown on the cover page."""
     profile = renderer.profile
     vertical = profile.writing == "vertical"
     # The print edition's typography pass (punctuation pairs, Latin/Han spacing, numbers with units) in
@@ -62,7 +69,9 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
     eb.add_metadata("DC", "date", (meta.date or date.date().isoformat()))
     if meta.isbn:
         eb.add_metadata("DC", "source", f"urn:isbn:{meta.isbn}")
-    _accessibility(eb)
+    if cover is not None:
+        eb.set_cover(cover[0], cover[1], create_page=False)  # properties="cover-image" and <meta name="cover">
+    _accessibility(eb, images=cover is not None)
 
     sheets = renderer.stylesheets()
     sheets.insert(2, ("typography.css", renderer.render("epub/typography.css.j2", **renderer.context_light())))
@@ -72,7 +81,7 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
     def render(uid: str, name: str, template: str, **extra: object) -> None:
         documents[uid] = (name, renderer.render(template, **base, **extra))
 
-    render("cover", "cover.xhtml", "epub/cover.xhtml")
+    render("cover", "cover.xhtml", "epub/cover.xhtml", cover_image=cover[0] if cover else None)
     render("titlepage", "title.xhtml", "epub/title.xhtml")
     render("nav", "nav.xhtml", "epub/nav.xhtml")
     for v in views:
@@ -95,7 +104,7 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
         eb.add_item(item)
         return item
 
-    cover = page("cover")
+    cover_page = page("cover")
     title = page("titlepage")
     nav = page("nav")
     nav.properties = ["nav"]
@@ -110,7 +119,7 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
         for v in views
     ]
     eb.add_item(epub.EpubNcx())
-    eb.spine = [cover, title, nav, *chapters, colophon]
+    eb.spine = [cover_page, title, nav, *chapters, colophon]
 
     raw = io.BytesIO()
     epub.write_epub(raw, eb, {"mtime": _modified(date), "epub3_pages": False, "epub2_guide": False, "epub3_landmark": False})
@@ -149,18 +158,21 @@ def embed_faces(faces: list[FaceToEmbed], documents: list[str], sheets: list[tup
     return [face.subset(chars[face.weight]) for face in faces if chars[face.weight]]
 
 
-def _accessibility(eb: epub.EpubBook) -> None:
+def _accessibility(eb: epub.EpubBook, *, images: bool = False) -> None:
     """EPUB Accessibility 1.1 metadata (schema.org access modes, features, hazards, summary)."""
 
     def prop(name: str, value: str) -> None:
         eb.add_metadata(None, "meta", value, {"property": name})
 
     prop("schema:accessMode", "textual")
+    if images:
+        prop("schema:accessMode", "visual")
+        prop("schema:accessibilityFeature", "alternativeText")
     prop("schema:accessModeSufficient", "textual")
     for feature in ("structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"):
         prop("schema:accessibilityFeature", feature)
     prop("schema:accessibilityHazard", "none")
-    prop("schema:accessibilitySummary", ACCESSIBILITY_SUMMARY)
+    prop("schema:accessibilitySummary", ACCESSIBILITY_SUMMARY_COVER if images else ACCESSIBILITY_SUMMARY)
     prop("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA")
     prop("a11y:certifiedBy", "zhpress")
 

@@ -119,6 +119,15 @@ def parse_length(value: str, kind: str) -> float:
     return mm
 
 
+def length_mm(value: str, *, path: Path | None, what: str, line: int | None = None) -> float:
+    """A length with its unit (mm, cm, in, pt) in millimetres, or a user error naming `what`; the caller
+    checks the range its setting allows."""
+    match = _LENGTH_RE.fullmatch(value)
+    if not match:
+        raise ConfigError(f"{what} = {value!r} is not a length such as '3mm' (units: mm, cm, in, pt)", path=path, line=line)
+    return float(match[1]) * _UNITS[match[2]]
+
+
 def parse_trim(value: str) -> tuple[str, float, float]:
     """(name, width, height) of a named trim size or 'WxHmm'; ValueError for anything else."""
     if value in TRIM_SIZES:
@@ -174,6 +183,16 @@ class BookConfig(_Strict):
     edition: str | None = None
     printing: str | None = None
     price: str | None = None
+    cover: str | None = None  # the front cover image (JPEG or PNG, under content/ or styles/)
+
+    @field_validator("isbn")
+    @classmethod
+    def _isbn(cls, value: str | None) -> str | None:
+        if value is not None:
+            from .cover import isbn13
+
+            isbn13(value)  # raises ValueError naming what is wrong
+        return value
 
     @field_validator("date")
     @classmethod
@@ -283,10 +302,32 @@ class ProfileConfig(_Strict):
         return None if value is None else check_language(value)
 
 
+class PaperConfig(_Strict):
+    """The book block's paper: the thickness of one leaf, pages per inch, or a named stock."""
+
+    caliper: str | None = None
+    ppi: float | None = Field(default=None, gt=0)
+    stock: str | None = None
+
+
+class CoverConfig(_Strict):
+    """The [cover] table: the print cover spread's settings (see zhpress.cover)."""
+
+    paper: PaperConfig | str | None = None
+    background: str | None = None  # a colour, "#rrggbb"
+    background_image: str | None = None
+    color: str | None = None  # the text colour, "#rrggbb"
+    rich_black: bool = False
+    flap: str | None = None
+    slug: str | None = None
+    price: str | None = None
+
+
 class ProjectConfig(_Strict):
     """The whole of book.toml."""
 
     book: BookConfig
+    cover: CoverConfig | None = None
     articles: list[ArticleConfig] | None = None
     conversion: ConversionConfig = Field(default_factory=ConversionConfig)
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict)

@@ -60,6 +60,8 @@ LABELS_SIMPLIFIED: dict[str, str] = {
     "rights": "版权说明",
     "description": "内容简介",
     "generated_by": "本书由 zhpress 排版生成",
+    "written_by": "著",
+    "edited_by": "编",
 }
 
 CONVERSION_NAMES: dict[str, str] = {

@@ -249,6 +249,11 @@ def start_early(argv: list[str]) -> None:
     start(min(cores, profiles or cores))
 
 
+def started() -> bool:
+    """Whether workers were started and not yet taken or discarded."""
+    return _pool is not None
+
+
 def take(jobs: int) -> ProcessPoolExecutor:
     """The started pool if it has at least `jobs` workers, else a new one of that size."""
     global _pool
