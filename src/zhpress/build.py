@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, ManuscriptError, RenderError, ZhpressError
-from .model import Article, Book, BookMeta, Creator
+from .model import Article, Book, BookMeta, Creator, Part
 from .project import Profile, Project
 
 log = logging.getLogger("zhpress")
@@ -59,7 +59,12 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
         return store.read(path, read_manuscript, **arguments) if store is not None else read_manuscript(path, **arguments)
 
     articles = tuple(
-        read(src.path, article_id=src.id, source=src.source, title=src.title or None) for src in project.articles
+        read(src.path, article_id=src.id, source=src.source, title=src.title or None, **({"role": src.role} if src.role else {}))
+        for src in project.articles
+    )
+    articles = tuple(
+        replace(a, role=None if src.role == "chapter" else src.role) if src.role else a
+        for src, a in zip(project.articles, articles, strict=True)
     )
     if store is not None:
         store.save()
@@ -90,7 +95,52 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
         printing=cfg.printing,
         price=cfg.price,
     )
-    return Book(meta, articles)
+    return Book(meta, *_book_order(project, articles))
+
+
+def _book_order(project: Project, articles: tuple[Article, ...]) -> tuple[tuple[Article, ...], tuple[Part, ...]]:
+    """Articles in reading order (front matter, chapters, back matter, each as listed) and the book's parts,
+    whose articles must be chapters that follow one another."""
+    from .model import BACK_ROLES, FRONT_ROLES
+
+    def rank(article: Article) -> int:
+        return 0 if article.role in FRONT_ROLES else 2 if article.role in BACK_ROLES else 1
+
+    ordered = tuple(sorted(articles, key=rank))
+    index = {a.id: i for i, a in enumerate(ordered)}
+    parts: list[Part] = []
+    seen: dict[str, str] = {}
+    for number, part in enumerate(project.config.parts):
+        line = _parts_line(project, number)
+        for article_id in part.articles:
+            if article_id not in index:
+                raise InputError(
+                    f"part {part.title!r} names the article {article_id!r}, which the book does not have",
+                    path=project.config_path, line=line, hint=f"the articles are {', '.join(index)}",
+                )
+            if article_id in seen:
+                raise InputError(f"article {article_id!r} is in two parts ({seen[article_id]!r} and {part.title!r})",
+                                 path=project.config_path, line=line)  # fmt: skip
+            if ordered[index[article_id]].role is not None:
+                raise InputError(f"part {part.title!r}: article {article_id!r} is {ordered[index[article_id]].role}, not a chapter",
+                                 path=project.config_path, line=line)  # fmt: skip
+            seen[article_id] = part.title
+        positions = [index[a] for a in part.articles]
+        if positions != list(range(positions[0], positions[0] + len(positions))) if positions else True:
+            raise InputError(
+                f"part {part.title!r}: its articles must follow one another in the book's reading order",
+                path=project.config_path, line=line, hint="list them in [[parts]] as they are listed in [[articles]]",
+            )
+        parts.append(Part(part.title, tuple(part.articles)))
+    return ordered, tuple(parts)
+
+
+def _parts_line(project: Project, number: int) -> int | None:
+    from .project import _line_of_key
+
+    if project.config_path is None:
+        return None
+    return _line_of_key(project.config_path.read_text("utf-8-sig"), ("parts", number, "title"))
 
 
 def build_date(project: Project, book: Book) -> dt.datetime:

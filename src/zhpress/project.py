@@ -112,6 +112,17 @@ class ArticleConfig(_Strict):
     subtitle: str | None = None
     column: str | None = None
     byline: str | None = None
+    role: Literal[
+        "chapter", "dedication", "epigraph", "foreword", "preface", "acknowledgements",
+        "afterword", "appendix", "bibliography", "colophon",
+    ] | None = None  # fmt: skip
+
+
+class PartConfig(_Strict):
+    """One entry of [[parts]]: a title (第一辑 …) and the ids of the articles in it, in order."""
+
+    title: str
+    articles: list[str]
 
 
 class ConversionConfig(_Strict):
@@ -149,6 +160,7 @@ class ProfileConfig(_Strict):
     font_family: str | None = None
     stylesheets: list[str] | None = None
     missing_glyphs: Literal["error", "warn"] | None = None
+    emphasis: Literal["dots", "kai", "bold"] | None = None
     overrides: dict[str, str] | None = None
     page: PageConfig | None = None
 
@@ -158,6 +170,7 @@ class ProjectConfig(_Strict):
 
     book: BookConfig
     articles: list[ArticleConfig] | None = None
+    parts: list[PartConfig] = Field(default_factory=list)
     conversion: ConversionConfig = Field(default_factory=ConversionConfig)
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
 
@@ -196,6 +209,7 @@ class Profile:
     missing_glyphs: Literal["error", "warn"]
     overrides: tuple[tuple[str, str], ...]
     page: PageGeometry | None
+    emphasis: Literal["dots", "kai", "bold"] = "dots"  # how Chinese emphasis is set: 着重号, a Kai face, bold
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -214,6 +228,7 @@ class ArticleSource:
     source: str  # path relative to the project
     id: str
     title: dict[str, str]
+    role: str | None = None  # the article's role when book.toml states it
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,6 +530,7 @@ def _finish_profile(
         missing_glyphs=cfg.missing_glyphs or ("error" if cfg.format == "pdf" else "warn"),
         overrides=tuple(sorted(overrides.items())),
         page=page,
+        emphasis=cfg.emphasis or "dots",
     )
 
 
@@ -583,6 +599,6 @@ def _article_sources(root: Path, config: ProjectConfig, config_path: Path | None
             for k, v in entry.model_dump(include={"kicker", "headline", "subtitle", "column", "byline"}).items()
             if v is not None
         }
-        out.append(ArticleSource(path, f"content/{entry.file}", article_id, title))
+        out.append(ArticleSource(path, f"content/{entry.file}", article_id, title, entry.role))
     return tuple(out)
 

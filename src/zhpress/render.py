@@ -114,7 +114,7 @@ def article_views(book: Book) -> list[ArticleView]:
 
 def count_characters(book: Book) -> int:
     """Characters of the manuscripts' text (no white space), for the copyright page's 字数."""
-    return sum(len("".join(t.split())) for a in book.articles for t in a.texts())
+    return sum(len("".join(t.split())) for t in book.texts())
 
 
 def plain(text: str) -> Markup:
