@@ -198,8 +198,11 @@ def output_name(project: Project, profile: Profile) -> str:
 
 def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, Book]) -> None:
     """Everything a build reads, checked before anything is written: templates, stylesheets, fonts, glyphs."""
-    from . import fonts, stylesheets
+    from . import fonts, images, stylesheets
     from .render import Renderer
+
+    for book in {id(b): b for b in editions.values()}.values():
+        images.book_images(project, book)
 
     roots = [project.content_dir, project.styles_dir]
     for profile in profiles:
@@ -225,6 +228,8 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
                 exc.line = _profile_key_line(project, profile.name, "font_family")
             raise
         fonts.check_coverage(face, profile, editions[profile.name])
+        if profile.page is not None and profile.page.pdf_variant.startswith("pdf/x"):
+            images.check_print_resolution(project, profile, editions[profile.name])
 
 
 def _profile_key_line(project: Project, profile: str, key: str) -> int | None:

@@ -8,7 +8,8 @@ import zipfile
 
 from ebooklib import epub
 
-from .model import Book
+from .images import BookImage, book_images
+from .model import FRONT_ROLES, Book
 from .render import Renderer
 
 STYLE_HREF = "style/book.css"
@@ -18,6 +19,13 @@ ACCESSIBILITY_SUMMARY = (
     "structural navigation by article and section heading, and a logical reading order; its language "
     "is marked on every document, and text can be resized and restyled by the reading system."
 )
+ACCESSIBILITY_SUMMARY_IMAGES = (
+    "This publication is text with images; every image has a text alternative and a caption. It has a "
+    "table of contents, structural navigation by article and section heading, footnotes linked both ways, "
+    "and a logical reading order; its language is marked on every document, and text can be resized and "
+    "restyled by the reading system."
+)
+MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}
 
 
 def _modified(date: dt.datetime) -> dt.datetime:
@@ -29,6 +37,8 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
     profile = renderer.profile
     meta = book.meta
     lang = profile.language
+    images = book_images(renderer.project, book)
+    renderer.images = {src: image.epub_name for src, image in images.items()}
     base = renderer.context(book, stylesheet_hrefs=[STYLE_HREF])
     views = base["articles"]
 
@@ -50,7 +60,10 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
     eb.add_metadata("DC", "date", (meta.date or date.date().isoformat()))
     if meta.isbn:
         eb.add_metadata("DC", "source", f"urn:isbn:{meta.isbn}")
-    _accessibility(eb)
+    _accessibility(eb, images)
+    for number, image in enumerate(images.values(), start=1):
+        eb.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.epub_name,
+                                  media_type=MEDIA_TYPES[image.format], content=image.data))  # fmt: skip
 
     css = "\n".join(f"/* {name} */\n{text}" for name, text in renderer.stylesheets())
     eb.add_item(epub.EpubItem(uid="css", file_name=STYLE_HREF, media_type="text/css", content=css.encode("utf-8")))
@@ -68,33 +81,43 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime) -> bytes:
     chapters = [page(v.anchor, v.filename, "epub/article.xhtml", view=v) for v in views]
     colophon = page("colophon", "colophon.xhtml", "epub/colophon.xhtml")
 
-    # The NCX for older reading systems follows the same two levels as the navigation document.
+    # The NCX for older reading systems follows the same levels as the navigation document.
+    def ncx(v):  # type: ignore[no-untyped-def]
+        if not v.headings:
+            return epub.Link(v.filename, v.title, v.anchor)
+        return (epub.Section(v.title, href=v.filename), [epub.Link(f"{v.filename}#{h.anchor}", (h.label or "") + h.text, h.anchor) for h in v.headings])
+
     eb.toc = [
-        (epub.Section(v.title, href=v.filename), [epub.Link(f"{v.filename}#{h.anchor}", (h.label or "") + h.text, h.anchor) for h in v.headings])
-        if v.headings
-        else epub.Link(v.filename, v.title, v.anchor)
-        for v in views
+        ncx(e.view) if e.part is None else (epub.Section(e.part, href=e.views[0].filename), [ncx(v) for v in e.views])
+        for e in base["toc"]
     ]
     eb.add_item(epub.EpubNcx())
-    eb.spine = [cover, title, nav, *chapters, colophon]
+    front = [c for c, v in zip(chapters, views, strict=True) if v.article.role in FRONT_ROLES]
+    body = [c for c, v in zip(chapters, views, strict=True) if v.article.role not in FRONT_ROLES]
+    eb.spine = [cover, title, *front, nav, *body, colophon]
 
     raw = io.BytesIO()
     epub.write_epub(raw, eb, {"mtime": _modified(date), "epub3_pages": False, "epub2_guide": False, "epub3_landmark": False})
     return _reproducible_zip(raw.getvalue(), date, lang)
 
 
-def _accessibility(eb: epub.EpubBook) -> None:
+def _accessibility(eb: epub.EpubBook, images: dict[str, BookImage]) -> None:
     """EPUB Accessibility 1.1 metadata (schema.org access modes, features, hazards, summary)."""
 
     def prop(name: str, value: str) -> None:
         eb.add_metadata(None, "meta", value, {"property": name})
 
     prop("schema:accessMode", "textual")
+    if images:
+        prop("schema:accessMode", "visual")
     prop("schema:accessModeSufficient", "textual")
-    for feature in ("structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"):
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if images:
+        features.append("alternativeText")
+    for feature in features:
         prop("schema:accessibilityFeature", feature)
     prop("schema:accessibilityHazard", "none")
-    prop("schema:accessibilitySummary", ACCESSIBILITY_SUMMARY)
+    prop("schema:accessibilitySummary", ACCESSIBILITY_SUMMARY_IMAGES if images else ACCESSIBILITY_SUMMARY)
     prop("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA")
     prop("a11y:certifiedBy", "zhpress")
 

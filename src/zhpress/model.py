@@ -125,6 +125,9 @@ def plain_text(runs: tuple[Inline, ...]) -> str:
     return "".join(out)
 
 
+_PLAIN: tuple[Any, ...] = (None, (), None, None, None, None, None, None, None)  # a Block's rich fields, unset
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
     """One typed piece of an article's body."""
@@ -147,10 +150,10 @@ class Block:
         # Pickled as constructor arguments: the default for frozen slotted dataclasses restores each
         # object field by field in Python, a third of a second for a 1000-article book (the read cache,
         # and the book sent to a build's worker process).
-        if self.runs is None and not self.children and self.level is None and self.src is None and self.start is None:
+        rich = (self.runs, self.children, self.level, self.start, self.align, self.src, self.alt, self.ident, self.line)
+        if rich == _PLAIN:
             return (Block, (self.type, self.text, self.label, self.lead))
-        return (Block, (self.type, self.text, self.label, self.lead, self.runs, self.children, self.level,
-                        self.start, self.align, self.src, self.alt, self.ident, self.line))  # fmt: skip
+        return (Block, (self.type, self.text, self.label, self.lead, *rich))
 
     def to_json(self) -> dict[str, Any]:
         """The block as `inspect --json` shows it: optional fields only when set."""
