@@ -183,6 +183,8 @@ class Block:
         """Every convertible text of the block, one group per inline sequence, in reading order."""
         if self.label:
             yield (self.label,)
+        if self.alt and self.alt != self.text:  # a figure's image comes before its caption
+            yield (self.alt,)
         if self.type == "code":
             pass
         elif self.runs is not None:
@@ -191,8 +193,6 @@ class Block:
                 yield group
         elif self.text:
             yield (self.text,)
-        if self.alt and self.alt != self.text:
-            yield (self.alt,)
         for child in self.children:
             yield from child.text_groups()
 
