@@ -304,3 +304,24 @@ def test_output_folder_that_is_a_file(tmp_path: Path) -> None:
 def test_bad_front_matter_names_the_line(tmp_path: Path) -> None:
     make_project(tmp_path, {"a.md": "---\nheadline: 标题\nkicker: [1, 2\n---\n\n正文。\n"})
     refused(tmp_path, "ebook", expect=["content/a.md:", "front matter", "YAML"])
+
+
+@pytest.mark.parametrize(
+    ("setup", "expect"),
+    [
+        ("missing", ["content/a.md:5", "image content/images/gone.png not found"]),
+        ("not-an-image", ["content/a.md:5", "image content/images/gone.png is not an image"]),
+        ("symlink-outside", ["content/a.md:5", "lies outside the book"]),
+    ],
+)
+def test_a_figure_whose_image_is_wrong_is_refused(tmp_path: Path, setup: str, expect: list[str]) -> None:
+    root = make_project(tmp_path / "book", {"a.md": "# 标题\n\n正文。\n\n![图](images/gone.png)\n"})
+    images = root / "content" / "images"
+    images.mkdir()
+    if setup == "not-an-image":
+        (images / "gone.png").write_text("not a picture", "utf-8")
+    elif setup == "symlink-outside":
+        outside = tmp_path / "outside.png"
+        outside.write_bytes(b"\x89PNG\r\n\x1a\n")
+        (images / "gone.png").symlink_to(outside)
+    refused(root, "ebook", expect=expect)
