@@ -227,6 +227,15 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
                 exc.path = str(project.config_path)
                 exc.line = _profile_key_line(project, profile.name, "font_family")
             raise
+        if profile.emphasis == "kai":  # emphasis set in a Kai face: the face must be there, never a fallback
+            from .render import kai_family
+
+            try:
+                fonts.require_font(kai_family(profile.language), profile=profile.name)
+            except InputError as exc:
+                exc.path = str(project.config_path) if project.config_path else None
+                exc.line = _profile_key_line(project, profile.name, "emphasis")
+                raise
         fonts.check_coverage(face, profile, editions[profile.name])
         if profile.page is not None and profile.page.pdf_variant.startswith("pdf/x"):
             images.check_print_resolution(project, profile, editions[profile.name])

@@ -47,6 +47,9 @@ FONT_PACKAGES: dict[str, str] = {
     "Noto Sans CJK HK": "fonts-noto-cjk",
     "Source Han Serif SC": "fonts-noto-cjk (or Adobe's Source Han Serif)",
     "AR PL UMing CN": "fonts-arphic-uming",
+    "AR PL UKai CN": "fonts-arphic-ukai",
+    "AR PL UKai TW": "fonts-arphic-ukai",
+    "AR PL UKai HK": "fonts-arphic-ukai",
     "AR PL UMing TW": "fonts-arphic-uming",
     "WenQuanYi Zen Hei": "fonts-wqy-zenhei",
 }
