@@ -325,3 +325,18 @@ def test_a_figure_whose_image_is_wrong_is_refused(tmp_path: Path, setup: str, ex
         outside.write_bytes(b"\x89PNG\r\n\x1a\n")
         (images / "gone.png").symlink_to(outside)
     refused(root, "ebook", expect=expect)
+
+
+@pytest.mark.parametrize(
+    ("parts", "expect"),
+    [
+        ('[[parts]]\ntitle = "第一辑"\narticles = ["a", "nope"]\n', ["book.toml:", "'nope', which the book does not have"]),
+        ('[[parts]]\ntitle = "一"\narticles = ["a"]\n[[parts]]\ntitle = "二"\narticles = ["a"]\n', ["book.toml:", "'a' is in two parts"]),
+        ('[[parts]]\ntitle = "一"\narticles = ["a", "c"]\n', ["book.toml:", "must follow one another"]),
+    ],
+    ids=["unknown-article", "in-two-parts", "not-consecutive"],
+)
+def test_parts_that_do_not_fit_the_articles_are_refused(tmp_path: Path, parts: str, expect: list[str]) -> None:
+    toml = book_toml(articles=[{"file": "a.md", "id": "a"}, {"file": "b.md", "id": "b"}, {"file": "c.md", "id": "c"}], extra=parts)
+    root = make_project(tmp_path / "book", {n: f"# 标题{n}\n\n正文。\n" for n in ("a.md", "b.md", "c.md")}, toml=toml)
+    refused(root, "ebook", expect=expect)

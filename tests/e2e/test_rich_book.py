@@ -307,3 +307,11 @@ def test_warnings_name_file_line_and_what_was_dropped(rich: tuple[Path, str]) ->
     log = " ".join(stderr.split())
     assert "02-river.md:21: heading level 4 (####) is set as level 3" in log
     assert "content/01-bridges.md:37: image content/images/river.jpg prints at 181 ppi in print" in log
+
+
+def test_a_rebuild_is_byte_identical(rich: tuple[Path, str], tmp_path: Path) -> None:
+    root, _ = rich
+    again = run_zhpress("build", "ebook", "print", "-C", str(root), "-o", str(tmp_path), "--no-cache", "--quiet")
+    assert again.returncode == 0, again.stderr
+    for name in (f"{BOOK}-ebook.epub", f"{BOOK}-print.pdf"):
+        assert (tmp_path / name).read_bytes() == (root / "dist" / name).read_bytes(), name
