@@ -31,7 +31,7 @@ EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 def rich(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The rich book built in every profile; (project folder, the build's stderr)."""
     root = tmp_path_factory.mktemp("rich") / "book"
-    shutil.copytree(SOURCE, root)
+    shutil.copytree(SOURCE, root, ignore=shutil.ignore_patterns(".zhpress-cache", "dist"))
     result = run_zhpress("build", "-C", str(root), "-j", "2")
     assert result.returncode == 0, result.stderr
     return root, result.stderr
