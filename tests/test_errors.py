@@ -308,3 +308,39 @@ def test_output_folder_that_is_a_file(tmp_path: Path) -> None:
 def test_bad_front_matter_names_the_line(tmp_path: Path) -> None:
     make_project(tmp_path, {"a.md": "---\nheadline: 标题\nkicker: [1, 2\n---\n\n正文。\n"})
     refused(tmp_path, "ebook", expect=["content/a.md:", "front matter", "YAML"])
+
+
+@pytest.mark.parametrize(
+    ("setup", "expect"),
+    [
+        ("missing", ["content/a.md:5", "image content/images/gone.png not found"]),
+        ("not-an-image", ["content/a.md:5", "image content/images/gone.png is not an image"]),
+        ("symlink-outside", ["content/a.md:5", "lies outside the book"]),
+    ],
+)
+def test_a_figure_whose_image_is_wrong_is_refused(tmp_path: Path, setup: str, expect: list[str]) -> None:
+    root = make_project(tmp_path / "book", {"a.md": "# 标题\n\n正文。\n\n![图](images/gone.png)\n"})
+    images = root / "content" / "images"
+    images.mkdir()
+    if setup == "not-an-image":
+        (images / "gone.png").write_text("not a picture", "utf-8")
+    elif setup == "symlink-outside":
+        outside = tmp_path / "outside.png"
+        outside.write_bytes(b"\x89PNG\r\n\x1a\n")
+        (images / "gone.png").symlink_to(outside)
+    refused(root, "ebook", expect=expect)
+
+
+@pytest.mark.parametrize(
+    ("parts", "expect"),
+    [
+        ('[[parts]]\ntitle = "第一辑"\narticles = ["a", "nope"]\n', ["book.toml:", "'nope', which the book does not have"]),
+        ('[[parts]]\ntitle = "一"\narticles = ["a"]\n[[parts]]\ntitle = "二"\narticles = ["a"]\n', ["book.toml:", "'a' is in two parts"]),
+        ('[[parts]]\ntitle = "一"\narticles = ["a", "c"]\n', ["book.toml:", "must follow one another"]),
+    ],
+    ids=["unknown-article", "in-two-parts", "not-consecutive"],
+)
+def test_parts_that_do_not_fit_the_articles_are_refused(tmp_path: Path, parts: str, expect: list[str]) -> None:
+    toml = book_toml(articles=[{"file": "a.md", "id": "a"}, {"file": "b.md", "id": "b"}, {"file": "c.md", "id": "c"}], extra=parts)
+    root = make_project(tmp_path / "book", {n: f"# 标题{n}\n\n正文。\n" for n in ("a.md", "b.md", "c.md")}, toml=toml)
+    refused(root, "ebook", expect=expect)

@@ -80,3 +80,21 @@ def test_stylesheet_has_a_rule_for_every_class():
     for cls in set(re.findall(r'class="([^"]*)"', str(markup))):
         for name in cls.split():
             assert f".{name}" in TYPESET_CSS
+
+
+def test_typeset_pieces_sees_the_whole_inline_sequence() -> None:
+    from markupsafe import Markup
+
+    from zhpress.typeset import typeset_pieces
+
+    texts = ["他说“", "重要", "”。Omicron变异"]
+    pieces = typeset_pieces(texts, [False, True, False])
+    stripped = [re.sub(r"<[^>]+>", "", str(p)) for p in pieces]
+    assert stripped == texts  # never a character added or lost
+    assert str(pieces[1]) == '<span class="zh-dot">重</span><span class="zh-dot">要</span>'
+    # The pair ”。 across no boundary, the Latin run touching Han on its right only.
+    assert '<span class="zh-halt">”</span>' in str(pieces[2])
+    assert 'class="zh-latin zh-sp-r"' in str(pieces[2]) and "zh-sp-l" not in str(pieces[2])
+    # A paragraph-opening mark is halted only at the sequence's start, not at a later run's start.
+    assert "zh-halt" not in str(typeset_pieces(["甲", "“乙”"], [False, False])[1]).split("乙")[0]
+    assert isinstance(pieces[0], Markup)

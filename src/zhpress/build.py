@@ -24,7 +24,7 @@ from typing import Any
 
 from .cover import cover_plan, is_cover_profile
 from .errors import InputError, ManuscriptError, RenderError, ZhpressError
-from .model import Article, Book, BookMeta, Creator
+from .model import Article, Book, BookMeta, Creator, Part
 from .project import Profile, Project, check_id
 
 log = logging.getLogger("zhpress")
@@ -85,7 +85,12 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
             return read_manuscript(path, **arguments)
 
     articles = tuple(
-        read(src.path, article_id=src.id, source=src.source, title=src.title or None) for src in project.articles
+        read(src.path, article_id=src.id, source=src.source, title=src.title or None, **({"role": src.role} if src.role else {}))
+        for src in project.articles
+    )
+    articles = tuple(
+        replace(a, role=None if src.role == "chapter" else src.role) if src.role else a
+        for src, a in zip(project.articles, articles, strict=True)
     )
     if store is not None:
         store.save()
@@ -122,7 +127,52 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
         printing=cfg.printing,
         price=cfg.price,
     )
-    return Book(meta, articles)
+    return Book(meta, *_book_order(project, articles))
+
+
+def _book_order(project: Project, articles: tuple[Article, ...]) -> tuple[tuple[Article, ...], tuple[Part, ...]]:
+    """Articles in reading order (front matter, chapters, back matter, each as listed) and the book's parts,
+    whose articles must be chapters that follow one another."""
+    from .model import BACK_ROLES, FRONT_ROLES
+
+    def rank(article: Article) -> int:
+        return 0 if article.role in FRONT_ROLES else 2 if article.role in BACK_ROLES else 1
+
+    ordered = tuple(sorted(articles, key=rank))
+    index = {a.id: i for i, a in enumerate(ordered)}
+    parts: list[Part] = []
+    seen: dict[str, str] = {}
+    for number, part in enumerate(project.config.parts):
+        line = _parts_line(project, number)
+        for article_id in part.articles:
+            if article_id not in index:
+                raise InputError(
+                    f"part {part.title!r} names the article {article_id!r}, which the book does not have",
+                    path=project.config_path, line=line, hint=f"the articles are {', '.join(index)}",
+                )
+            if article_id in seen:
+                raise InputError(f"article {article_id!r} is in two parts ({seen[article_id]!r} and {part.title!r})",
+                                 path=project.config_path, line=line)  # fmt: skip
+            if ordered[index[article_id]].role is not None:
+                raise InputError(f"part {part.title!r}: article {article_id!r} is {ordered[index[article_id]].role}, not a chapter",
+                                 path=project.config_path, line=line)  # fmt: skip
+            seen[article_id] = part.title
+        positions = [index[a] for a in part.articles]
+        if positions != list(range(positions[0], positions[0] + len(positions))) if positions else True:
+            raise InputError(
+                f"part {part.title!r}: its articles must follow one another in the book's reading order",
+                path=project.config_path, line=line, hint="list them in [[parts]] as they are listed in [[articles]]",
+            )
+        parts.append(Part(part.title, tuple(part.articles)))
+    return ordered, tuple(parts)
+
+
+def _parts_line(project: Project, number: int) -> int | None:
+    from .project import _line_of_key
+
+    if project.config_path is None:
+        return None
+    return _line_of_key(project.config_path.read_text("utf-8-sig"), ("parts", number, "title"))
 
 
 def build_date(project: Project, book: Book) -> dt.datetime:
@@ -182,8 +232,11 @@ def output_name(project: Project, profile: Profile) -> str:
 
 def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, Book]) -> None:
     """Everything a build reads, checked before anything is written: templates, stylesheets, fonts, glyphs."""
-    from . import fonts, stylesheets
+    from . import fonts, images, stylesheets
     from .render import Renderer
+
+    for book in {id(b): b for b in editions.values()}.values():
+        images.book_images(project, book)
 
     roots = [project.content_dir, project.styles_dir]
     for profile in profiles:
@@ -209,7 +262,18 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
                 exc.path = str(project.config_path)
                 exc.line = _profile_key_line(project, profile.name, "font_family")
             raise
+        if profile.emphasis == "kai":  # emphasis set in a Kai face: the face must be there, never a fallback
+            from .render import kai_family
+
+            try:
+                fonts.require_font(kai_family(profile.language), profile=profile.name)
+            except InputError as exc:
+                exc.path = str(project.config_path) if project.config_path else None
+                exc.line = _profile_key_line(project, profile.name, "emphasis")
+                raise
         fonts.check_coverage(face, profile, editions[profile.name])
+        if profile.page is not None and profile.page.pdf_variant.startswith("pdf/x"):
+            images.check_print_resolution(project, profile, editions[profile.name])
 
 
 def _profile_key_line(project: Project, profile: str, key: str) -> int | None:

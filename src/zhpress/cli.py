@@ -525,8 +525,8 @@ def _convert(args: argparse.Namespace) -> int:
             f"no article {args.article!r}; articles: {', '.join(a.id for a in book.articles)}", path=project.config_path
         )
     for article in articles:
-        for text in article.texts():
-            out.print(text, markup=False)
+        for group in article.text_groups():  # one line per paragraph, caption, cell, note …
+            out.print("".join(group), markup=False)
         out.print()
     return 0
 

@@ -30,7 +30,7 @@ import jinja2
 import opencc
 
 from zhpress.errors import ConfigError, RenderError
-from zhpress.model import Block, Book, Creator, replace
+from zhpress.model import Book, Creator, replace
 
 logger = logging.getLogger("zhpress")
 
@@ -464,7 +464,8 @@ def get_converter(settings: ConversionSettings) -> Converter:
 
 
 def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, ConversionReport]:
-    """Convert every text of the model (metadata text, title parts, block text/label/lead), never markup."""
+    """Convert every text of the model (metadata, and every text group of the model's one walk: title parts,
+    blocks, runs, cells, captions, notes), never markup, code, URLs or ruby annotations."""
     if settings.config is None and settings.quotes == "curly":
         return book, ConversionReport(settings, [])
     conv = get_converter(settings)
@@ -475,10 +476,8 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
                   meta.printing, meta.price, *(c.name for c in meta.creators), *meta.subjects)
         if t
     ]
-    for art in book.articles:
-        sources += [t for t in (art.kicker, art.headline, art.subtitle, art.column, art.byline) if t]
-        for blk in art.blocks:
-            sources += [t for t in (blk.text, blk.label, blk.lead, blk.byline) if t]
+    groups = list(book.text_groups())
+    sources += [t for group in groups for t in group if t]
     unique = list(dict.fromkeys(sources))
     corner = settings.quotes == "corner"
 
@@ -506,25 +505,27 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
         printing=text(meta.printing),
         price=text(meta.price),
     )
-    articles = tuple(
-        replace(
-            art,
-            kicker=text(art.kicker),
-            headline=final[art.headline] if art.headline else art.headline,
-            subtitle=text(art.subtitle),
-            column=text(art.column),
-            byline=text(art.byline),
-            blocks=tuple(
-                Block(b.type, final[b.text] if b.text else b.text, text(b.label), text(b.lead), text(b.byline))
-                for b in art.blocks
-            ),
-        )
-        for art in book.articles
-    )
+
+    def group_text(group: tuple[str, ...]) -> tuple[str, ...]:
+        # Each run converted on its own; quotation marks by their nesting over the whole inline sequence.
+        if len(group) == 1:
+            only = group[0]
+            return (final.get(only) or conv.convert(only) if only else only,)
+        if not corner:
+            return tuple(script.get(t, t) for t in group)
+        joined = corner_quotes("".join(script.get(t, t) for t in group))
+        out, at = [], 0
+        for t in group:
+            size = len(script.get(t, t))
+            out.append(joined[at : at + size])
+            at += size
+        return tuple(out)
+
+    articles = book.map_text_groups(group_text)
     pairs = [(src, script[src]) for src in sources] if conv.config_path is not None else []
     if (settings.protected or settings.verbatim) and pairs:
         _check_protected(conv, pairs)
-    return Book(meta=new_meta, articles=articles), ConversionReport(settings, pairs)
+    return replace(articles, meta=new_meta), ConversionReport(settings, pairs)
 
 
 #: Texts of at least this many characters are converted on two cores (below it a fork costs more than it saves).

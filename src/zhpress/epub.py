@@ -11,10 +11,11 @@ import zipfile
 
 from ebooklib import epub
 
-from .model import Book
+from .images import BookImage, book_images
+from .model import FRONT_ROLES, Book
 from .render import Renderer
 from .subset import EmbeddedFont, FaceToEmbed, displayed_characters
-from .typeset import typeset
+from .typeset import typeset, typeset_pieces
 
 STYLE_HREF = "style/book.css"
 
@@ -23,6 +24,13 @@ ACCESSIBILITY_SUMMARY = (
     "structural navigation by article and section heading, and a logical reading order; its language "
     "is marked on every document, and text can be resized and restyled by the reading system."
 )
+ACCESSIBILITY_SUMMARY_IMAGES = (
+    "This publication is text with images; every image has a text alternative and a caption. It has a "
+    "table of contents, structural navigation by article and section heading, footnotes linked both ways, "
+    "and a logical reading order; its language is marked on every document, and text can be resized and "
+    "restyled by the reading system."
+)
+MEDIA_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif"}
 
 ACCESSIBILITY_SUMMARY_COVER = ACCESSIBILITY_SUMMARY.replace(
     "This publication is text only, with no images, audio or video.",
@@ -42,9 +50,15 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
     vertical = profile.writing == "vertical"
     # The print edition's typography pass (punctuation pairs, Latin/Han spacing, numbers with units) in
     # the markup; the stylesheet hands it to reading systems that do it themselves.
-    renderer = dataclasses.replace(renderer, text_filter=functools.partial(typeset, upright=vertical))
+    renderer = dataclasses.replace(
+        renderer,
+        text_filter=functools.partial(typeset, upright=vertical),
+        pieces_filter=lambda texts, dotted: typeset_pieces(texts, [False] * len(texts), upright=vertical),
+    )
     meta = book.meta
     lang = profile.language
+    images = book_images(renderer.project, book)
+    renderer.images = {src: image.epub_name for src, image in images.items()}
     base = renderer.context(book, stylesheet_hrefs=[STYLE_HREF])
     views = base["articles"]
 
@@ -71,7 +85,10 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
         eb.add_metadata("DC", "source", f"urn:isbn:{meta.isbn}")
     if cover is not None:
         eb.set_cover(cover[0], cover[1], create_page=False)  # properties="cover-image" and <meta name="cover">
-    _accessibility(eb, images=cover is not None)
+    _accessibility(eb, images, cover=cover is not None)
+    for number, image in enumerate(images.values(), start=1):
+        eb.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.epub_name,
+                                  media_type=MEDIA_TYPES[image.format], content=image.data))  # fmt: skip
 
     sheets = renderer.stylesheets()
     sheets.insert(2, ("typography.css", renderer.render("epub/typography.css.j2", **renderer.context_light())))
@@ -111,15 +128,20 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
     chapters = [page(v.anchor) for v in views]
     colophon = page("colophon")
 
-    # The NCX for older reading systems follows the same two levels as the navigation document.
+    # The NCX for older reading systems follows the same levels as the navigation document.
+    def ncx(v):  # type: ignore[no-untyped-def]
+        if not v.headings:
+            return epub.Link(v.filename, v.title, v.anchor)
+        return (epub.Section(v.title, href=v.filename), [epub.Link(f"{v.filename}#{h.anchor}", (h.label or "") + h.text, h.anchor) for h in v.headings])
+
     eb.toc = [
-        (epub.Section(v.title, href=v.filename), [epub.Link(f"{v.filename}#{h.anchor}", (h.label or "") + h.text, h.anchor) for h in v.headings])
-        if v.headings
-        else epub.Link(v.filename, v.title, v.anchor)
-        for v in views
+        ncx(e.view) if e.part is None else (epub.Section(e.part, href=e.views[0].filename), [ncx(v) for v in e.views])
+        for e in base["toc"]
     ]
     eb.add_item(epub.EpubNcx())
-    eb.spine = [cover_page, title, nav, *chapters, colophon]
+    front = [c for c, v in zip(chapters, views, strict=True) if v.article.role in FRONT_ROLES]
+    body = [c for c, v in zip(chapters, views, strict=True) if v.article.role not in FRONT_ROLES]
+    eb.spine = [cover_page, title, *front, nav, *body, colophon]
 
     raw = io.BytesIO()
     epub.write_epub(raw, eb, {"mtime": _modified(date), "epub3_pages": False, "epub2_guide": False, "epub3_landmark": False})
@@ -158,21 +180,29 @@ def embed_faces(faces: list[FaceToEmbed], documents: list[str], sheets: list[tup
     return [face.subset(chars[face.weight]) for face in faces if chars[face.weight]]
 
 
-def _accessibility(eb: epub.EpubBook, *, images: bool = False) -> None:
+def _accessibility(eb: epub.EpubBook, images: dict[str, BookImage], *, cover: bool = False) -> None:
     """EPUB Accessibility 1.1 metadata (schema.org access modes, features, hazards, summary)."""
 
     def prop(name: str, value: str) -> None:
         eb.add_metadata(None, "meta", value, {"property": name})
 
     prop("schema:accessMode", "textual")
-    if images:
+    if images or cover:
         prop("schema:accessMode", "visual")
-        prop("schema:accessibilityFeature", "alternativeText")
     prop("schema:accessModeSufficient", "textual")
-    for feature in ("structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"):
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if images or cover:
+        features.append("alternativeText")
+    for feature in features:
         prop("schema:accessibilityFeature", feature)
     prop("schema:accessibilityHazard", "none")
-    prop("schema:accessibilitySummary", ACCESSIBILITY_SUMMARY_COVER if images else ACCESSIBILITY_SUMMARY)
+    if images:
+        summary = ACCESSIBILITY_SUMMARY_IMAGES
+    elif cover:
+        summary = ACCESSIBILITY_SUMMARY_COVER
+    else:
+        summary = ACCESSIBILITY_SUMMARY
+    prop("schema:accessibilitySummary", summary)
     prop("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA")
     prop("a11y:certifiedBy", "zhpress")
 

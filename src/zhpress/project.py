@@ -50,6 +50,9 @@ FONT_PACKAGES: dict[str, str] = {
     "Noto Sans CJK HK": "fonts-noto-cjk",
     "Source Han Serif SC": "fonts-noto-cjk (or Adobe's Source Han Serif)",
     "AR PL UMing CN": "fonts-arphic-uming",
+    "AR PL UKai CN": "fonts-arphic-ukai",
+    "AR PL UKai TW": "fonts-arphic-ukai",
+    "AR PL UKai HK": "fonts-arphic-ukai",
     "AR PL UMing TW": "fonts-arphic-uming",
     "WenQuanYi Zen Hei": "fonts-wqy-zenhei",
 }
@@ -228,6 +231,10 @@ class ArticleConfig(_Strict):
     subtitle: str | None = None
     column: str | None = None
     byline: str | None = None
+    role: Literal[
+        "chapter", "dedication", "epigraph", "foreword", "preface", "acknowledgements",
+        "afterword", "appendix", "bibliography", "colophon",
+    ] | None = None  # fmt: skip
 
     @field_validator("id")
     @classmethod
@@ -238,6 +245,13 @@ class ArticleConfig(_Strict):
     @classmethod
     def _safe_file(cls, value: str) -> str:
         return _file_name(value)
+
+
+class PartConfig(_Strict):
+    """One entry of [[parts]]: a title (第一辑 …) and the ids of the articles in it, in order."""
+
+    title: str
+    articles: list[str]
 
 
 class ConversionConfig(_Strict):
@@ -291,6 +305,7 @@ class ProfileConfig(_Strict):
     font_family: str | None = None
     stylesheets: list[str] | None = None
     missing_glyphs: Literal["error", "warn"] | None = None
+    emphasis: Literal["dots", "kai", "bold"] | None = None
     overrides: dict[str, str] | None = None
     page: PageConfig | None = None
     embed_fonts: bool | None = None
@@ -329,6 +344,7 @@ class ProjectConfig(_Strict):
     book: BookConfig
     cover: CoverConfig | None = None
     articles: list[ArticleConfig] | None = None
+    parts: list[PartConfig] = Field(default_factory=list)
     conversion: ConversionConfig = Field(default_factory=ConversionConfig)
     profiles: dict[str, ProfileConfig] = Field(default_factory=dict)
 
@@ -370,6 +386,7 @@ class Profile:
     embed_fonts: bool = False  # EPUB: subsets of the edition's faces inside the file
     writing: Literal["horizontal", "vertical"] = "horizontal"
     vocabulary: Literal["news", "computing", "none"] = "news"
+    emphasis: Literal["dots", "kai", "bold"] = "dots"  # how Chinese emphasis is set: 着重号, a Kai face, bold
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -388,6 +405,7 @@ class ArticleSource:
     source: str  # path relative to the project
     id: str
     title: dict[str, str]
+    role: str | None = None  # the article's role when book.toml states it
 
 
 @dataclass(frozen=True, slots=True)
@@ -793,6 +811,7 @@ def _finish_profile(
         embed_fonts=(cfg.format == "epub") if cfg.embed_fonts is None else cfg.embed_fonts,
         writing=cfg.writing or "horizontal",
         vocabulary=cfg.vocabulary or "news",
+        emphasis=cfg.emphasis or "dots",
     )
 
 
@@ -899,6 +918,6 @@ def _article_sources(root: Path, config: ProjectConfig, config_path: Path | None
             for k, v in entry.model_dump(include={"kicker", "headline", "subtitle", "column", "byline"}).items()
             if v is not None
         }
-        out.append(ArticleSource(path, f"content/{entry.file}", article_id, title))
+        out.append(ArticleSource(path, f"content/{entry.file}", article_id, title, entry.role))
     return tuple(out)
 

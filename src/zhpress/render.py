@@ -14,8 +14,9 @@ import logging
 import math
 import os
 import traceback
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from markupsafe import Markup, escape
 
 from . import files
 from .errors import InputError
-from .model import Article, Block, Book
+from .model import Article, Block, Book, Inline
 from .project import Profile, Project
 
 log = logging.getLogger("zhpress")
@@ -62,6 +63,31 @@ LABELS_SIMPLIFIED: dict[str, str] = {
     "generated_by": "本书由 zhpress 排版生成",
     "written_by": "著",
     "edited_by": "编",
+    "notes": "注释",
+    "note_back": "返回正文",
+    "dedication": "题献",
+    "epigraph": "题记",
+    "foreword": "序",
+    "preface": "前言",
+    "acknowledgements": "致谢",
+    "afterword": "后记",
+    "appendix": "附录",
+    "bibliography": "参考文献",
+    "colophon": "出版说明",
+}
+
+#: An article role as EPUB's structural semantics (epub:type) and DPUB-ARIA (role) name it.
+ROLE_SEMANTICS: dict[str, str] = {
+    "chapter": "chapter",
+    "dedication": "dedication",
+    "epigraph": "epigraph",
+    "foreword": "foreword",
+    "preface": "preface",
+    "acknowledgements": "acknowledgments",
+    "afterword": "afterword",
+    "appendix": "appendix",
+    "bibliography": "bibliography",
+    "colophon": "colophon",
 }
 
 CONVERSION_NAMES: dict[str, str] = {
@@ -87,6 +113,24 @@ class HeadingView:
     anchor: str
     label: str | None
     text: str
+    level: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class InlineEvent:
+    """One step of a block's inline content as templates write it: text (already escaped and typeset),
+    an element opened or closed (`tag`: emphasis, strong, link, latin), code, ruby, a line break, a note
+    reference (`note` is the note's block at its first reference, for print's notes in the text flow)."""
+
+    kind: str
+    tag: str = ""
+    markup: Markup | str = ""
+    target: str | None = None
+    annotation: str = ""
+    number: str = ""
+    ref_id: str = ""
+    note_id: str = ""
+    note: Block | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +142,22 @@ class ArticleView:
     filename: str  # the article's XHTML document inside an EPUB
     headings: tuple[HeadingView, ...]
     heading_anchors: dict[int, str] = field(default_factory=dict)  # block index → anchor
+    role_label: str | None = None  # 题献, 前言 … for an article with a role
+    refs: dict[str, int] = field(default_factory=dict)  # note label → references written so far
 
     @property
     def title(self) -> str:
-        """The headline as one line (the contents and running heads use it)."""
-        return self.article.headline
+        """The headline as one line (the contents and running heads use it); a dedication without one is
+        named by its role."""
+        return self.article.headline or self.role_label or ""
+
+    @property
+    def semantics(self) -> str:
+        """The article's epub:type (and, prefixed with doc-, its ARIA role)."""
+        return ROLE_SEMANTICS[self.article.role or "chapter"]
+
+    def note_anchor(self, number: int | str) -> str:
+        return f"{self.anchor}-n{number}"
 
 
 def article_anchor(number: int) -> str:
@@ -110,30 +165,139 @@ def article_anchor(number: int) -> str:
     return f"a{number}"
 
 
-def article_views(book: Book) -> list[ArticleView]:
-    """Anchors for every article and heading; the same in every edition and format."""
+def article_views(book: Book, labels: dict[str, str] | None = None) -> list[ArticleView]:
+    """Anchors for every article and heading; the same in every edition and format. Subsection headings
+    (`###`) get anchors but stay out of the contents."""
     views = []
     for number, article in enumerate(book.articles, start=1):
         anchor = article_anchor(number)
         headings: list[HeadingView] = []
         anchors: dict[int, str] = {}
+        sub = 0
         for index, block in enumerate(article.blocks):
-            if block.type == "heading":
+            if block.type == "heading" and block.level == 3:
+                sub += 1
+                anchors[index] = f"{anchor}-s{sub}"
+            elif block.type == "heading":
                 h = f"{anchor}-h{len(headings) + 1}"
                 headings.append(HeadingView(h, block.label, block.text))
                 anchors[index] = h
-        views.append(ArticleView(article, anchor, f"{anchor}.xhtml", tuple(headings), anchors))
+        role_label = (labels or LABELS_SIMPLIFIED).get(article.role) if article.role else None
+        views.append(ArticleView(article, anchor, f"{anchor}.xhtml", tuple(headings), anchors, role_label))
     return views
+
+
+@dataclass(frozen=True, slots=True)
+class TocEntry:
+    """One entry of the contents' top level: an article, or a part with its articles."""
+
+    view: ArticleView | None = None
+    part: str | None = None
+    views: tuple[ArticleView, ...] = ()
+
+
+def toc_entries(book: Book, views: list[ArticleView]) -> list[TocEntry]:
+    """The contents' top level: articles in order, a part's articles gathered under its title."""
+    part_of = {article_id: part for part in book.parts for article_id in part.articles}
+    out: list[TocEntry] = []
+    for view in views:
+        part = part_of.get(view.article.id)
+        if part is None:
+            out.append(TocEntry(view=view))
+        elif out and out[-1].part == part.title:
+            out[-1] = TocEntry(part=part.title, views=(*out[-1].views, view))
+        else:
+            out.append(TocEntry(part=part.title, views=(view,)))
+    return out
+
+
+_LATIN_WORDS = re.compile(r"[A-Za-z\u00c0-\u024f](?:[A-Za-z0-9\u00c0-\u024f'’.,:;!? -]*[A-Za-z0-9\u00c0-\u024f.!?])?")
+
+
+def inline_events(block: Block, view: ArticleView, pieces: Callable[[list[str], list[bool]], list[Markup]]) -> list[InlineEvent]:
+    """A block's inline content as a flat list of events; its text runs go through `pieces` together (the
+    edition's typesetting of one inline sequence), those inside emphasis marked so; Latin words inside
+    emphasis are set apart (italic, where Chinese gets dots)."""
+    events: list[InlineEvent] = []
+    texts: list[str] = []
+    dotted: list[bool] = []
+    slots: list[int] = []  # events whose markup is texts[i]
+
+    def text(value: str, emphasis: bool) -> None:
+        slots.append(len(events))
+        texts.append(value)
+        dotted.append(emphasis)
+        events.append(InlineEvent("text"))
+
+    def walk(runs: tuple[Inline, ...], emphasis: bool) -> None:
+        for run in runs:
+            kind = run.kind
+            if kind == "text":
+                if not emphasis:
+                    text(run.text, False)
+                    continue
+                at = 0
+                for match in _LATIN_WORDS.finditer(run.text):
+                    if match.start() > at:
+                        text(run.text[at : match.start()], True)
+                    events.append(InlineEvent("open", "latin"))
+                    text(match.group(), False)
+                    events.append(InlineEvent("close", "latin"))
+                    at = match.end()
+                if at < len(run.text):
+                    text(run.text[at:], True)
+            elif kind in ("emphasis", "strong", "link"):
+                events.append(InlineEvent("open", kind, target=run.target))
+                walk(run.children, emphasis or kind == "emphasis")
+                events.append(InlineEvent("close", kind))
+            elif kind == "ruby":
+                slots.append(len(events))
+                texts.append(run.text)
+                dotted.append(emphasis)
+                events.append(InlineEvent("ruby", annotation=run.annotation or ""))
+            elif kind == "line_break":
+                events.append(InlineEvent("break"))
+            elif kind == "code":
+                events.append(InlineEvent("code", markup=escape(run.text)))
+            elif kind == "note_ref":
+                label = run.target or run.text
+                count = view.refs.get(label, 0) + 1
+                view.refs[label] = count
+                note = next((n for n in view.article.notes if n.ident == label), None) if count == 1 else None
+                ref_id = f"{view.anchor}-r{run.text}" + (f"-{count}" if count > 1 else "")
+                events.append(InlineEvent("note_ref", number=run.text, ref_id=ref_id, note_id=view.note_anchor(run.text), note=note))
+
+    walk(block.inline, False)
+    for slot, markup in zip(slots, pieces(texts, dotted), strict=True):
+        events[slot] = replace(events[slot], markup=markup)
+    return events
+
+
+def verse_stanzas(block: Block) -> list[list[Block]]:
+    """A verse block's lines in stanzas (a blank line separates them)."""
+    stanzas: list[list[Block]] = [[]]
+    for line in block.children:
+        if not line.text and not line.runs:
+            if stanzas[-1]:
+                stanzas.append([])
+        else:
+            stanzas[-1].append(line)
+    return [s for s in stanzas if s]
 
 
 def count_characters(book: Book) -> int:
     """Characters of the manuscripts' text (no white space), for the copyright page's 字数."""
-    return sum(len("".join(t.split())) for a in book.articles for t in a.texts())
+    return sum(len("".join(t.split())) for t in book.texts())
 
 
 def plain(text: str) -> Markup:
     """The EPUB's text filter: escaping only."""
     return escape(text)
+
+
+def plain_pieces(texts: list[str], dotted: list[bool]) -> list[Markup]:
+    """The EPUB's filter of an inline sequence: escaping only (emphasis dots are CSS there)."""
+    return [escape(t) for t in texts]
 
 
 @dataclass
@@ -144,6 +308,8 @@ class Renderer:
     profile: Profile
     convert: Callable[[str], str]
     text_filter: Callable[..., Markup] = plain
+    pieces_filter: Callable[[list[str], list[bool]], list[Markup]] = plain_pieces
+    images: dict[str, str] = field(default_factory=dict)  # a figure's src → its URL in this edition
 
     @property
     def env(self) -> jinja2.Environment:
@@ -165,7 +331,9 @@ class Renderer:
             "profile": self.profile,
             "lang": self.profile.language,
             "labels": self.labels,
-            "articles": article_views(book),
+            "articles": (views := article_views(book, self.labels)),
+            "toc": toc_entries(book, views),
+            "images": self.images,
             "authors": [c.name for c in meta.creators if c.role == "aut"],
             "editors": [c.name for c in meta.creators if c.role == "edt"],
             "thousand_characters": max(1, math.ceil(chars / 1000)),
@@ -187,7 +355,7 @@ class Renderer:
         failure of what it runs) names the template file and line."""
         try:
             template = self.env.get_template(name)
-            return template.render(text_filter=self.text_filter, **context)
+            return template.render(text_filter=self.text_filter, pieces_filter=self.pieces_filter, **context)
         except jinja2.TemplateSyntaxError as exc:
             raise InputError(f"template syntax error: {exc.message}", path=exc.filename or exc.name, line=exc.lineno) from exc
         except jinja2.TemplateNotFound as exc:
@@ -252,13 +420,33 @@ class Renderer:
         return files.decode_utf8(data, path, what="stylesheet")
 
     def context_light(self) -> dict[str, Any]:
-        return {"profile": self.profile, "lang": self.profile.language}
+        return {"profile": self.profile, "lang": self.profile.language, "kai_family": kai_family(self.profile.language)}
+
+
+#: The Kai faces (Debian fonts-arphic-ukai) a profile's `emphasis = "kai"` sets emphasis in, by region.
+KAI_FAMILIES = {"TW": "AR PL UKai TW", "HK": "AR PL UKai HK", "MO": "AR PL UKai HK"}
+
+
+def kai_family(language: str) -> str:
+    """The Kai face for an edition's language (simplified Chinese unless the region says otherwise)."""
+    return KAI_FAMILIES.get(language.rpartition("-")[2].upper(), "AR PL UKai CN")
 
 
 @jinja2.pass_context
 def _text(context: Any, value: str) -> Markup:
     """The `text` filter: the edition's typesetting of a piece of manuscript text (escaping at least)."""
     return context.get("text_filter", plain)(value)
+
+
+@jinja2.pass_context
+def _inline_events(context: Any, block: Block, view: ArticleView) -> list[InlineEvent]:
+    return inline_events(block, view, context.get("pieces_filter", plain_pieces))
+
+
+def _begin_notes(view: ArticleView) -> str:
+    """Start an article's rendering afresh: its first reference to each note is the one that carries it."""
+    view.refs.clear()
+    return ""
 
 
 @lru_cache(maxsize=8)
@@ -281,6 +469,9 @@ def _environment(overrides: str | None, compiled: str | None = None) -> jinja2.E
     )
     env.filters["text"] = _text
     env.globals["block_parts"] = block_parts
+    env.globals["inline_events"] = _inline_events
+    env.globals["verse_stanzas"] = verse_stanzas
+    env.globals["begin_notes"] = _begin_notes
     return env
 
 

@@ -18,6 +18,14 @@ strip the tags and unescape, and the input comes back. Classes:
 ``zh-tcy``, ``zh-upright``
     Only in vertical editions (``upright``): a number of one or two digits set across the column
     (``text-combine-upright``), a longer one with each digit upright.
+``zh-dot``
+    One Han character of emphasized text, with an emphasis dot (着重号) drawn under it by an empty
+    zero-width box, so the text layer is unchanged (WeasyPrint has no ``text-emphasis``, and its gradients
+    are drawn in RGB, which PDF/X refuses).
+
+`typeset_pieces(texts)` does the same for the text runs of one inline sequence (a paragraph with
+emphasis, links, notes …): the rules see the whole sequence, so a punctuation pair across a run boundary is
+still compressed, and each run gets its own markup.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import re
 
 from markupsafe import Markup, escape
 
-__all__ = ["typeset", "TYPESET_CSS", "CLOSING_MARKS", "OPENING_MARKS", "is_han"]
+__all__ = ["typeset", "typeset_pieces", "TYPESET_CSS", "CLOSING_MARKS", "OPENING_MARKS", "is_han"]
 
 #: Full-width marks drawn in the left half of their em box, blank on the right (SC style).
 CLOSING_MARKS = "，。、；：？！）》」』”’】〉〕〗｝］"
@@ -38,6 +46,8 @@ TYPESET_CSS = """\
 .zh-latin.zh-sp-l { margin-left: 0.25em; }
 .zh-latin.zh-sp-r { margin-right: 0.25em; }
 .zh-nobr { white-space: nowrap; }
+.zh-dot { white-space: nowrap; }
+.zh-dot::after { content: ""; display: inline-block; width: 0.14em; height: 0.14em; margin: 0 0.43em 0 -0.57em; vertical-align: -0.3em; border-radius: 50%; background-color: currentColor; }
 """
 
 # Latin letters, digits and the ASCII punctuation that lives inside Latin words and numbers; a single
@@ -109,17 +119,12 @@ def _spans(text: str, latin_spacing: bool, upright: bool = False) -> list[tuple[
     return spans
 
 
-def typeset(text: str, *, latin_spacing: bool = True, upright: bool = False) -> Markup:
-    """Escape `text` and wrap punctuation pairs, Latin runs and number+unit in classed spans (see module doc).
-
-    Used as the text filter of the print and EPUB templates; `latin_spacing` turns the quarter-em
-    Latin/Han spacing on or off, `upright` marks numbers for vertical setting.
-    """
-    text = str(text)
+def _markup(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """`text` escaped, with the (properly nested, ordered) spans opened and closed in it."""
     out: list[str] = []
     open_ends: list[int] = []
     position = 0
-    for start, end, classes in _spans(text, latin_spacing, upright):
+    for start, end, classes in spans:
         while open_ends and open_ends[-1] <= start:
             close = open_ends.pop()
             out.append(str(escape(text[position:close])) + "</span>")
@@ -132,4 +137,45 @@ def typeset(text: str, *, latin_spacing: bool = True, upright: bool = False) -> 
         out.append(str(escape(text[position:close])) + "</span>")
         position = close
     out.append(str(escape(text[position:])))
-    return Markup("".join(out))
+    return "".join(out)
+
+
+def typeset(text: str, *, latin_spacing: bool = True, upright: bool = False) -> Markup:
+    """Escape `text` and wrap punctuation pairs, Latin runs and number+unit in classed spans (see module doc).
+
+    Used as the text filter of the print and EPUB templates; `latin_spacing` turns the quarter-em
+    Latin/Han spacing on or off, `upright` marks numbers for vertical setting.
+    """
+    text = str(text)
+    return Markup(_markup(text, _spans(text, latin_spacing, upright)))
+
+
+def typeset_pieces(
+    texts: list[str], dotted: list[bool], *, latin_spacing: bool = True, upright: bool = False
+) -> list[Markup]:
+    """The markup of each text run of one inline sequence, typeset as one text; the Han characters of the
+    runs marked `dotted` (emphasis) get emphasis dots. A span crossing a run boundary is cut there, its
+    Latin spacing kept on the side where the run really touches Han text."""
+    joined = "".join(texts)
+    spans = _spans(joined, latin_spacing, upright)
+    at = 0
+    for text, dots in zip(texts, dotted, strict=True):
+        if dots:
+            spans.extend((at + i, at + i + 1, "zh-dot") for i, char in enumerate(text) if is_han(char))
+        at += len(text)
+    spans.sort(key=lambda span: (span[0], -span[1]))
+    out: list[Markup] = []
+    at = 0
+    for text in texts:
+        end = at + len(text)
+        local = []
+        for start, stop, classes in spans:
+            if stop <= at or start >= end:
+                continue
+            if start < at or stop > end:
+                kept = [c for c in classes.split() if not (c == "zh-sp-l" and start < at) and not (c == "zh-sp-r" and stop > end)]
+                classes = " ".join(kept)
+            local.append((max(start, at) - at, min(stop, end) - at, classes))
+        out.append(Markup(_markup(text, local)))
+        at = end
+    return out

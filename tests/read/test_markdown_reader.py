@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from zhpress.errors import ManuscriptError
-from zhpress.model import Block
+from zhpress.model import Block, Inline
 from zhpress.read import read_manuscript
 
 
@@ -57,15 +57,26 @@ def test_markdown_article(tmp_path: Path) -> None:
         Block("editor_note", "一个支部一座堡垒。"),
         Block("note_signature", "——编者"),
         Block("epigraph", "“关键时刻冲得上去。”"),
-        Block("paragraph", "本报北京4月5日电 强调的文字，链接文字继续。", lead="本报北京4月5日电"),
+        Block(
+            "paragraph",
+            "本报北京4月5日电 强调的文字，链接文字继续。",
+            lead="本报北京4月5日电",
+            runs=(
+                Inline("text", "本报北京4月5日电 "),
+                Inline("strong", children=(Inline("text", "强调"),)),
+                Inline("text", "的文字，"),
+                Inline("link", children=(Inline("text", "链接文字"),), target="https://example.com/x"),
+                Inline("text", "继续。"),
+            ),
+        ),
         Block("heading", "“群众肯定就是最好褒奖”", label="下沉干部："),
         Block("paragraph", "正文，结束！"),
         Block("part_break", ""),
-        Block("heading", "小标题"),
+        Block("heading", "小标题", level=3),
         Block("paragraph", "最后一段。"),
         Block("credit", "版式设计：张芳曼"),
     )
-    assert "example.com" not in str(a.to_json())
+    assert a.notes == () and a.role is None
 
 
 @pytest.mark.parametrize(
@@ -136,7 +147,8 @@ def test_raw_html_is_removed_with_a_warning(tmp_path: Path, caplog: pytest.LogCa
 
 def test_leading_blockquote_is_the_epigraph(tmp_path: Path) -> None:
     a = read(tmp_path, "# 标题\n\n> “引语。”\n\n正文。\n\n> 中间的引用。\n")
-    assert [b.type for b in a.blocks] == ["epigraph", "paragraph", "paragraph"]
+    assert [b.type for b in a.blocks] == ["epigraph", "paragraph", "quote"]
+    assert a.blocks[2].children == (Block("paragraph", "中间的引用。"),)
 
 
 def test_markdown_in_gb18030_with_crlf(tmp_path: Path) -> None:

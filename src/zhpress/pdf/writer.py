@@ -96,22 +96,48 @@ def _kind_of(path: Path) -> str:
 
 
 def _page_css(renderer: Renderer, cmyk: bool) -> str:
-    return renderer.render("pdf/page.css.j2", page=renderer.profile.page, cmyk=cmyk, icc_url=icc_path().as_uri())
+    from ..images import MAX_HEIGHT_SHARE
+
+    page = renderer.profile.page
+    assert page is not None
+    tallest = round((page.height - page.margin_top - page.margin_bottom) * MAX_HEIGHT_SHARE, 2)
+    return renderer.render("pdf/page.css.j2", page=page, cmyk=cmyk, icc_url=icc_path().as_uri(), figure_max_height=tallest)
 
 
 CMYK_CSS = """
 /* PDF/X: every colour in CMYK, text and rules in 100 % K. */
 html, a { color: device-cmyk(0 0 0 1); }
-.editor-note { border-color: device-cmyk(0 0 0 1); }
+.editor-note, th, td { border-color: device-cmyk(0 0 0 1); }
+@page { color: device-cmyk(0 0 0 1); @footnote { border-color: device-cmyk(0 0 0 1); color: device-cmyk(0 0 0 1); } }
 """
 
 
-def render_html(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str], *, text_filter: Callable[..., Any] | None = None) -> tuple[str, list[tuple[str, str]], Renderer]:
-    """The book's HTML and CSS for this profile."""
+def print_renderer(project: Project, profile: Profile, book: Book, convert: Callable[[str], str]) -> Renderer:
+    """The templates of a PDF edition with its typesetting filters (plain text and inline runs) and its
+    figures' image files (CMYK for print)."""
+    from ..images import pdf_images
     from ..render import Renderer
+    from ..typeset import typeset, typeset_pieces
 
-    kwargs = {"text_filter": text_filter} if text_filter else {}
-    renderer = Renderer(project, profile, convert=convert, **kwargs)
+    page = profile.page
+    assert page is not None
+    latin = page.latin_spacing
+
+    def text_filter(text: str) -> Any:
+        return typeset(text, latin_spacing=latin)
+
+    dots = profile.emphasis == "dots"
+
+    def pieces_filter(texts: list[str], dotted: list[bool]) -> Any:
+        return typeset_pieces(texts, dotted if dots else [False] * len(texts), latin_spacing=latin)
+
+    images = pdf_images(project, book, cmyk=page.pdf_variant in PDFX_VARIANTS, icc=icc_path())
+    return Renderer(project, profile, convert=convert, text_filter=text_filter, pieces_filter=pieces_filter, images=images)
+
+
+def render_html(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]) -> tuple[str, list[tuple[str, str]], Renderer]:
+    """The book's HTML and CSS for this profile."""
+    renderer = print_renderer(project, profile, book, convert)
     page = profile.page
     assert page is not None
     cmyk = page.pdf_variant in PDFX_VARIANTS
@@ -150,22 +176,18 @@ def book_sources(
     project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]
 ) -> tuple[str, list[tuple[str, str]], Renderer]:
     """The single-pass HTML of the book and every stylesheet in cascade order (typesetting rules included)."""
-    from ..typeset import TYPESET_CSS, typeset
+    from ..typeset import TYPESET_CSS
 
-    page = profile.page
-    assert page is not None
-
-    def text_filter(text: str) -> Any:
-        return typeset(text, latin_spacing=page.latin_spacing)
-
-    html, sheets, renderer = render_html(project, profile, book, date, convert, text_filter=text_filter)
+    html, sheets, renderer = render_html(project, profile, book, date, convert)
     sheets.insert(2, ("typeset.css", TYPESET_CSS))
     return html, sheets, renderer
 
 
 def fetch_roots(project: Project) -> list[Path]:
     """The folders WeasyPrint may read from: the book's own and the package's templates and data."""
-    return [project.content_dir, project.styles_dir, package_dir("templates"), package_dir("data")]
+    from ..images import IMAGE_CACHE
+
+    return [project.content_dir, project.styles_dir, project.root / IMAGE_CACHE, package_dir("templates"), package_dir("data")]
 
 
 def pdf_options(profile: Profile) -> dict[str, Any]:
