@@ -16,7 +16,9 @@ from zhpress.read.markdown import split_front_matter
 from zhpress.validate import run_epubcheck
 
 TEMPLATES = ("news", "essays", "blank")
-PROFILES = ("ebook", "ebook-tw", "ebook-hk", "print", "print-tw", "print-hk", "screen")
+PROFILES = (
+    "ebook", "ebook-tw", "ebook-hk", "ebook-tw-vertical", "ebook-hk-vertical", "print", "print-tw", "print-hk", "screen",
+)
 
 
 def inspect(root: Path) -> dict:

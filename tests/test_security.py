@@ -99,7 +99,7 @@ ESCAPES = [
     "{{ articles[0].article.texts.__self__.__class__ }}",
     "{% set x = labels.update({'contents': 'changed'}) %}",
     "{{ meta.__class__.__init__.__globals__ }}",
-    "{{ text_filter.__globals__ }}",
+    "{{ text_filter.func.__globals__ }}",
     "{{ '%s'.format.__self__.__class__ }}",
 ]
 

@@ -419,7 +419,7 @@ def test_ctrl_c_while_rendering(interruptible: tuple[Path, Path]) -> None:
 @pytest.mark.parametrize(
     ("setup", "expect"),
     [
-        ("directory", ["content/a.txt", "is a directory, not a manuscript"]),
+        ("directory", ["content/a.txt", "is a directory, not a regular file"]),
         ("docx", ["content/a.docx", "unknown manuscript type '.docx'"]),
         ("no-content", ["no content/ folder here"]),
         ("no-manuscripts", ["content", "holds no manuscripts"]),
