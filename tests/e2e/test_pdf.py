@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import ROOT, run_zhpress
+from tests.print_marks import crop_marks
 from zhpress.normalize import han_chars
 from zhpress.read.decode import decode_manuscript
 
@@ -132,33 +133,6 @@ def test_simplified_pdf_text_keeps_every_han_character_in_order(built: Path, pro
     assert not re.search(f"[{HAN}] +[{HAN}]", text), "a space between two Han characters"
 
 
-def stroked_lines(page: pikepdf.Page) -> list[tuple[tuple[float, ...], tuple[float, ...], float | None]]:
-    """Every straight segment a page strokes in default user space (no `cm` in force): (start, end, the K
-    of a CMYK stroke colour). The crop marks are drawn there."""
-    lines: list[tuple[tuple[float, ...], tuple[float, ...], float | None]] = []
-    transformed = [False]  # per graphics-state level: has a `cm` changed the coordinates?
-    start: tuple[float, ...] | None = None
-    end: tuple[float, ...] | None = None
-    k: float | None = None
-    for operands, operator in pikepdf.parse_content_stream(page):
-        op = str(operator)
-        if op == "q":
-            transformed.append(transformed[-1])
-        elif op == "Q":
-            transformed.pop()
-        elif op == "cm":
-            transformed[-1] = True
-        elif op == "K":
-            k = float(operands[3])
-        elif op == "m":
-            start = tuple(float(v) for v in operands)
-        elif op == "l":
-            end = tuple(float(v) for v in operands)
-        elif op == "S" and start and end and not transformed[-1]:
-            lines.append((start, end, k))
-    return lines
-
-
 @pytest.mark.parametrize("profile", PRINT)
 def test_print_pages_carry_crop_marks_in_the_bleed(built: Path, profile: str) -> None:
     """Eight marks a page, each on a trim edge's line and wholly in the bleed, stroked in 100 % K."""
@@ -166,7 +140,7 @@ def test_print_pages_carry_crop_marks_in_the_bleed(built: Path, profile: str) ->
         for number, page in enumerate(doc.pages, start=1):
             x0, y0, x1, y1 = (float(v) for v in page.trimbox)
             mx0, my0, mx1, my1 = (float(v) for v in page.mediabox)
-            marks = [line for line in stroked_lines(page) if line[2] == 1.0]
+            marks = crop_marks(page)
             assert len(marks) == 8, f"page {number}: {len(marks)} crop marks"
             for (ax, ay), (bx, by), _k in marks:
                 on_trim_line = (ax == bx and min(abs(ax - x0), abs(ax - x1)) < 0.01) or (ay == by and min(abs(ay - y0), abs(ay - y1)) < 0.01)

@@ -14,6 +14,8 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
+from tests.print_marks import crop_marks
+
 from zhpress.build import build_date, conversion_settings, edition_book, read_book
 from zhpress.convert import get_converter
 from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf, chunking_applies
@@ -185,6 +187,15 @@ def links(data: bytes) -> list[list[tuple[tuple[float, ...], int, tuple[float, .
                               tuple(round(float(v), 3) for v in list(dest)[2:4])))
             out.append(sorted(found))
         return out
+
+
+def test_crop_marks_on_every_page_of_a_chunked_book(pair: tuple[bytes, bytes, ChunkStats]) -> None:
+    """The merged pages are the page tree's, not the front matter's (pikepdf's cached page list): each page
+    of the chunked book carries its eight marks, as in the single pass."""
+    for data in pair[:2]:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            counts = [len(crop_marks(page)) for page in pdf.pages]
+        assert len(counts) > 20 and counts == [8] * len(counts)
 
 
 def test_internal_links_lead_to_the_same_places(book: Path) -> None:

@@ -236,13 +236,13 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
     if page.marks and page.bleed:
         draw_crop_marks(pdf, page.bleed * 72 / 25.4)
     if cmyk:
-        for pdf_page in pdf.pages:
-            if "/Annots" in pdf_page.obj:
-                del pdf_page.obj["/Annots"]
+        for page_dict in page_objects(pdf):
+            if "/Annots" in page_dict:
+                del page_dict["/Annots"]
     if page.pdf_variant == "pdf/ua-1" or not cmyk:
         pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
-        for pdf_page in pdf.pages:  # links are for every reader: printable, never hidden
-            for annot in pdf_page.obj.get("/Annots", []):
+        for page_dict in page_objects(pdf):  # links are for every reader: printable, never hidden
+            for annot in page_dict.get("/Annots", []):
                 annot.F = 4
     if page.pdf_variant == "pdf/ua-1":
         from .tagging import mark_furniture_as_artifacts
@@ -254,6 +254,15 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
+
+
+def page_objects(pdf: Any) -> list[Any]:
+    """The page dictionaries of a document, read from its page tree. The chunked merge builds the tree on
+    its /Kids array, which pikepdf's page list (a cache qpdf keeps of the front matter's pages) does not see."""
+    kids = list(pdf.Root.Pages.Kids)
+    if all(kid.get("/Type") == "/Page" for kid in kids):
+        return kids
+    return [pdf_page.obj for pdf_page in pdf.pages]
 
 
 LARGE_STREAM = 64 * 1024
@@ -291,8 +300,8 @@ def draw_crop_marks(pdf: Any, bleed: float) -> None:
     import pikepdf
 
     shared: dict[tuple[float, ...], tuple[Any, Any]] = {}
-    for pdf_page in pdf.pages:
-        box = tuple(float(v) for v in pdf_page.mediabox)
+    for page_dict in page_objects(pdf):
+        box = tuple(float(v) for v in page_dict.MediaBox)
         if box not in shared:
             x0, y0, x1, y1 = box
             b, half = bleed, bleed / 2
@@ -306,10 +315,10 @@ def draw_crop_marks(pdf: Any, bleed: float) -> None:
             marks = f"Q\nq 0 0 0 1 K {MARK_WIDTH} w 0 J {path} Q\n".encode()
             shared[box] = (pdf.make_indirect(pikepdf.Stream(pdf, b"q\n")), pdf.make_indirect(pikepdf.Stream(pdf, marks)))
         before, after = shared[box]
-        contents = pdf_page.obj.get("/Contents")
+        contents = page_dict.get("/Contents")
         streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
         # the page's own drawing is wrapped in q … Q, so whatever state it leaves cannot move the marks
-        pdf_page.obj.Contents = pikepdf.Array([before, *streams, after])
+        page_dict.Contents = pikepdf.Array([before, *streams, after])
 
 
 _ID_PATTERN = re.compile(rb"(xmp\.did:|xmp\.iid:|uuid:)[0-9a-fA-F-]{32,36}")
