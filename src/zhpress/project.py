@@ -25,6 +25,10 @@ log = logging.getLogger("zhpress")
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
 CONFIG_NAME = "book.toml"
 
+# Crop marks start this far from the trim at least (and never inside the bleed), and are this long at least.
+MARK_OFFSET_MM = 3.0
+MARK_MIN_LENGTH_MM = 2.0
+
 # Named trim sizes (width, height) in millimetres.
 TRIM_SIZES: dict[str, tuple[float, float]] = {
     "A5": (148, 210),
@@ -127,6 +131,7 @@ class PageConfig(_Strict):
     trim: str | None = None
     bleed: str | None = None
     marks: bool | None = None
+    slug: str | None = None
     margin_top: str | None = None
     margin_bottom: str | None = None
     margin_inner: str | None = None
@@ -179,6 +184,7 @@ class PageGeometry:
     pdf_variant: str
     links: bool
     latin_spacing: bool
+    slug: float = 0.0  # the media box beyond the bleed box, each side, for the crop marks (0 without marks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,7 +507,14 @@ def _finish_profile(
             pdf_variant=p.pdf_variant or "none",
             links=bool(p.links),
             latin_spacing=True if p.latin_spacing is None else p.latin_spacing,
+            slug=mm(p.slug, "10mm", "slug") if p.marks else 0.0,
         )
+        if page.marks and page.bleed + page.slug - max(page.bleed, MARK_OFFSET_MM) < MARK_MIN_LENGTH_MM + 1:
+            raise ConfigError(
+                f"profiles.{name}.page.slug = {page.slug:g}mm leaves no room for crop marks outside the bleed",
+                path=path, line=line("slug") or line("marks"),
+                hint=f"a slug of {MARK_MIN_LENGTH_MM + 1 + max(0.0, MARK_OFFSET_MM - page.bleed):g}mm at least, or marks = false",
+            )
     overrides = {**conversion.overrides, **(cfg.overrides or {})}
     return Profile(
         name=name,

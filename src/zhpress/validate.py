@@ -73,7 +73,7 @@ def check_pdf_bytes(data: bytes, name: str, profile: Profile) -> None:
             page = profile.page
             assert page is not None
             mm = 72 / 25.4
-            expected_w = (page.width + 2 * page.bleed) * mm
+            expected_w = (page.width + 2 * page.bleed + 2 * page.slug) * mm
             seen: set[tuple[int, int]] = set()
             for number, p in enumerate(pdf.pages, start=1):
                 box = [float(v) for v in p.mediabox]

@@ -233,8 +233,8 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
         nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
     nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
     pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
-    if page.marks and page.bleed:
-        draw_crop_marks(pdf, page.bleed * 72 / 25.4)
+    if page.marks or page.bleed:
+        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks)
     if cmyk:
         for page_dict in page_objects(pdf):
             if "/Annots" in page_dict:
@@ -290,31 +290,49 @@ def _compress_large_streams(pdf: Any) -> None:
 
 
 MARK_WIDTH = 0.25  # pt: the hairline printers expect
+MM = 72 / 25.4
 
 
-def draw_crop_marks(pdf: Any, bleed: float) -> None:
-    """Crop marks in the bleed of every page, in 100 % K (DeviceCMYK, as PDF/X wants): at each corner a
-    line on each trim edge from the media edge to half the bleed. Drawn here, once per page size as two
-    streams every page shares, rather than by WeasyPrint, which paints them as an SVG on each page (a
-    tenth of a print build's time) and in RGB."""
+def draw_crop_marks(pdf: Any, bleed: float, slug: float, *, marks: bool = True) -> None:
+    """The boxes of every page and its crop marks, in 100 % K (DeviceCMYK, as PDF/X wants): the bleed box
+    is the trim box plus `bleed` (pt; WeasyPrint caps it at 10 pt), the media box the bleed box plus `slug`,
+    and at each corner a line on the extension of each trim edge starts at the bleed (3 mm from the trim at
+    least) and runs 5 mm into the slug. Drawn once per page size as two streams every page shares, rather
+    than by WeasyPrint, which paints them as an SVG on each page (a tenth of a print build's time) and in
+    RGB. Without `marks`, only the boxes: media box = bleed box."""
     import pikepdf
 
-    shared: dict[tuple[float, ...], tuple[Any, Any]] = {}
+    from ..project import MARK_OFFSET_MM
+
+    offset = max(bleed, MARK_OFFSET_MM * MM)
+    length = min(5 * MM, bleed + slug - offset - MM)
+    shared: dict[tuple[float, ...], tuple[Any, Any, Any, Any]] = {}
     for page_dict in page_objects(pdf):
-        box = tuple(float(v) for v in page_dict.MediaBox)
-        if box not in shared:
-            x0, y0, x1, y1 = box
-            b, half = bleed, bleed / 2
+        trim_box = page_dict.get("/TrimBox", page_dict.MediaBox)
+        key = tuple(float(v) for v in trim_box)
+        if key not in shared:
+            x0, y0, x1, y1 = key
+            bleed_box = [round(v, 4) for v in (x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed)]
+            media = [round(v, 4) for v in (x0 - bleed - slug, y0 - bleed - slug, x1 + bleed + slug, y1 + bleed + slug)]
+            near, far = offset, offset + length
             lines = [
-                (x0, y0 + b, x0 + half, y0 + b), (x1, y0 + b, x1 - half, y0 + b),  # bottom trim edge
-                (x0, y1 - b, x0 + half, y1 - b), (x1, y1 - b, x1 - half, y1 - b),  # top trim edge
-                (x0 + b, y0, x0 + b, y0 + half), (x1 - b, y0, x1 - b, y0 + half),  # left/right, bottom
-                (x0 + b, y1, x0 + b, y1 - half), (x1 - b, y1, x1 - b, y1 - half),  # left/right, top
+                (x0 - near, y0, x0 - far, y0), (x1 + near, y0, x1 + far, y0),  # bottom trim edge, extended
+                (x0 - near, y1, x0 - far, y1), (x1 + near, y1, x1 + far, y1),  # top trim edge
+                (x0, y0 - near, x0, y0 - far), (x1, y0 - near, x1, y0 - far),  # left/right edges, below
+                (x0, y1 + near, x0, y1 + far), (x1, y1 + near, x1, y1 + far),  # left/right edges, above
             ]
             path = " ".join(f"{ax:.3f} {ay:.3f} m {bx:.3f} {by:.3f} l S" for ax, ay, bx, by in lines)
-            marks = f"Q\nq 0 0 0 1 K {MARK_WIDTH} w 0 J {path} Q\n".encode()
-            shared[box] = (pdf.make_indirect(pikepdf.Stream(pdf, b"q\n")), pdf.make_indirect(pikepdf.Stream(pdf, marks)))
-        before, after = shared[box]
+            stroke = f"Q\nq 0 0 0 1 K {MARK_WIDTH} w 0 J {path} Q\n".encode()
+            shared[key] = (
+                pdf.make_indirect(pikepdf.Stream(pdf, b"q\n")), pdf.make_indirect(pikepdf.Stream(pdf, stroke)),
+                bleed_box, media,
+            )
+        before, after, bleed_box, media = shared[key]
+        page_dict.TrimBox = pikepdf.Array(list(trim_box))
+        page_dict.BleedBox = pikepdf.Array(bleed_box)
+        page_dict.MediaBox = pikepdf.Array(media)
+        if not marks:
+            continue
         contents = page_dict.get("/Contents")
         streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
         # the page's own drawing is wrapped in q … Q, so whatever state it leaves cannot move the marks
