@@ -132,6 +132,7 @@ class PageConfig(_Strict):
     bleed: str | None = None
     marks: bool | None = None
     slug: str | None = None
+    signature: Literal[1, 2, 4, 8, 12, 16, 24, 32, 48, 64] | None = None
     margin_top: str | None = None
     margin_bottom: str | None = None
     margin_inner: str | None = None
@@ -185,6 +186,7 @@ class PageGeometry:
     links: bool
     latin_spacing: bool
     slug: float = 0.0  # the media box beyond the bleed box, each side, for the crop marks (0 without marks)
+    signature: int = 2  # the page count is padded with blank pages at the end to a multiple of this
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,6 +510,7 @@ def _finish_profile(
             links=bool(p.links),
             latin_spacing=True if p.latin_spacing is None else p.latin_spacing,
             slug=mm(p.slug, "10mm", "slug") if p.marks else 0.0,
+            signature=p.signature or 2,
         )
         if page.marks and page.bleed + page.slug - max(page.bleed, MARK_OFFSET_MM) < MARK_MIN_LENGTH_MM + 1:
             raise ConfigError(

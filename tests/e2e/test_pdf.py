@@ -135,6 +135,15 @@ def test_simplified_pdf_text_keeps_every_han_character_in_order(built: Path, pro
 
 
 @pytest.mark.parametrize("profile", PRINT)
+def test_print_editions_have_an_even_page_count(built: Path, profile: str) -> None:
+    """Padded with a blank page after the last page of text (17 pages of the book, then one blank)."""
+    reader = PdfReader(pdf(built, profile))
+    assert len(reader.pages) % 2 == 0
+    assert reader.pages[-1].extract_text().strip() == ""
+    assert reader.pages[-2].extract_text().strip() != ""
+
+
+@pytest.mark.parametrize("profile", PRINT)
 def test_print_pages_carry_crop_marks_outside_the_bleed(built: Path, profile: str) -> None:
     """Eight marks a page, each on a trim edge's line, outside the bleed box and 3 mm or more from the
     trim, inside the media box, stroked in 100 % K."""

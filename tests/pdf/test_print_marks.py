@@ -69,3 +69,15 @@ def test_a_slug_too_narrow_for_marks_is_a_user_error(tmp_path: Path) -> None:
     lines = (root / "content" / "book.toml").read_text("utf-8").splitlines()
     assert lines[caught.value.line - 1].startswith("slug")
     assert "slug" in str(caught.value)
+
+
+def test_signature_is_a_profile_setting_with_known_sizes(tmp_path: Path) -> None:
+    root = project_with(tmp_path, '[profiles.offset]\nextends = "print"\npage = { signature = 16 }\n')
+    project = load_project(root)
+    assert project.profiles["offset"].page.signature == 16
+    assert project.profiles["print"].page.signature == 2 and project.profiles["screen"].page.signature == 1
+    (root / "content" / "book.toml").write_text(
+        (root / "content" / "book.toml").read_text("utf-8").replace("signature = 16", "signature = 7"), "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    assert "signature" in str(caught.value) and caught.value.line is not None

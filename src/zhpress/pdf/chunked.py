@@ -662,6 +662,7 @@ def build_chunked_pdf(
         PDFX_VARIANTS,
         fetch_roots,
         finish_document,
+        padded_count,
         pdf_options,
         refused_error,
     )
@@ -805,7 +806,7 @@ def build_chunked_pdf(
         stats.seconds["merge"] = time.perf_counter() - started
     if store is not None:
         store.remember(profile.name, digests)
-    total = front_pages + sum(b.pages for b in bodies)
+    total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
 

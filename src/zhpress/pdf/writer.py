@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from ..errors import InputError
+from ..errors import InputError, RenderError
 
 if TYPE_CHECKING:  # the render workers import this module: they need neither pydantic nor jinja2
     from concurrent.futures import Executor
@@ -211,7 +211,7 @@ def build_single_pdf(
     front_pages = rendered.anchors.get(article_anchor(1), 0)  # the front matter, padded to an even count
     seed = hashlib.sha256("\0".join([profile.name, html, *(css for _, css in sheets)]).encode()).hexdigest()
     data = finish_pdf(raw, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
-    return data, rendered.pages
+    return data, padded_count(rendered.pages, page.signature)
 
 
 def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
@@ -233,6 +233,7 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
         nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
     nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
     pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
+    pad_pages(pdf, page.signature)
     if page.marks or page.bleed:
         draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks)
     if cmyk:
@@ -263,6 +264,35 @@ def page_objects(pdf: Any) -> list[Any]:
     if all(kid.get("/Type") == "/Page" for kid in kids):
         return kids
     return [pdf_page.obj for pdf_page in pdf.pages]
+
+
+def padded_count(pages: int, signature: int) -> int:
+    """The page count once padded to a multiple of the signature (2: an even count)."""
+    return -(-pages // signature) * signature
+
+
+def pad_pages(pdf: Any, signature: int) -> int:
+    """Blank pages at the end of the book block up to a multiple of `signature`, of the last page's boxes,
+    so that the last page of text keeps its place and the sheets fold whole; how many were added."""
+    import pikepdf
+
+    kids = pdf.Root.Pages.Kids
+    pages = page_objects(pdf)
+    missing = padded_count(len(pages), signature) - len(pages)
+    if not missing:
+        return 0
+    if len(pages) != len(kids):
+        raise RenderError("the page tree is nested; blank pages cannot be appended to it")
+    last = pages[-1]
+    boxes = {key: pikepdf.Array(list(last[key])) for key in ("/MediaBox", "/TrimBox", "/BleedBox") if key in last}
+    contents = pdf.make_indirect(pikepdf.Stream(pdf, b""))
+    for _ in range(missing):
+        blank = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Page, Parent=pdf.Root.Pages, Resources=pikepdf.Dictionary(), Contents=contents, **{k[1:]: v for k, v in boxes.items()},
+        ))
+        kids.append(blank)
+    pdf.Root.Pages.Count = len(kids)
+    return missing
 
 
 LARGE_STREAM = 64 * 1024
