@@ -151,6 +151,7 @@ class ProfileConfig(_Strict):
     format: Literal["epub", "pdf"] | None = None
     conversion: Literal["none", "s2t", "s2tw", "s2twp", "s2hk"] | None = None
     quotes: Literal["curly", "corner"] | None = None
+    punctuation: Literal["full", "compress"] | None = None
     language: str | None = None
     font_family: str | None = None
     stylesheets: list[str] | None = None
@@ -204,6 +205,7 @@ class Profile:
     missing_glyphs: Literal["error", "warn"]
     overrides: tuple[tuple[str, str], ...]
     page: PageGeometry | None
+    punctuation: Literal["full", "compress"] = "compress"  # print: each mark in a full square, or pairs at 1.5 em
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -531,6 +533,7 @@ def _finish_profile(
         missing_glyphs=cfg.missing_glyphs or ("error" if cfg.format == "pdf" else "warn"),
         overrides=tuple(sorted(overrides.items())),
         page=page,
+        punctuation=cfg.punctuation or ("full" if cfg.language.startswith("zh-Hant") else "compress"),  # type: ignore[union-attr]
     )
 
 

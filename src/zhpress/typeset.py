@@ -70,7 +70,7 @@ def _halted(text: str) -> set[int]:
     return halt
 
 
-def _spans(text: str, latin_spacing: bool) -> list[tuple[int, int, str]]:
+def _spans(text: str, latin_spacing: bool, compress: bool = True) -> list[tuple[int, int, str]]:
     """The spans to open, as (start, end, classes), properly nested and in document order."""
     spans: list[tuple[int, int, str]] = []
     for match in _LATIN_RUN.finditer(text):
@@ -92,23 +92,24 @@ def _spans(text: str, latin_spacing: bool) -> list[tuple[int, int, str]]:
             if end < len(text) and is_han(text[end]):
                 classes.append("zh-sp-r")
             spans.append((start, end, " ".join(classes)))
-    for index in sorted(_halted(text)):
+    for index in sorted(_halted(text)) if compress else ():
         spans.append((index, index + 1, "zh-halt"))
     spans.sort(key=lambda span: (span[0], -span[1]))
     return spans
 
 
-def typeset(text: str, *, latin_spacing: bool = True) -> Markup:
+def typeset(text: str, *, latin_spacing: bool = True, punctuation: str = "compress") -> Markup:
     """Escape `text` and wrap punctuation pairs, Latin runs and number+unit in classed spans (see module doc).
 
     Used as the jinja2 filter ``{{ block.text | typeset }}`` in the print templates; `latin_spacing`
-    turns the quarter-em Latin/Han spacing on or off.
+    turns the quarter-em Latin/Han spacing on or off; `punctuation = "full"` (traditional editions: clreq
+    3.1.6) keeps every mark in its full square, "compress" sets adjacent pairs in 1.5 em.
     """
     text = str(text)
     out: list[str] = []
     open_ends: list[int] = []
     position = 0
-    for start, end, classes in _spans(text, latin_spacing):
+    for start, end, classes in _spans(text, latin_spacing, punctuation != "full"):
         while open_ends and open_ends[-1] <= start:
             close = open_ends.pop()
             out.append(str(escape(text[position:close])) + "</span>")

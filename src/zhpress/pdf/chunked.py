@@ -180,16 +180,12 @@ class _Sources:
 
 def _sources(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]) -> _Sources:
     from ..render import Renderer
-    from ..typeset import TYPESET_CSS, typeset
-    from .writer import CMYK_CSS, PDFX_VARIANTS, _page_css
+    from ..typeset import TYPESET_CSS
+    from .writer import CMYK_CSS, PDFX_VARIANTS, _page_css, print_text_filter
 
     page = profile.page
     assert page is not None
-
-    def text_filter(text: str) -> Any:
-        return typeset(text, latin_spacing=page.latin_spacing)
-
-    renderer = Renderer(project, profile, convert=convert, text_filter=text_filter)
+    renderer = Renderer(project, profile, convert=convert, text_filter=print_text_filter(profile))
     cmyk = page.pdf_variant in PDFX_VARIANTS
     context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
     sheets = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]

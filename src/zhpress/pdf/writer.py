@@ -125,17 +125,25 @@ def book_sources(
     project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]
 ) -> tuple[str, list[tuple[str, str]], Renderer]:
     """The single-pass HTML of the book and every stylesheet in cascade order (typesetting rules included)."""
-    from ..typeset import TYPESET_CSS, typeset
+    from ..typeset import TYPESET_CSS
+
+    html, sheets, renderer = render_html(project, profile, book, date, convert, text_filter=print_text_filter(profile))
+    sheets.insert(2, ("typeset.css", TYPESET_CSS))
+    return html, sheets, renderer
+
+
+def print_text_filter(profile: Profile) -> Callable[[str], Any]:
+    """The print templates' `text` filter for a profile: its Latin spacing and punctuation width."""
+    from ..typeset import typeset
 
     page = profile.page
     assert page is not None
+    latin_spacing, punctuation = page.latin_spacing, profile.punctuation
 
     def text_filter(text: str) -> Any:
-        return typeset(text, latin_spacing=page.latin_spacing)
+        return typeset(text, latin_spacing=latin_spacing, punctuation=punctuation)
 
-    html, sheets, renderer = render_html(project, profile, book, date, convert, text_filter=text_filter)
-    sheets.insert(2, ("typeset.css", TYPESET_CSS))
-    return html, sheets, renderer
+    return text_filter
 
 
 def fetch_roots(project: Project) -> list[Path]:
