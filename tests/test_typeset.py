@@ -80,7 +80,22 @@ def test_dashes_and_ellipses_stay_unwrapped():
 def test_latin_runs_get_spacing_classes_on_han_sides():
     markup = typeset("用iPhone 15拍摄，共72%。")
     assert '<span class="zh-latin zh-sp-l zh-sp-r">iPhone 15</span>' in markup
-    assert '<span class="zh-latin zh-sp-l">72</span>%' in markup
+    assert '<span class="zh-latin zh-sp-l">72%</span>' in markup
+
+
+def test_a_number_sign_belongs_to_the_run_on_both_sides():
+    markup = typeset("占50%以上，升3.5℃后，用A%不算")
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">50%</span>' in markup
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">3.5℃</span>' in markup
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">A%</span>' in markup  # between Han, the run's own
+
+
+def test_punctuation_between_han_and_a_run_is_spaced_with_it():
+    markup = typeset("公司(001229.SZ)发布，*ST海航，用Python，")
+    assert '司<span class="zh-latin zh-sp-l zh-sp-r">(001229.SZ)</span>发' in markup
+    assert '，*<span class="zh-latin zh-sp-r">ST</span>海' in markup
+    assert '用<span class="zh-latin zh-sp-l">Python</span>，' in markup
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">-2.06</span>' in typeset("跌-2.06点")
 
 
 def test_numbers_with_units_are_kept_together():

@@ -13,8 +13,9 @@ strip the tags and unescape, and the input comes back. Classes:
     A run of Latin letters or digits inside Chinese text (only with ``latin_spacing``). ``zh-sp-l`` and
     ``zh-sp-r`` add a quarter-em margin on the side that touches a Han character; the PDF writer's
     justification hook (`zhpress.pdf.justify`) removes it where the run starts or ends a line.
+    A number's signs belong to its run (``50%以上``: a quarter em before ``50`` and after ``%``; ``-2.06``).
 ``zh-nobr``
-    A number and the Han character after it (``72万``, ``4月``), kept on one line.
+    A number and the Han character after it (``72万``, ``4月``, ``50%以``), kept on one line.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ TYPESET_CSS = """\
 
 # Latin letters, digits and the ASCII punctuation that lives inside Latin words and numbers; a single
 # space joins two such runs ("Omicron BA.2").
-_LATIN_CHAR = r"[0-9A-Za-z\u00c0-\u024f\u0370-\u03ff.,:;!?%&@#$+\-_/'()]"
+_LATIN_CHAR = r"[0-9A-Za-z\u00c0-\u024f\u0370-\u03ff.,:;!?%‰‱°℃℉&@#$*+\-_/'()]"
+#: Signs that close a number and belong to its run (`50%以上`: spaced on both sides like `50`).
+_NUMBER_SIGNS = "%‰‱°℃℉"
 _LATIN_RUN = re.compile(rf"{_LATIN_CHAR}+(?: {_LATIN_CHAR}+)*")
 
 
@@ -78,11 +81,20 @@ def _spans(text: str, latin_spacing: bool, compress: bool = True) -> list[tuple[
         # ASCII punctuation at the run's edges belongs to the surrounding text, not to the Latin run.
         while start < end and not text[start].isalnum():
             start += 1
-        while end > start and not text[end - 1].isalnum():
+        if start > match.start() and text[start - 1] in "+-" and start < end and text[start].isdigit():
+            start -= 1  # the sign of a number (`-2.06`) belongs to it
+        while end > start and not text[end - 1].isalnum() and text[end - 1] not in _NUMBER_SIGNS:
             end -= 1
+        while end > start and text[end - 1] in _NUMBER_SIGNS and not text[end - 2].isdigit():
+            end -= 1  # a sign after no digit is the text's own
         if start == end:
             continue
-        unit = end < len(text) and text[end - 1].isdigit() and is_han(text[end])
+        # between Han and the run, its punctuation is the run's: `司(001229.SZ)昨`, `*ST海`, spaced alike
+        if start > match.start() and match.start() > 0 and is_han(text[match.start() - 1]):
+            start = match.start()
+        if end < match.end() and match.end() < len(text) and is_han(text[match.end()]):
+            end = match.end()
+        unit = end < len(text) and (text[end - 1].isdigit() or text[end - 1] in _NUMBER_SIGNS) and is_han(text[end])
         if unit:
             spans.append((start, end + 1, "zh-nobr"))
         if latin_spacing:
