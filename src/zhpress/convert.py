@@ -431,7 +431,7 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
         if t
     ]
     for art in book.articles:
-        sources += [t for t in (art.kicker, art.headline, art.subtitle, art.column, art.byline) if t]
+        sources += [t for t in (art.kicker, art.headline, art.subtitle, art.column, art.byline, art.running_head) if t]
         for blk in art.blocks:
             sources += [t for t in (blk.text, blk.label, blk.lead) if t]
     unique = list(dict.fromkeys(sources))
@@ -469,6 +469,7 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
             subtitle=text(art.subtitle),
             column=text(art.column),
             byline=text(art.byline),
+            running_head=text(art.running_head),
             blocks=tuple(
                 Block(b.type, final[b.text] if b.text else b.text, text(b.label), text(b.lead)) for b in art.blocks
             ),

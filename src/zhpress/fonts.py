@@ -85,7 +85,7 @@ IGNORED = {0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x0A, 0x0D, 0x09}
 def _places(article: Article) -> list[tuple[str, str]]:
     """(where, text) for every piece of an article's text: its title parts by name, its blocks as
     `paragraph N` (N counts the body's blocks from 1, as `zhpress inspect` lists them)."""
-    places = [(key, getattr(article, key)) for key in ("kicker", "headline", "subtitle", "column", "byline")]
+    places = [(key, getattr(article, key)) for key in ("kicker", "headline", "subtitle", "column", "byline", "running_head")]
     for number, block in enumerate(article.blocks, start=1):
         places.append((f"paragraph {number}", (block.label or "") + block.text))
     return [(where, text) for where, text in places if text]

@@ -58,9 +58,11 @@ class Article:
     column: str | None = None
     byline: str | None = None
     blocks: tuple[Block, ...] = ()
+    running_head: str | None = None  # the editor's short form of the headline for print running heads
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Article, (self.id, self.source, self.headline, self.kicker, self.subtitle, self.column, self.byline, self.blocks))
+        return (Article, (self.id, self.source, self.headline, self.kicker, self.subtitle, self.column, self.byline,
+                          self.blocks, self.running_head))
 
     def to_json(self) -> dict[str, Any]:
         """The article as `inspect --json` shows it."""
@@ -73,6 +75,7 @@ class Article:
             "column": self.column,
             "byline": self.byline,
             "blocks": [b.to_json() for b in self.blocks],
+            **({"running_head": self.running_head} if self.running_head else {}),
         }
 
     def texts(self) -> list[str]:

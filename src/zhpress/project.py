@@ -116,6 +116,7 @@ class ArticleConfig(_Strict):
     subtitle: str | None = None
     column: str | None = None
     byline: str | None = None
+    running_head: str | None = None
 
 
 class ConversionConfig(_Strict):
@@ -224,6 +225,7 @@ class ArticleSource:
     source: str  # path relative to the project
     id: str
     title: dict[str, str]
+    running_head: str | None = None  # book.toml's short headline for running heads
 
 
 @dataclass(frozen=True, slots=True)
@@ -602,6 +604,6 @@ def _article_sources(root: Path, config: ProjectConfig, config_path: Path | None
             for k, v in entry.model_dump(include={"kicker", "headline", "subtitle", "column", "byline"}).items()
             if v is not None
         }
-        out.append(ArticleSource(path, f"content/{entry.file}", article_id, title))
+        out.append(ArticleSource(path, f"content/{entry.file}", article_id, title, entry.running_head))
     return tuple(out)
 

@@ -181,13 +181,13 @@ class _Sources:
 def _sources(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]) -> _Sources:
     from ..render import Renderer
     from ..typeset import TYPESET_CSS
-    from .writer import CMYK_CSS, PDFX_VARIANTS, _page_css, print_text_filter
+    from .writer import CMYK_CSS, PDFX_VARIANTS, _page_css, print_context, print_text_filter
 
     page = profile.page
     assert page is not None
     renderer = Renderer(project, profile, convert=convert, text_filter=print_text_filter(profile))
     cmyk = page.pdf_variant in PDFX_VARIANTS
-    context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
+    context = print_context(renderer, book, date)
     sheets = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]
     if cmyk:
         sheets.append(("cmyk.css", CMYK_CSS))

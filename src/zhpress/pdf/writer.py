@@ -90,12 +90,47 @@ def render_html(project: Project, profile: Profile, book: Book, date: dt.datetim
     page = profile.page
     assert page is not None
     cmyk = page.pdf_variant in PDFX_VARIANTS
-    context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
+    context = print_context(renderer, book, date)
     html = renderer.render("pdf/book.html", **context)
     css = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]
     if cmyk:
         css.append(("cmyk.css", CMYK_CSS))
     return html, css, renderer
+
+
+#: The running heads' size in points (print.css): a head wider than the type area at this size would wrap.
+RUNNING_HEAD_PT = 8.0
+_PHRASE_END = re.compile(r"(?<=[，、：；！？。])|(?=　)|(?=——)")
+
+
+def print_context(renderer: Renderer, book: Book, date: dt.datetime) -> dict[str, Any]:
+    """What the print book template sees: the renderer's context and each article's running head."""
+    context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
+    page = renderer.profile.page
+    assert page is not None
+    budget = int((page.width - page.margin_inner - page.margin_outer) * MM / RUNNING_HEAD_PT)
+    context["running_heads"] = {
+        view.anchor: running_head(view.article, budget, renderer.profile.name) for view in context["articles"]
+    }
+    return context
+
+
+def running_head(article: Any, budget: int, profile: str) -> str:
+    """An article's running head on one line of `budget` characters: its `running_head`, else its headline,
+    else the headline's first phrases that fit (cut at a mark or a space, with a warning naming the file)."""
+    text = article.running_head or article.headline
+    if len(text) <= budget:
+        return text
+    cuts = [m.start() for m in _PHRASE_END.finditer(text) if 0 < m.start() <= budget]
+    short = text[: cuts[-1]] if cuts else text[:budget]
+    short = short.rstrip("　，、：；")
+    what = "running_head" if article.running_head else "headline"
+    log.warning(
+        "%s: the %s %r is too long for a running head of %s (%d characters at most); cut to %r "
+        "(give a shorter running_head in book.toml's [[articles]] or the front matter)",
+        article.source, what, text, profile, budget, short,
+    )
+    return short
 
 
 def build_pdf(

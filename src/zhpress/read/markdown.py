@@ -39,7 +39,7 @@ from zhpress.read.raw import (
 
 log = logging.getLogger("zhpress")
 
-FRONT_MATTER_KEYS = ("id", "kicker", "headline", "subtitle", "column", "byline")
+FRONT_MATTER_KEYS = ("id", "kicker", "headline", "subtitle", "column", "byline", "running_head")
 _TITLE_KEYS = ("kicker", "headline", "subtitle", "column", "byline")
 # Elements whose content is not text: dropped whole when written as inline HTML.
 _OPAQUE_TAGS = ("script", "style", "iframe", "object", "template", "noscript", "svg", "math", "textarea")
@@ -332,6 +332,7 @@ def parse_markdown(
         column=column,
         byline=byline,
         blocks=tuple(blocks),
+        running_head=title_spaces(normalize_text(fields["running_head"])) if fields.get("running_head") else None,
     )
 
 
