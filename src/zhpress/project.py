@@ -84,6 +84,20 @@ class BookConfig(_Strict):
     edition: str | None = None
     printing: str | None = None
     price: str | None = None
+    # the print copyright page (版权页): the CIP block as the CIP office gives it, the press's credits
+    cip: str | None = None
+    editor_in_charge: str | None = None
+    cover_designer: str | None = None
+    print_run: str | None = None
+    address: str | None = None
+    phone: str | None = None
+
+    @field_validator("isbn")
+    @classmethod
+    def _isbn(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_isbn(value)
+        return value
 
     @field_validator("date")
     @classmethod
@@ -104,6 +118,23 @@ class BookConfig(_Strict):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
             raise ValueError("must be letters, digits, '.', '_' or '-' (it names the output files)")
         return value
+
+
+def check_isbn(value: str) -> None:
+    """An ISBN-13 (978/979, check digit mod 10) or ISBN-10 (check digit mod 11, X for 10), with or without
+    hyphens or spaces; ValueError says what is wrong."""
+    digits = re.sub(r"[\s-]", "", value.removeprefix("ISBN").strip())
+    if re.fullmatch(r"97[89]\d{10}", digits):
+        total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits[:12]))
+        expected = str((10 - total % 10) % 10)
+    elif re.fullmatch(r"\d{9}[\dXx]", digits):
+        total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
+        check = (11 - total % 11) % 11
+        expected = "X" if check == 10 else str(check)
+    else:
+        raise ValueError(f"{value!r} is not an ISBN: give 13 digits starting 978 or 979 (or an ISBN-10)")
+    if digits[-1].upper() != expected:
+        raise ValueError(f"{value!r} is not a valid ISBN: its check digit is {digits[-1]}, it should be {expected}")
 
 
 class ArticleConfig(_Strict):

@@ -112,7 +112,52 @@ def print_context(renderer: Renderer, book: Book, date: dt.datetime) -> dict[str
     context["running_heads"] = {
         view.anchor: running_head(view.article, budget, renderer.profile.name) for view in context["articles"]
     }
+    context["copyright"] = copyright_page(renderer, book, context)
     return context
+
+
+#: The copyright page's fields in each region's order, with that region's own labels (a Taiwan or Hong
+#: Kong 版權頁 is not a converted mainland one). Fields the book does not give are left out.
+COPYRIGHT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cn": (("title", "书　　名"), ("authors", "著　　者"), ("editors", "编　　者"), ("editor_in_charge", "责任编辑"),
+           ("cover_designer", "封面设计"), ("publisher", "出版发行"), ("address", "地　　址"), ("phone", "电　　话"),
+           ("format", "开　　本"), ("characters", "字　　数"), ("edition", "版　　次"), ("printing", "印　　次"),
+           ("print_run", "印　　数"), ("isbn", "书　　号"), ("price", "定　　价"), ("typeface", "字　　体")),
+    "tw": (("title", "書　　名"), ("authors", "作　　者"), ("editors", "編　　者"), ("editor_in_charge", "責任編輯"),
+           ("cover_designer", "封面設計"), ("publisher", "出\u2002版\u2002者"), ("address", "地　　址"), ("phone", "電　　話"),
+           ("edition", "出版日期"), ("printing", "印　　次"), ("price", "定　　價"), ("isbn", "ISBN"),
+           ("typeface", "字　　體"), ("conversion", "繁體轉換")),
+    "hk": (("title", "書　　名"), ("authors", "作　　者"), ("editors", "編　　者"), ("editor_in_charge", "責任編輯"),
+           ("cover_designer", "封面設計"), ("publisher", "出　　版"), ("address", "地　　址"), ("phone", "電　　話"),
+           ("edition", "版　　次"), ("printing", "印　　次"), ("isbn", "國際書號"), ("price", "定　　價"),
+           ("typeface", "字　　體"), ("conversion", "繁體轉換")),
+}
+CIP_HEADINGS = {"cn": "图书在版编目（CIP）数据", "tw": "國家圖書館出版品預行編目（CIP）資料", "hk": "香港出版品在版編目（CIP）資料"}
+
+
+def copyright_page(renderer: Renderer, book: Book, context: dict[str, Any]) -> dict[str, Any]:
+    """The print copyright page as data for the template: the CIP block and (label, value) rows in the
+    order and wording of the edition's region."""
+    language = renderer.profile.language
+    region = "tw" if language.startswith("zh-Hant-TW") else "hk" if language.startswith("zh-Hant") else "cn"
+    meta, cfg, convert = book.meta, renderer.project.config.book, renderer.convert
+    title = meta.title + (f"：{meta.subtitle}" if meta.subtitle else "")
+    values = {
+        "title": title, "authors": "、".join(context["authors"]), "editors": "、".join(context["editors"]),
+        "editor_in_charge": cfg.editor_in_charge, "cover_designer": cfg.cover_designer, "publisher": meta.publisher,
+        "address": cfg.address, "phone": cfg.phone, "format": context["format_name"],
+        "characters": f"{context['thousand_characters']} {context['labels']['thousand_characters']}",
+        "edition": meta.edition, "printing": meta.printing, "print_run": cfg.print_run,
+        "isbn": (meta.isbn if region == "tw" else f"ISBN {meta.isbn}") if meta.isbn else None, "price": meta.price,
+        "typeface": renderer.profile.font_family, "conversion": context["conversion_name"],
+    }
+    converted = {"editor_in_charge", "cover_designer", "address", "print_run"}  # read from book.toml here
+    rows = [
+        (label, convert(values[key]) if key in converted else values[key])
+        for key, label in COPYRIGHT_FIELDS[region] if values.get(key)
+    ]
+    cip = [convert(line) for line in (cfg.cip or "").strip().splitlines()]
+    return {"rows": rows, "cip_heading": CIP_HEADINGS[region] if cip else None, "cip": cip, "region": region}
 
 
 def running_head(article: Any, budget: int, profile: str) -> str:
