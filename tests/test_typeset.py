@@ -25,9 +25,9 @@ def spans(markup: str, cls: str) -> list[str]:
 CHINESE = st.text(alphabet=st.sampled_from(list("中文字党员达万名年月“”‘’（）《》，。、：；？！——……·A-z09 .%<>&\"'")))
 
 
-@given(CHINESE, st.booleans())
-def test_spans_do_not_change_the_text(text, latin_spacing):
-    markup = typeset(text, latin_spacing=latin_spacing)
+@given(CHINESE, st.booleans(), st.sampled_from(["full", "compress"]))
+def test_spans_do_not_change_the_text(text, latin_spacing, punctuation):
+    markup = typeset(text, latin_spacing=latin_spacing, punctuation=punctuation)
     assert isinstance(markup, Markup)
     assert strip(markup) == text
 
@@ -41,6 +41,26 @@ def test_adjacent_marks_are_compressed():
     markup = typeset("他说：“好。”“对，”《书》、（注）、完")
     # ：“  。”  ”“  ，”  ”《  》、  、（  ）、 — the first mark of each pair
     assert spans(markup, "zh-halt") == ["：", "。", "”", "，", "”", "》", "、", "）"]
+
+
+def test_full_punctuation_keeps_every_mark_in_its_square():
+    text = "“他说：「好。」「对，」《书》、（注）、完"
+    assert spans(typeset(text, punctuation="full"), "zh-halt") == []
+    assert strip(typeset(text, punctuation="full")) == text
+    assert len(spans(typeset(text), "zh-halt")) == 9
+
+
+def test_traditional_print_profiles_default_to_full_punctuation(tmp_path):
+    from zhpress.project import load_project
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "book.toml").write_text(
+        '[book]\ntitle = "书"\n[profiles.mo]\nextends = "print"\nlanguage = "zh-Hant-MO"\n'
+        '[profiles.mine]\nextends = "print-tw"\npunctuation = "compress"\n', "utf-8")
+    (tmp_path / "content" / "a.txt").write_text("标题\n　　正文。\n", "utf-8")
+    profiles = load_project(tmp_path).profiles
+    assert {name: profiles[name].punctuation for name in ("print", "print-tw", "print-hk", "mo", "mine")} == {
+        "print": "compress", "print-tw": "full", "print-hk": "full", "mo": "full", "mine": "compress"}
 
 
 def test_two_opening_marks_compress_the_second():
@@ -60,7 +80,22 @@ def test_dashes_and_ellipses_stay_unwrapped():
 def test_latin_runs_get_spacing_classes_on_han_sides():
     markup = typeset("用iPhone 15拍摄，共72%。")
     assert '<span class="zh-latin zh-sp-l zh-sp-r">iPhone 15</span>' in markup
-    assert '<span class="zh-latin zh-sp-l">72</span>%' in markup
+    assert '<span class="zh-latin zh-sp-l">72%</span>' in markup
+
+
+def test_a_number_sign_belongs_to_the_run_on_both_sides():
+    markup = typeset("占50%以上，升3.5℃后，用A%不算")
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">50%</span>' in markup
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">3.5℃</span>' in markup
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">A%</span>' in markup  # between Han, the run's own
+
+
+def test_punctuation_between_han_and_a_run_is_spaced_with_it():
+    markup = typeset("公司(001229.SZ)发布，*ST海航，用Python，")
+    assert '司<span class="zh-latin zh-sp-l zh-sp-r">(001229.SZ)</span>发' in markup
+    assert '，*<span class="zh-latin zh-sp-r">ST</span>海' in markup
+    assert '用<span class="zh-latin zh-sp-l">Python</span>，' in markup
+    assert '<span class="zh-latin zh-sp-l zh-sp-r">-2.06</span>' in typeset("跌-2.06点")
 
 
 def test_numbers_with_units_are_kept_together():

@@ -7,6 +7,7 @@ rendering one profile leaves the other profiles' outputs and that profile's prev
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import errno
 import fcntl
@@ -94,6 +95,10 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
     )
     if store is not None:
         store.save()
+    articles = tuple(
+        dataclasses.replace(article, running_head=src.running_head) if src.running_head else article
+        for src, article in zip(project.articles, articles, strict=True)
+    )
     seen: dict[str, str] = {}
     for src, article in zip(project.articles, articles, strict=True):
         try:

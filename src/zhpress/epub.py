@@ -52,8 +52,10 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
     # the markup; the stylesheet hands it to reading systems that do it themselves.
     renderer = dataclasses.replace(
         renderer,
-        text_filter=functools.partial(typeset, upright=vertical),
-        pieces_filter=lambda texts, dotted: typeset_pieces(texts, [False] * len(texts), upright=vertical),
+        text_filter=functools.partial(typeset, upright=vertical, punctuation=profile.punctuation),
+        pieces_filter=lambda texts, dotted: typeset_pieces(
+            texts, [False] * len(texts), upright=vertical, punctuation=profile.punctuation
+        ),
     )
     meta = book.meta
     lang = profile.language

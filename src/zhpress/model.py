@@ -263,10 +263,11 @@ class Article:
     role: str | None = None  # None: a chapter; else one of FRONT_ROLES or BACK_ROLES
     # The reader could not tell a kicker from the headline (fused, no mark): book.toml should state them.
     unsettled_title: bool = False
+    running_head: str | None = None  # the editor's short form of the headline for print running heads
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Article, (self.id, self.source, self.headline, self.kicker, self.subtitle, self.column, self.byline,
-                          self.blocks, self.notes, self.role, self.unsettled_title))  # fmt: skip
+                          self.blocks, self.notes, self.role, self.unsettled_title, self.running_head))  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         """The article as `inspect --json` shows it."""
@@ -279,6 +280,7 @@ class Article:
             "column": self.column,
             "byline": self.byline,
             "blocks": [b.to_json() for b in self.blocks],
+            **({"running_head": self.running_head} if self.running_head else {}),
         }
         if self.unsettled_title:
             out["unsettled_title"] = True
@@ -291,7 +293,7 @@ class Article:
     def places(self) -> Iterator[tuple[str, tuple[str, ...]]]:
         """(where, group) for every text group: title parts by name, `paragraph N` for the body's blocks
         (N counts them from 1, as `zhpress inspect` lists them, nested content included), `note N`."""
-        for key in TITLE_PARTS:
+        for key in (*TITLE_PARTS, "running_head"):  # the running head is the editor's, set in print only
             value = getattr(self, key)
             if value:
                 yield key, (value,)
@@ -333,7 +335,7 @@ class Article:
         return replace(
             self, headline=one(self.headline) or self.headline, kicker=one(self.kicker), subtitle=one(self.subtitle),
             column=one(self.column), byline=one(self.byline), blocks=tuple(b.map_text_groups(fn) for b in self.blocks),
-            notes=tuple(n.map_text_groups(fn) for n in self.notes),
+            notes=tuple(n.map_text_groups(fn) for n in self.notes), running_head=one(self.running_head),
         )
 
 

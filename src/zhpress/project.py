@@ -28,6 +28,10 @@ log = logging.getLogger("zhpress")
 MANUSCRIPT_SUFFIXES = (".txt", ".md", ".markdown")
 CONFIG_NAME = "book.toml"
 
+# Crop marks start this far from the trim at least (and never inside the bleed), and are this long at least.
+MARK_OFFSET_MM = 3.0
+MARK_MIN_LENGTH_MM = 2.0
+
 # Named trim sizes (width, height) in millimetres.
 TRIM_SIZES: dict[str, tuple[float, float]] = {
     "A5": (148, 210),
@@ -72,6 +76,7 @@ LENGTH_RANGES: dict[str, tuple[float, float]] = {
     "margin": (3.0, 150.0),
     "font_size": (5 * _PT, 72 * _PT),
     "trim": (50.0, 1000.0),
+    "slug": (0.0, 50.0),
 }
 # The text area must hold this many characters of the body size across and down (the title page sets 2 em).
 MIN_TEXT_EMS = 10
@@ -187,14 +192,19 @@ class BookConfig(_Strict):
     printing: str | None = None
     price: str | None = None
     cover: str | None = None  # the front cover image (JPEG or PNG, under content/ or styles/)
+    # the print copyright page (版权页): the CIP block as the CIP office gives it, the press's credits
+    cip: str | None = None
+    editor_in_charge: str | None = None
+    cover_designer: str | None = None
+    print_run: str | None = None
+    address: str | None = None
+    phone: str | None = None
 
     @field_validator("isbn")
     @classmethod
     def _isbn(cls, value: str | None) -> str | None:
         if value is not None:
-            from .cover import isbn13
-
-            isbn13(value)  # raises ValueError naming what is wrong
+            check_isbn(value)  # raises ValueError naming what is wrong
         return value
 
     @field_validator("date")
@@ -221,6 +231,14 @@ class BookConfig(_Strict):
         return check_language(value)
 
 
+def check_isbn(value: str) -> None:
+    """An ISBN-13 (978/979) or ISBN-10 with its check digit right, with or without hyphens or spaces;
+    ValueError says what is wrong."""
+    from .cover import isbn13
+
+    isbn13(value)
+
+
 class ArticleConfig(_Strict):
     """One entry of [[articles]]: the manuscript and the editor's statements about it."""
 
@@ -235,6 +253,7 @@ class ArticleConfig(_Strict):
         "chapter", "dedication", "epigraph", "foreword", "preface", "acknowledgements",
         "afterword", "appendix", "bibliography", "colophon",
     ] | None = None  # fmt: skip
+    running_head: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -268,6 +287,8 @@ class PageConfig(_Strict):
     trim: str | None = None
     bleed: str | None = None
     marks: bool | None = None
+    slug: str | None = None
+    signature: Literal[1, 2, 4, 8, 12, 16, 24, 32, 48, 64] | None = None
     margin_top: str | None = None
     margin_bottom: str | None = None
     margin_inner: str | None = None
@@ -301,6 +322,7 @@ class ProfileConfig(_Strict):
     conversion: Literal["none", "s2t", "s2tw", "s2twp", "s2hk"] | None = None
     vocabulary: Literal["news", "computing", "none"] | None = None
     quotes: Literal["curly", "corner"] | None = None
+    punctuation: Literal["full", "compress"] | None = None
     language: str | None = None
     font_family: str | None = None
     stylesheets: list[str] | None = None
@@ -366,6 +388,8 @@ class PageGeometry:
     pdf_variant: str
     links: bool
     latin_spacing: bool
+    slug: float = 0.0  # the media box beyond the bleed box, each side, for the crop marks (0 without marks)
+    signature: int = 2  # the page count is padded with blank pages at the end to a multiple of this
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +411,7 @@ class Profile:
     writing: Literal["horizontal", "vertical"] = "horizontal"
     vocabulary: Literal["news", "computing", "none"] = "news"
     emphasis: Literal["dots", "kai", "bold"] = "dots"  # how Chinese emphasis is set: 着重号, a Kai face, bold
+    punctuation: Literal["full", "compress"] = "compress"  # print: each mark in a full square, or pairs at 1.5 em
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -406,6 +431,7 @@ class ArticleSource:
     id: str
     title: dict[str, str]
     role: str | None = None  # the article's role when book.toml states it
+    running_head: str | None = None  # book.toml's short headline for running heads
 
 
 @dataclass(frozen=True, slots=True)
@@ -795,6 +821,12 @@ def _finish_profile(
     page = None
     if cfg.format == "pdf":
         page = _page_geometry(name, cfg.page or PageConfig(), path, line)
+        if page.marks and page.bleed + page.slug - max(page.bleed, MARK_OFFSET_MM) < MARK_MIN_LENGTH_MM + 1:
+            raise ConfigError(
+                f"profiles.{name}.page.slug = {page.slug:g}mm leaves no room for crop marks outside the bleed",
+                path=path, line=line("slug") or line("marks"),
+                hint=f"a slug of {MARK_MIN_LENGTH_MM + 1 + max(0.0, MARK_OFFSET_MM - page.bleed):g}mm at least, or marks = false",
+            )
     overrides = {**conversion.overrides, **(cfg.overrides or {})}
     return Profile(
         name=name,
@@ -812,6 +844,7 @@ def _finish_profile(
         writing=cfg.writing or "horizontal",
         vocabulary=cfg.vocabulary or "news",
         emphasis=cfg.emphasis or "dots",
+        punctuation=cfg.punctuation or ("full" if cfg.language.startswith("zh-Hant") else "compress"),  # type: ignore[union-attr]
     )
 
 
@@ -846,6 +879,8 @@ def _page_geometry(name: str, p: PageConfig, path: Path | None, line: Callable[.
         pdf_variant=p.pdf_variant or "none",
         links=bool(p.links),
         latin_spacing=True if p.latin_spacing is None else p.latin_spacing,
+        slug=parse_length(p.slug or "10mm", "slug") if p.marks else 0.0,
+        signature=p.signature or 2,
         **margins,
     )
 
@@ -918,6 +953,6 @@ def _article_sources(root: Path, config: ProjectConfig, config_path: Path | None
             for k, v in entry.model_dump(include={"kicker", "headline", "subtitle", "column", "byline"}).items()
             if v is not None
         }
-        out.append(ArticleSource(path, f"content/{entry.file}", article_id, title, entry.role))
+        out.append(ArticleSource(path, f"content/{entry.file}", article_id, title, entry.role, entry.running_head))
     return tuple(out)
 

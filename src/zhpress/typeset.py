@@ -13,8 +13,9 @@ strip the tags and unescape, and the input comes back. Classes:
     A run of Latin letters or digits inside Chinese text (only with ``latin_spacing``). ``zh-sp-l`` and
     ``zh-sp-r`` add a quarter-em margin on the side that touches a Han character; the PDF writer's
     justification hook (`zhpress.pdf.justify`) removes it where the run starts or ends a line.
+    A number's signs belong to its run (``50%以上``: a quarter em before ``50`` and after ``%``; ``-2.06``).
 ``zh-nobr``
-    A number and the Han character after it (``72万``, ``4月``), kept on one line.
+    A number and the Han character after it (``72万``, ``4月``, ``50%以``), kept on one line.
 ``zh-tcy``, ``zh-upright``
     Only in vertical editions (``upright``): a number of one or two digits set across the column
     (``text-combine-upright``), a longer one with each digit upright.
@@ -52,7 +53,9 @@ TYPESET_CSS = """\
 
 # Latin letters, digits and the ASCII punctuation that lives inside Latin words and numbers; a single
 # space joins two such runs ("Omicron BA.2").
-_LATIN_CHAR = r"[0-9A-Za-z\u00c0-\u024f\u0370-\u03ff.,:;!?%&@#$+\-_/'()]"
+_LATIN_CHAR = r"[0-9A-Za-z\u00c0-\u024f\u0370-\u03ff.,:;!?%‰‱°℃℉&@#$*+\-_/'()]"
+#: Signs that close a number and belong to its run (`50%以上`: spaced on both sides like `50`).
+_NUMBER_SIGNS = "%‰‱°℃℉"
 _LATIN_RUN = re.compile(rf"{_LATIN_CHAR}+(?: {_LATIN_CHAR}+)*")
 
 
@@ -87,7 +90,9 @@ def _halted(text: str) -> set[int]:
 _UPRIGHT_NUMBER = re.compile(r"(?<![0-9A-Za-z.,])[0-9]+(?![0-9A-Za-z]|[.,][0-9])")
 
 
-def _spans(text: str, latin_spacing: bool, upright: bool = False) -> list[tuple[int, int, str]]:
+def _spans(
+    text: str, latin_spacing: bool, upright: bool = False, compress: bool = True
+) -> list[tuple[int, int, str]]:
     """The spans to open, as (start, end, classes), properly nested and in document order."""
     spans: list[tuple[int, int, str]] = []
     if upright:
@@ -99,11 +104,20 @@ def _spans(text: str, latin_spacing: bool, upright: bool = False) -> list[tuple[
         # ASCII punctuation at the run's edges belongs to the surrounding text, not to the Latin run.
         while start < end and not text[start].isalnum():
             start += 1
-        while end > start and not text[end - 1].isalnum():
+        if start > match.start() and text[start - 1] in "+-" and start < end and text[start].isdigit():
+            start -= 1  # the sign of a number (`-2.06`) belongs to it
+        while end > start and not text[end - 1].isalnum() and text[end - 1] not in _NUMBER_SIGNS:
             end -= 1
+        while end > start and text[end - 1] in _NUMBER_SIGNS and not text[end - 2].isdigit():
+            end -= 1  # a sign after no digit is the text's own
         if start == end:
             continue
-        unit = end < len(text) and text[end - 1].isdigit() and is_han(text[end])
+        # between Han and the run, its punctuation is the run's: `司(001229.SZ)昨`, `*ST海`, spaced alike
+        if start > match.start() and match.start() > 0 and is_han(text[match.start() - 1]):
+            start = match.start()
+        if end < match.end() and match.end() < len(text) and is_han(text[match.end()]):
+            end = match.end()
+        unit = end < len(text) and (text[end - 1].isdigit() or text[end - 1] in _NUMBER_SIGNS) and is_han(text[end])
         if unit:
             spans.append((start, end + 1, "zh-nobr"))
         if latin_spacing:
@@ -113,7 +127,7 @@ def _spans(text: str, latin_spacing: bool, upright: bool = False) -> list[tuple[
             if end < len(text) and is_han(text[end]):
                 classes.append("zh-sp-r")
             spans.append((start, end, " ".join(classes)))
-    for index in sorted(_halted(text)):
+    for index in sorted(_halted(text)) if compress else ():
         spans.append((index, index + 1, "zh-halt"))
     spans.sort(key=lambda span: (span[0], -span[1]))
     return spans
@@ -140,24 +154,27 @@ def _markup(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def typeset(text: str, *, latin_spacing: bool = True, upright: bool = False) -> Markup:
+def typeset(text: str, *, latin_spacing: bool = True, upright: bool = False, punctuation: str = "compress") -> Markup:
     """Escape `text` and wrap punctuation pairs, Latin runs and number+unit in classed spans (see module doc).
 
     Used as the text filter of the print and EPUB templates; `latin_spacing` turns the quarter-em
-    Latin/Han spacing on or off, `upright` marks numbers for vertical setting.
+    Latin/Han spacing on or off, `upright` marks numbers for vertical setting; `punctuation = "full"`
+    (traditional editions: clreq 3.1.6) keeps every mark in its full square, "compress" sets adjacent
+    pairs in 1.5 em.
     """
     text = str(text)
-    return Markup(_markup(text, _spans(text, latin_spacing, upright)))
+    return Markup(_markup(text, _spans(text, latin_spacing, upright, punctuation != "full")))
 
 
 def typeset_pieces(
-    texts: list[str], dotted: list[bool], *, latin_spacing: bool = True, upright: bool = False
+    texts: list[str], dotted: list[bool], *, latin_spacing: bool = True, upright: bool = False,
+    punctuation: str = "compress",
 ) -> list[Markup]:
     """The markup of each text run of one inline sequence, typeset as one text; the Han characters of the
     runs marked `dotted` (emphasis) get emphasis dots. A span crossing a run boundary is cut there, its
     Latin spacing kept on the side where the run really touches Han text."""
     joined = "".join(texts)
-    spans = _spans(joined, latin_spacing, upright)
+    spans = _spans(joined, latin_spacing, upright, punctuation != "full")
     at = 0
     for text, dots in zip(texts, dotted, strict=True):
         if dots:

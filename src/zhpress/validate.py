@@ -72,8 +72,10 @@ def check_pdf_bytes(data: bytes, name: str, profile: Profile) -> None:
                 raise ValidationFailed(f"{name}: the PDF has no pages")
             page = profile.page
             assert page is not None
+            if len(pdf.pages) % page.signature:
+                raise ValidationFailed(f"{name}: {len(pdf.pages)} pages, not a multiple of the signature ({page.signature})")
             mm = 72 / 25.4
-            expected_w = (page.width + 2 * page.bleed) * mm
+            expected_w = (page.width + 2 * page.bleed + 2 * page.slug) * mm
             seen: set[tuple[int, int]] = set()
             for number, p in enumerate(pdf.pages, start=1):
                 box = [float(v) for v in p.mediabox]

@@ -14,6 +14,7 @@ from zhpress.typeset import CLOSING_MARKS, OPENING_MARKS, is_han
 MM = 72 / 25.4
 EM = 10.5  # the print profiles' body size in points
 BLEED, INNER, OUTER, TOP, BOTTOM = 3 * MM, 20 * MM, 16 * MM, 18 * MM, 20 * MM
+SLUG = 10 * MM  # the crop marks' strip beyond the bleed: the media box is trim + bleed + slug
 PAIRS = {"。”", "，“", "”“", "》、", "）、", "’”", "”，", "”。", "：“"}
 
 
@@ -32,18 +33,20 @@ def body_lines(path: Path) -> tuple[list[Line], list[tuple[float, float]]]:
     lines: list[Line] = []
     margins: list[tuple[float, float]] = []
     with pdfplumber.open(path) as pdf:
-        first_body = next(i for i, p in enumerate(pdf.pages) if "上海本轮疫情" in (p.extract_text() or ""))
+        first_body = next(i for i, p in enumerate(pdf.pages) if "上海本轮疫情" in (p.extract_text() or "")
+                          or "上海本輪疫情" in (p.extract_text() or ""))
         for index, page in enumerate(pdf.pages):
             right_hand = index % 2 == 0
-            # pdfplumber's x runs from the trim box's origin (the media box starts at -bleed)
+            # pdfplumber's x runs from the trim box's origin (the media box starts at -bleed - slug)
             left = INNER if right_hand else OUTER
-            right = float(page.width) - 2 * BLEED - (OUTER if right_hand else INNER)
+            right = float(page.width) - 2 * (BLEED + SLUG) - (OUTER if right_hand else INNER)
             margins.append((left, right))
             if index < first_body:
                 continue
             rows: dict[float, list[dict]] = {}
             for char in page.chars:
-                if BLEED + TOP - 1 < char["top"] < float(page.height) - BLEED - BOTTOM:
+                # pdfplumber's top is the media box's height minus y: the trim's top edge is at 2 * (bleed + slug)
+                if 2 * (BLEED + SLUG) + TOP - 1 < char["top"] < float(page.height) - BOTTOM:
                     rows.setdefault(round(char["top"], 0), []).append(char)
             for top in sorted(rows):
                 lines.append(Line(index, sorted(rows[top], key=lambda c: c["x0"])))
@@ -84,9 +87,10 @@ def test_every_non_final_body_line_ends_flush(print_lines) -> None:
     assert ragged == []
 
 
-def test_adjacent_punctuation_takes_one_and_a_half_em(print_lines) -> None:
-    lines, _ = print_lines
-    measured = 0
+def pair_widths(lines: list[Line], pairs: set[str]) -> list[tuple[float, float, Line, str]]:
+    """Each adjacent mark pair followed by a Han character on a line of five Han gaps or more: (the pair's
+    advance, the line's justification space per gap, the line, the pair)."""
+    found = []
     for line in lines:
         chars = line.chars
         advances = [b["x0"] - a["x0"] for a, b in zip(chars, chars[1:]) if han(a) and han(b)]
@@ -95,11 +99,57 @@ def test_adjacent_punctuation_takes_one_and_a_half_em(print_lines) -> None:
         delta = statistics.median(advances) - EM  # the justification's extra space per gap on this line
         for i in range(len(chars) - 2):
             pair = chars[i]["text"] + chars[i + 1]["text"]
-            if pair in PAIRS and han(chars[i + 2]):
-                width = chars[i + 2]["x0"] - chars[i]["x0"]
-                assert abs(width - (1.5 * EM + 2 * delta)) < 0.6, (line.page + 1, line.text, pair, width)
-                measured += 1
-    assert measured >= 20
+            if pair in pairs and han(chars[i + 2]):
+                found.append((chars[i + 2]["x0"] - chars[i]["x0"], delta, line, pair))
+    return found
+
+
+def test_adjacent_punctuation_takes_one_and_a_half_em(print_lines) -> None:
+    lines, _ = print_lines
+    measured = pair_widths(lines, PAIRS)
+    for width, delta, line, pair in measured:
+        assert abs(width - (1.5 * EM + 2 * delta)) < 0.6, (line.page + 1, line.text, pair, width)
+    assert len(measured) >= 20
+
+
+CORNER_PAIRS = {"。」", "，「", "」「", "：「", "」，", "」。", "」、", "》、", "）、", "』」"}
+
+
+@pytest.mark.parametrize("profile", ["print-tw", "print-hk"])
+def test_traditional_editions_set_each_mark_in_a_full_square(built: Path, profile: str) -> None:
+    """`punctuation = "full"` (the traditional print profiles' default): a pair takes two em."""
+    lines, _ = body_lines(built / f"dangqi-shanghai-{profile}.pdf")
+    measured = pair_widths(lines, CORNER_PAIRS)
+    for width, delta, line, pair in measured:
+        assert abs(width - (2 * EM + 2 * delta)) < 0.6, (line.page + 1, line.text, pair, width)
+    assert len(measured) >= 20
+
+
+def contents_pairs(path: Path, pair: str) -> list[tuple[float, float, str]]:
+    """On the contents page: (advance of `pair`, the glyphs' size, the line) for each occurrence."""
+    found = []
+    with pdfplumber.open(path) as pdf:
+        page = next(p for p in pdf.pages if (p.extract_text() or "").replace(" ", "").lstrip().startswith(("目录", "目錄")))
+        rows: dict[float, list[dict]] = {}
+        for char in page.chars:
+            rows.setdefault(round(char["top"], 0), []).append(char)
+        for row in rows.values():
+            chars = sorted(row, key=lambda c: c["x0"])
+            text = "".join(c["text"] for c in chars)
+            for i in range(len(chars) - 2):
+                if chars[i]["text"] + chars[i + 1]["text"] == pair:
+                    found.append((chars[i + 2]["x0"] - chars[i]["x0"], chars[i]["size"], text))
+    return found
+
+
+@pytest.mark.parametrize(("profile", "pair", "ems"), [("print", "：“", 1.5), ("print-tw", "：「", 2.0)])
+def test_contents_page_sets_pairs_like_the_body(built: Path, profile: str, pair: str, ems: float) -> None:
+    """The contents entries go through the same typesetting: `下沉干部：“…` compressed in simplified
+    editions, full squares in traditional ones."""
+    measured = contents_pairs(built / f"dangqi-shanghai-{profile}.pdf", pair)
+    assert measured, "no such pair on the contents page"
+    for width, size, text in measured:
+        assert abs(width - ems * size) < 0.3, (text, width, size)
 
 
 def test_no_forbidden_punctuation_at_line_edges(print_lines) -> None:

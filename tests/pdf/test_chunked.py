@@ -14,6 +14,8 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
+from tests.print_marks import crop_marks, mark_problems
+
 from zhpress.build import build_date, conversion_settings, edition_book, read_book
 from zhpress.convert import get_converter
 from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf, chunking_applies
@@ -185,6 +187,42 @@ def links(data: bytes) -> list[list[tuple[tuple[float, ...], int, tuple[float, .
                               tuple(round(float(v), 3) for v in list(dest)[2:4])))
             out.append(sorted(found))
         return out
+
+
+def test_crop_marks_on_every_page_of_a_chunked_book(pair: tuple[bytes, bytes, ChunkStats]) -> None:
+    """The merged pages are the page tree's, not the front matter's (pikepdf's cached page list): each page
+    of the chunked book carries its eight marks outside the bleed, as in the single pass."""
+    for data in pair[:2]:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            assert len(pdf.pages) > 20
+            assert [len(crop_marks(page)) for page in pdf.pages] == [8] * len(pdf.pages)
+            assert mark_problems(pdf, offset=3 * 72 / 25.4) == []
+
+
+def test_page_count_padded_at_the_end_alike_in_both_builds(book: Path, pair: tuple[bytes, bytes, ChunkStats]) -> None:
+    """Even by default; to a multiple of a 16-page signature when set: blank pages after the last page of
+    text (which keeps its place), the same count, labels and outline in the single pass and chunked."""
+    single, _, _ = pair
+    project, profile, *rest = inputs(book)
+    assert profile.page is not None and profile.page.signature == 2
+    unpadded = len(PdfReader(io.BytesIO(single)).pages)
+    page = dataclasses.replace(profile.page, signature=16)
+    args = (project, dataclasses.replace(profile, page=page), *rest)
+    one, one_pages = build_single_pdf(*args)
+    many, many_pages = build_chunked_pdf(*args, jobs=1, cache=False, chunk_articles=2)
+    assert one_pages == many_pages == len(PdfReader(io.BytesIO(one)).pages) == len(PdfReader(io.BytesIO(many)).pages)
+    assert one_pages % 16 == 0 and unpadded % 2 == 0 and one_pages - unpadded < 16
+    assert glyphs(one) == glyphs(many)
+    text = glyphs(one)
+    last_text = max(n for n, chars in enumerate(text) if chars)
+    assert last_text < unpadded and all(not chars for chars in text[last_text + 1:])
+    assert glyphs(single)[:unpadded] == text[:unpadded]  # nothing before the padding moved
+    assert outline(one) == outline(many) == outline(single)
+    labels = list(PdfReader(io.BytesIO(one)).page_labels)
+    assert labels == list(PdfReader(io.BytesIO(many)).page_labels)
+    assert labels[:unpadded] == list(PdfReader(io.BytesIO(single)).page_labels)
+    with pikepdf.open(io.BytesIO(many)) as pdf:
+        assert mark_problems(pdf, offset=3 * 72 / 25.4) == []
 
 
 def test_internal_links_lead_to_the_same_places(book: Path) -> None:

@@ -6,6 +6,7 @@ Positions are read with pdfplumber (x0/x1 of each drawn glyph), text with pdftot
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -141,6 +142,43 @@ def test_latin_gets_a_quarter_em_next_to_han(pdfkit):
                     gaps.append(_gap_after(line, index))
         assert len(gaps) > 20
         assert all(gap == pytest.approx(expected * EM, abs=0.3) for gap in gaps), (latin_spacing, gaps)
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "news-2026-06"
+
+
+def flanked_runs(line) -> list[tuple[str, float, float]]:
+    """Each run of Latin letters, digits and signs with a Han character on both sides on one line: (the
+    run, the gap before it, the gap after it)."""
+    chars, runs, index = line.chars, [], 1
+    while index < len(chars) - 1:
+        if chars[index]["text"].isascii() and chars[index]["text"] != " " and is_han(chars[index - 1]["text"]):
+            end = index
+            while end < len(chars) - 1 and chars[end + 1]["text"].isascii():
+                end += 1
+            if end < len(chars) - 1 and is_han(chars[end + 1]["text"]) and chars[end]["text"] != " ":
+                run = "".join(c["text"] for c in chars[index:end + 1])
+                runs.append((run, chars[index]["x0"] - chars[index - 1]["x1"], chars[end + 1]["x0"] - chars[end]["x1"]))
+            index = end + 1
+        else:
+            index += 1
+    return runs
+
+
+def test_latin_between_han_is_spaced_alike_on_both_sides(pdfkit):
+    """`占50%以上`: a quarter em (plus the line's justification) before the run and after it, the sign
+    that closes a number included; measured on every such run of the shared news articles."""
+    paragraphs = []
+    for path in sorted(CORPUS.glob("*.txt")):
+        paragraphs += [p.strip() for p in path.read_text("utf-8").split("\u3000\u3000") if re.search(r"[\u4e00-\u9fff][0-9A-Za-z]", p)]
+    runs = [run for line in pdfkit.lines(pdfkit.render(pdfkit.html(paragraphs))) for run in flanked_runs(line)]
+    assert len(runs) > 50 and any(run.endswith("%") for run, _, _ in runs)
+    for run, before, after in runs:
+        if not any(char.isalnum() for char in run):
+            continue  # `元/吨`: no Latin run
+        assert abs(before - after) < 0.35, (run, before, after)
+        if run[0].isalnum() and (run[-1].isalnum() or run[-1] in "%"):  # not `(001229.SZ)`: no space by brackets
+            assert before > 0.25 * EM - 0.3, (run, before, after)
 
 
 @pytest.mark.parametrize("width_mm", [40, 47, 55, 63])

@@ -180,13 +180,13 @@ class _Sources:
 
 def _sources(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]) -> _Sources:
     from ..typeset import TYPESET_CSS
-    from .writer import CMYK_CSS, PDFX_VARIANTS, _page_css, print_renderer
+    from .writer import CMYK_CSS, PDFX_VARIANTS, _page_css, print_context, print_renderer
 
     page = profile.page
     assert page is not None
     renderer = print_renderer(project, profile, book, convert)
     cmyk = page.pdf_variant in PDFX_VARIANTS
-    context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
+    context = print_context(renderer, book, date)
     sheets = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]
     if cmyk:
         sheets.append(("cmyk.css", CMYK_CSS))
@@ -692,6 +692,7 @@ def build_chunked_pdf(
         PDFX_VARIANTS,
         fetch_roots,
         finish_document,
+        padded_count,
         pdf_options,
         refused_error,
     )
@@ -837,7 +838,7 @@ def build_chunked_pdf(
         stats.seconds["merge"] = time.perf_counter() - started
     if store is not None:
         store.remember(profile.name, digests)
-    total = front_pages + sum(b.pages for b in bodies)
+    total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
 

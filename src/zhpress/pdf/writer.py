@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from ..errors import InputError
+from ..errors import InputError, RenderError
 
 if TYPE_CHECKING:  # the render workers import this module: they need neither pydantic nor jinja2
     from concurrent.futures import Executor
@@ -121,15 +121,16 @@ def print_renderer(project: Project, profile: Profile, book: Book, convert: Call
 
     page = profile.page
     assert page is not None
-    latin = page.latin_spacing
+    latin, punctuation = page.latin_spacing, profile.punctuation
 
     def text_filter(text: str) -> Any:
-        return typeset(text, latin_spacing=latin)
+        return typeset(text, latin_spacing=latin, punctuation=punctuation)
 
     dots = profile.emphasis == "dots"
 
     def pieces_filter(texts: list[str], dotted: list[bool]) -> Any:
-        return typeset_pieces(texts, dotted if dots else [False] * len(texts), latin_spacing=latin)
+        marked = dotted if dots else [False] * len(texts)
+        return typeset_pieces(texts, marked, latin_spacing=latin, punctuation=punctuation)
 
     images = pdf_images(project, book, cmyk=page.pdf_variant in PDFX_VARIANTS, icc=icc_path())
     return Renderer(project, profile, convert=convert, text_filter=text_filter, pieces_filter=pieces_filter, images=images)
@@ -141,12 +142,92 @@ def render_html(project: Project, profile: Profile, book: Book, date: dt.datetim
     page = profile.page
     assert page is not None
     cmyk = page.pdf_variant in PDFX_VARIANTS
-    context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
+    context = print_context(renderer, book, date)
     html = renderer.render("pdf/book.html", **context)
     css = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]
     if cmyk:
         css.append(("cmyk.css", CMYK_CSS))
     return html, css, renderer
+
+
+#: The running heads' size in points (print.css): a head wider than the type area at this size would wrap.
+RUNNING_HEAD_PT = 8.0
+_PHRASE_END = re.compile(r"(?<=[，、：；！？。])|(?=　)|(?=——)")
+
+
+def print_context(renderer: Renderer, book: Book, date: dt.datetime) -> dict[str, Any]:
+    """What the print book template sees: the renderer's context and each article's running head."""
+    context = renderer.context(book, date_iso=date.strftime("%Y-%m-%dT%H:%M:%SZ"), include_front=True, sheets=None)
+    page = renderer.profile.page
+    assert page is not None
+    budget = int((page.width - page.margin_inner - page.margin_outer) * MM / RUNNING_HEAD_PT)
+    context["running_heads"] = {
+        view.anchor: running_head(view.article, budget, renderer.profile.name) for view in context["articles"]
+    }
+    context["copyright"] = copyright_page(renderer, book, context)
+    return context
+
+
+#: The copyright page's fields in each region's order, with that region's own labels (a Taiwan or Hong
+#: Kong 版權頁 is not a converted mainland one). Fields the book does not give are left out.
+COPYRIGHT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cn": (("title", "书　　名"), ("authors", "著　　者"), ("editors", "编　　者"), ("editor_in_charge", "责任编辑"),
+           ("cover_designer", "封面设计"), ("publisher", "出版发行"), ("address", "地　　址"), ("phone", "电　　话"),
+           ("format", "开　　本"), ("characters", "字　　数"), ("edition", "版　　次"), ("printing", "印　　次"),
+           ("print_run", "印　　数"), ("isbn", "书　　号"), ("price", "定　　价"), ("typeface", "字　　体")),
+    "tw": (("title", "書　　名"), ("authors", "作　　者"), ("editors", "編　　者"), ("editor_in_charge", "責任編輯"),
+           ("cover_designer", "封面設計"), ("publisher", "出\u2002版\u2002者"), ("address", "地　　址"), ("phone", "電　　話"),
+           ("edition", "出版日期"), ("printing", "印　　次"), ("price", "定　　價"), ("isbn", "ISBN"),
+           ("typeface", "字　　體"), ("conversion", "繁體轉換")),
+    "hk": (("title", "書　　名"), ("authors", "作　　者"), ("editors", "編　　者"), ("editor_in_charge", "責任編輯"),
+           ("cover_designer", "封面設計"), ("publisher", "出　　版"), ("address", "地　　址"), ("phone", "電　　話"),
+           ("edition", "版　　次"), ("printing", "印　　次"), ("isbn", "國際書號"), ("price", "定　　價"),
+           ("typeface", "字　　體"), ("conversion", "繁體轉換")),
+}
+CIP_HEADINGS = {"cn": "图书在版编目（CIP）数据", "tw": "國家圖書館出版品預行編目（CIP）資料", "hk": "香港出版品在版編目（CIP）資料"}
+
+
+def copyright_page(renderer: Renderer, book: Book, context: dict[str, Any]) -> dict[str, Any]:
+    """The print copyright page as data for the template: the CIP block and (label, value) rows in the
+    order and wording of the edition's region."""
+    language = renderer.profile.language
+    region = "tw" if language.startswith("zh-Hant-TW") else "hk" if language.startswith("zh-Hant") else "cn"
+    meta, cfg, convert = book.meta, renderer.project.config.book, renderer.convert
+    title = meta.title + (f"：{meta.subtitle}" if meta.subtitle else "")
+    values = {
+        "title": title, "authors": "、".join(context["authors"]), "editors": "、".join(context["editors"]),
+        "editor_in_charge": cfg.editor_in_charge, "cover_designer": cfg.cover_designer, "publisher": meta.publisher,
+        "address": cfg.address, "phone": cfg.phone, "format": context["format_name"],
+        "characters": f"{context['thousand_characters']} {context['labels']['thousand_characters']}",
+        "edition": meta.edition, "printing": meta.printing, "print_run": cfg.print_run,
+        "isbn": (meta.isbn if region == "tw" else f"ISBN {meta.isbn}") if meta.isbn else None, "price": meta.price,
+        "typeface": renderer.profile.font_family, "conversion": context["conversion_name"],
+    }
+    converted = {"editor_in_charge", "cover_designer", "address", "print_run"}  # read from book.toml here
+    rows = [
+        (label, convert(values[key]) if key in converted else values[key])
+        for key, label in COPYRIGHT_FIELDS[region] if values.get(key)
+    ]
+    cip = [convert(line) for line in (cfg.cip or "").strip().splitlines()]
+    return {"rows": rows, "cip_heading": CIP_HEADINGS[region] if cip else None, "cip": cip, "region": region}
+
+
+def running_head(article: Any, budget: int, profile: str) -> str:
+    """An article's running head on one line of `budget` characters: its `running_head`, else its headline,
+    else the headline's first phrases that fit (cut at a mark or a space, with a warning naming the file)."""
+    text = article.running_head or article.headline
+    if len(text) <= budget:
+        return text
+    cuts = [m.start() for m in _PHRASE_END.finditer(text) if 0 < m.start() <= budget]
+    short = text[: cuts[-1]] if cuts else text[:budget]
+    short = short.rstrip("　，、：；")
+    what = "running_head" if article.running_head else "headline"
+    log.warning(
+        "%s: the %s %r is too long for a running head of %s (%d characters at most); cut to %r "
+        "(give a shorter running_head in book.toml's [[articles]] or the front matter)",
+        article.source, what, text, profile, budget, short,
+    )
+    return short
 
 
 def build_pdf(
@@ -257,7 +338,7 @@ def build_single_pdf(
     front_pages = rendered.anchors.get(article_anchor(1), 0)  # the front matter, padded to an even count
     seed = hashlib.sha256("\0".join([profile.name, html, *(css for _, css in sheets)]).encode()).hexdigest()
     data = finish_pdf(raw, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
-    return data, rendered.pages
+    return data, padded_count(rendered.pages, page.signature)
 
 
 def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
@@ -279,16 +360,17 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
         nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
     nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
     pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
-    if page.marks and page.bleed:
-        draw_crop_marks(pdf, page.bleed * 72 / 25.4)
+    pad_pages(pdf, page.signature)
+    if page.marks or page.bleed:
+        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks)
     if cmyk:
-        for pdf_page in pdf.pages:
-            if "/Annots" in pdf_page.obj:
-                del pdf_page.obj["/Annots"]
+        for page_dict in page_objects(pdf):
+            if "/Annots" in page_dict:
+                del page_dict["/Annots"]
     if page.pdf_variant == "pdf/ua-1" or not cmyk:
         pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
-        for pdf_page in pdf.pages:  # links are for every reader: printable, never hidden
-            for annot in pdf_page.obj.get("/Annots", []):
+        for page_dict in page_objects(pdf):  # links are for every reader: printable, never hidden
+            for annot in page_dict.get("/Annots", []):
                 annot.F = 4
     if page.pdf_variant == "pdf/ua-1":
         from .tagging import mark_furniture_as_artifacts
@@ -300,6 +382,44 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
+
+
+def page_objects(pdf: Any) -> list[Any]:
+    """The page dictionaries of a document, read from its page tree. The chunked merge builds the tree on
+    its /Kids array, which pikepdf's page list (a cache qpdf keeps of the front matter's pages) does not see."""
+    kids = list(pdf.Root.Pages.Kids)
+    if all(kid.get("/Type") == "/Page" for kid in kids):
+        return kids
+    return [pdf_page.obj for pdf_page in pdf.pages]
+
+
+def padded_count(pages: int, signature: int) -> int:
+    """The page count once padded to a multiple of the signature (2: an even count)."""
+    return -(-pages // signature) * signature
+
+
+def pad_pages(pdf: Any, signature: int) -> int:
+    """Blank pages at the end of the book block up to a multiple of `signature`, of the last page's boxes,
+    so that the last page of text keeps its place and the sheets fold whole; how many were added."""
+    import pikepdf
+
+    kids = pdf.Root.Pages.Kids
+    pages = page_objects(pdf)
+    missing = padded_count(len(pages), signature) - len(pages)
+    if not missing:
+        return 0
+    if len(pages) != len(kids):
+        raise RenderError("the page tree is nested; blank pages cannot be appended to it")
+    last = pages[-1]
+    boxes = {key: pikepdf.Array(list(last[key])) for key in ("/MediaBox", "/TrimBox", "/BleedBox") if key in last}
+    contents = pdf.make_indirect(pikepdf.Stream(pdf, b""))
+    for _ in range(missing):
+        blank = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Page, Parent=pdf.Root.Pages, Resources=pikepdf.Dictionary(), Contents=contents, **{k[1:]: v for k, v in boxes.items()},
+        ))
+        kids.append(blank)
+    pdf.Root.Pages.Count = len(kids)
+    return missing
 
 
 LARGE_STREAM = 64 * 1024
@@ -327,35 +447,53 @@ def _compress_large_streams(pdf: Any) -> None:
 
 
 MARK_WIDTH = 0.25  # pt: the hairline printers expect
+MM = 72 / 25.4
 
 
-def draw_crop_marks(pdf: Any, bleed: float) -> None:
-    """Crop marks in the bleed of every page, in 100 % K (DeviceCMYK, as PDF/X wants): at each corner a
-    line on each trim edge from the media edge to half the bleed. Drawn here, once per page size as two
-    streams every page shares, rather than by WeasyPrint, which paints them as an SVG on each page (a
-    tenth of a print build's time) and in RGB."""
+def draw_crop_marks(pdf: Any, bleed: float, slug: float, *, marks: bool = True) -> None:
+    """The boxes of every page and its crop marks, in 100 % K (DeviceCMYK, as PDF/X wants): the bleed box
+    is the trim box plus `bleed` (pt; WeasyPrint caps it at 10 pt), the media box the bleed box plus `slug`,
+    and at each corner a line on the extension of each trim edge starts at the bleed (3 mm from the trim at
+    least) and runs 5 mm into the slug. Drawn once per page size as two streams every page shares, rather
+    than by WeasyPrint, which paints them as an SVG on each page (a tenth of a print build's time) and in
+    RGB. Without `marks`, only the boxes: media box = bleed box."""
     import pikepdf
 
-    shared: dict[tuple[float, ...], tuple[Any, Any]] = {}
-    for pdf_page in pdf.pages:
-        box = tuple(float(v) for v in pdf_page.mediabox)
-        if box not in shared:
-            x0, y0, x1, y1 = box
-            b, half = bleed, bleed / 2
+    from ..project import MARK_OFFSET_MM
+
+    offset = max(bleed, MARK_OFFSET_MM * MM)
+    length = min(5 * MM, bleed + slug - offset - MM)
+    shared: dict[tuple[float, ...], tuple[Any, Any, Any, Any]] = {}
+    for page_dict in page_objects(pdf):
+        trim_box = page_dict.get("/TrimBox", page_dict.MediaBox)
+        key = tuple(float(v) for v in trim_box)
+        if key not in shared:
+            x0, y0, x1, y1 = key
+            bleed_box = [round(v, 4) for v in (x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed)]
+            media = [round(v, 4) for v in (x0 - bleed - slug, y0 - bleed - slug, x1 + bleed + slug, y1 + bleed + slug)]
+            near, far = offset, offset + length
             lines = [
-                (x0, y0 + b, x0 + half, y0 + b), (x1, y0 + b, x1 - half, y0 + b),  # bottom trim edge
-                (x0, y1 - b, x0 + half, y1 - b), (x1, y1 - b, x1 - half, y1 - b),  # top trim edge
-                (x0 + b, y0, x0 + b, y0 + half), (x1 - b, y0, x1 - b, y0 + half),  # left/right, bottom
-                (x0 + b, y1, x0 + b, y1 - half), (x1 - b, y1, x1 - b, y1 - half),  # left/right, top
+                (x0 - near, y0, x0 - far, y0), (x1 + near, y0, x1 + far, y0),  # bottom trim edge, extended
+                (x0 - near, y1, x0 - far, y1), (x1 + near, y1, x1 + far, y1),  # top trim edge
+                (x0, y0 - near, x0, y0 - far), (x1, y0 - near, x1, y0 - far),  # left/right edges, below
+                (x0, y1 + near, x0, y1 + far), (x1, y1 + near, x1, y1 + far),  # left/right edges, above
             ]
             path = " ".join(f"{ax:.3f} {ay:.3f} m {bx:.3f} {by:.3f} l S" for ax, ay, bx, by in lines)
-            marks = f"Q\nq 0 0 0 1 K {MARK_WIDTH} w 0 J {path} Q\n".encode()
-            shared[box] = (pdf.make_indirect(pikepdf.Stream(pdf, b"q\n")), pdf.make_indirect(pikepdf.Stream(pdf, marks)))
-        before, after = shared[box]
-        contents = pdf_page.obj.get("/Contents")
+            stroke = f"Q\nq 0 0 0 1 K {MARK_WIDTH} w 0 J {path} Q\n".encode()
+            shared[key] = (
+                pdf.make_indirect(pikepdf.Stream(pdf, b"q\n")), pdf.make_indirect(pikepdf.Stream(pdf, stroke)),
+                bleed_box, media,
+            )
+        before, after, bleed_box, media = shared[key]
+        page_dict.TrimBox = pikepdf.Array(list(trim_box))
+        page_dict.BleedBox = pikepdf.Array(bleed_box)
+        page_dict.MediaBox = pikepdf.Array(media)
+        if not marks:
+            continue
+        contents = page_dict.get("/Contents")
         streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
         # the page's own drawing is wrapped in q … Q, so whatever state it leaves cannot move the marks
-        pdf_page.obj.Contents = pikepdf.Array([before, *streams, after])
+        page_dict.Contents = pikepdf.Array([before, *streams, after])
 
 
 _ID_PATTERN = re.compile(rb"(xmp\.did:|xmp\.iid:|uuid:)[0-9a-fA-F-]{32,36}")

@@ -44,7 +44,7 @@ from zhpress.read.raw import (
 
 log = logging.getLogger("zhpress")
 
-FRONT_MATTER_KEYS = ("id", "kicker", "headline", "subtitle", "column", "byline", "role")
+FRONT_MATTER_KEYS = ("id", "kicker", "headline", "subtitle", "column", "byline", "role", "running_head")
 _TITLE_KEYS = ("kicker", "headline", "subtitle", "column", "byline")
 # Elements whose content is not text: dropped whole when written as inline HTML.
 _OPAQUE_TAGS = ("script", "style", "iframe", "object", "template", "noscript", "svg", "math", "textarea")
@@ -610,6 +610,7 @@ def parse_markdown(
         blocks=tuple(blocks),
         notes=notes,
         role=None if role in (None, "chapter") else role,
+        running_head=title_spaces(normalize_text(fields["running_head"])) if fields.get("running_head") else None,
     )
 
 
