@@ -143,3 +143,34 @@ def test_a_build_without_a_scheduler_never_imports_distributed(book: Path, local
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600, check=True)
     assert result.stdout.strip() == "[]"
     assert (tmp_path / "out.pdf").read_bytes() == local_pdf
+
+
+def test_build_all_on_a_cluster_shares_one_client_and_gives_the_local_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`zhpress build-all --scheduler`: both books' chunked editions on the cluster through one client,
+    the same files as a local build."""
+    from zhpress import cli
+    from zhpress.pdf import chunked, executor
+
+    monkeypatch.setattr(chunked, "MIN_CHUNKED_ARTICLES", 2)  # a small book rendered in chunks, as a long one is
+    make_project(tmp_path / "shelf" / "alpha", [400, 500, 400])
+    make_project(tmp_path / "shelf" / "beta", [300, 300])
+    (tmp_path / "shelf" / "beta" / "content" / "book.toml").write_text(
+        '[book]\nid = "beta"\ntitle = "第二本"\ndate = "2022-05-10"\n', "utf-8")
+    alpha = tmp_path / "shelf" / "alpha"
+    assert cli.main(["build", "-C", str(alpha), "print", "print-tw", "-j", "1", "-q", "--no-cache", "-o", str(tmp_path / "local")]) == 0
+    clients: list[object] = []
+
+    class Counted(executor.DaskExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            clients.append(self.client)
+
+    monkeypatch.setattr(executor, "DaskExecutor", Counted)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        assert cli.main(["build-all", str(tmp_path / "shelf"), "-j", "1", "-q", "--scheduler", cluster.scheduler_address]) == 0
+    assert len(clients) == 1
+    assert len(list((alpha / ".zhpress-cache" / "pdf").glob("*.pdf"))) >= 3 * 3, "the print editions were chunked"
+    for name in ("chunks-print.pdf", "chunks-print-tw.pdf"):
+        assert (alpha / "dist" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+    assert (tmp_path / "shelf" / "beta" / "dist" / "beta-print.pdf").is_file()

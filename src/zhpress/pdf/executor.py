@@ -251,10 +251,10 @@ def _scheduler_address(address: str) -> str:
 
     parsed = urlparse(address if "://" in address else f"tcp://{address}")
     try:
-        port = parsed.port
+        port_ok = parsed.port is not None or ":" not in parsed.netloc
     except ValueError:
-        port = None
-    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or (parsed.port is not None and port is None):
+        port_ok = False
+    if parsed.scheme not in ("tcp", "tls") or not parsed.hostname or not port_ok:
         raise InputError(f"not a scheduler address: {address!r}", hint="give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786")
     return f"{parsed.scheme}://{parsed.netloc}"
 
