@@ -171,6 +171,7 @@ def _bundle(folders: dict[str, str]) -> Bundle:
 
 
 _unpack_lock = threading.Lock()
+_render_lock = threading.Lock()
 
 
 def _unpacked(bundle: Bundle) -> Path:
@@ -233,7 +234,8 @@ def render_remote(job: RenderJob, folders: dict[str, str], bundle: Bundle) -> di
             roots=tuple(_swap_path(r, there) for r in job.roots),
             path=str(Path(scratch) / "part.pdf"),
         )
-        result = render_job(local)
+        with _render_lock:  # the engine's hooks are process-wide: one document at a time per process
+            result = render_job(local)
         pdf = Path(result.path).read_bytes()
         maps = Path(result.font_maps).read_bytes() if result.font_maps else None
         if maps is not None:
@@ -260,8 +262,9 @@ def _scheduler_address(address: str) -> str:
 
 
 class DaskExecutor:
-    """The jobs on the workers of a Dask cluster (`distributed.Client`), as many at once as the cluster has
-    threads. Each worker's environment and fonts are compared with this machine's before its first job."""
+    """The jobs on the workers of a Dask cluster (`distributed.Client`), two a worker process at a time (each
+    renders one at a time). Each worker's environment and fonts are compared with this machine's before its
+    first job."""
 
     def __init__(self, address: str, *, timeout: float = CONNECT_TIMEOUT) -> None:
         self.address = _scheduler_address(address)
@@ -335,7 +338,7 @@ class DaskExecutor:
 
         as_completed = self._distributed.as_completed
         pending = iter(items)
-        capacity = max(1, sum(self.client.nthreads().values()))
+        capacity = 2 * max(1, len(self.client.nthreads()))  # a job queued behind each running one
         folders: dict[str, str] | None = None
         bundle: Any = None
         done = as_completed(loop=self.client.loop)
