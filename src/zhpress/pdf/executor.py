@@ -10,6 +10,7 @@ Merging and finishing stay on this machine. `distributed` is imported only by `D
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 import tempfile
@@ -67,14 +68,9 @@ class LocalExecutor:
         if not self.warm:
             chunked._warm_up(first[1], scratch / "warm-up.pdf")
             self.warm = True
-        queue = _chain_first(first, pending)
+        queue = itertools.chain([first], pending)
         del first  # the jobs (and their HTML) are held only until a worker is forked with them
         yield from chunked._forked(self.jobs, queue)
-
-
-def _chain_first(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from rest
 
 
 # --- the cluster's side ------------------------------------------------------------------------------------
