@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import InputError, RenderError
+from ..errors import InputError, RenderError, ZhpressError
 
 if TYPE_CHECKING:
     from ..project import Profile
@@ -214,7 +214,7 @@ def _swap_path(path: str, prefixes: list[tuple[str, str]]) -> str:
 def render_remote(job: RenderJob, folders: dict[str, str], bundle: Bundle) -> dict[str, Any]:
     """On a worker: render `job` (whose paths are the client's `folders`) against this machine's copy of
     the book's files and its own zhpress, and return the part's bytes and what it reports."""
-    from .chunked import maps_path, render_job
+    from .chunked import render_job
 
     here = _unpacked(bundle)
     mine = {"content": str(here / "content"), "styles": str(here / "styles"), **_local_folders()}
@@ -231,11 +231,13 @@ def render_remote(job: RenderJob, folders: dict[str, str], bundle: Bundle) -> di
             path=str(Path(scratch) / "part.pdf"),
         )
         with _render_lock:  # the engine's hooks are process-wide: one document at a time per process
-            result = render_job(local)
+            try:
+                result = render_job(local)
+            except ZhpressError as exc:  # named by the client's paths, as a local build names it
+                exc.path = _swap_path(exc.path, back) if exc.path else exc.path
+                raise
         pdf = Path(result.path).read_bytes()
         maps = Path(result.font_maps).read_bytes() if result.font_maps else None
-        if maps is not None:
-            assert result.font_maps == str(maps_path(Path(result.path)))
     result.fetched = {_swap_path(p, back): d for p, d in result.fetched.items()}
     result.refused = [_swap(url, back) for url in result.refused]
     return {"result": result, "pdf": pdf, "maps": maps}
