@@ -413,7 +413,7 @@ def write_atomic(target: Path, data: bytes) -> None:
 
 def build_profile(
     project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime,
-    *, jobs: int = 1, cache: bool = True, render_pool: Any = None, cover: Any = None,
+    *, jobs: int = 1, cache: bool = True, render_pool: Any = None, cover: Any = None, executor: Any = None,
 ) -> Outcome:
     """Build one edition for `out_dir`: the outcome carries its files, complete and checked, for
     `write_outcome`. A long PDF is rendered in chunks by `jobs` processes, reusing cached chunks unless
@@ -451,7 +451,7 @@ def build_profile(
 
         data, outcome.pages = build_pdf(
             project, profile, edition, date, converter.convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
-            render_pool=render_pool,
+            render_pool=render_pool, executor=executor,
         )
         check_pdf_bytes(data, target.name, profile)
     files = [(target, data)]
@@ -497,6 +497,7 @@ class BuildRequest:
     reads: dict[str, bytes] = field(default_factory=dict)  # the checked stylesheets and templates, for workers
     cover: bool = False  # `--cover`: a print cover spread even without a [cover] table
     cover_plan: Any = None  # the resolved cover settings, set by `prepare`
+    executor: Any = None  # where a long PDF's chunks render (`zhpress.pdf.executor`); None: forked workers
 
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
@@ -563,7 +564,9 @@ def run_build(
                 workers.discard()
             with output_lock(request.out_dir, on_wait):
                 remove_stale_parts(request.out_dir)
-                if pool is not None and pdf and not _renders_in_one_pass(request, editions):
+                if request.executor is not None:  # a cluster's client is this process's: profiles one by one
+                    request.executor.check([p.font_family for p in request.profiles if p.format == "pdf"])
+                if pool is not None and pdf and request.executor is None and not _renders_in_one_pass(request, editions):
                     return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
                 outcomes: list[Outcome] = []
                 for profile in request.profiles:
@@ -627,6 +630,7 @@ def _build_one(
             return build_profile(
                 request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
                 jobs=chunk_jobs, cache=request.cache, render_pool=render_pool, cover=request.cover_plan,
+                executor=request.executor,
             )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)

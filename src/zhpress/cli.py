@@ -1,6 +1,7 @@
 """The command line: commands, progress and exit codes. The only module that prints.
 
 Exit status: 0 success, 1 a profile failed to render or a file failed validation, 2 a user error.
+`build-all`: 2 when any book had bad input, else 1 when any failed to render or validate, else 0.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     def project_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("-C", dest="project_dir", type=Path, default=Path("."), help="the book project (default: .)")
 
+    def scheduler_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=os.environ.get("ZHPRESS_SCHEDULER") or None,
+                       help="render long PDFs' chunks on this Dask cluster (default: $ZHPRESS_SCHEDULER; none: this machine)")
+
     new = command(
         "new", "start a book project in a new or empty folder",
         "the project builds at once: content/book.toml (the common keys, commented), sample manuscripts,\n"
@@ -128,6 +133,18 @@ def _parser() -> argparse.ArgumentParser:
         "--watch", action="store_true",
         help="build, then rebuild whenever a file in content/ or styles/ changes (Ctrl+C stops)",
     )
+    scheduler_arg(build)
+
+    build_all = sub.add_parser("build-all", help="build every book project (a folder with content/book.toml) under the folders given")
+    build_all.add_argument("roots", nargs="*", type=Path, metavar="ROOT", help="folders searched for book projects")
+    build_all.add_argument("-C", dest="project_dirs", action="append", type=Path, default=[],
+                           help="a folder searched for book projects (repeatable; default: .)")
+    build_all.add_argument("-q", "--quiet", action="store_true", help="print errors and the summary only")
+    build_all.add_argument("--check", action="store_true", help="also run EPUBCheck / qpdf on the built files")
+    build_all.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                           help="processes at once for each book (default: the number of cores)")
+    build_all.add_argument("--no-cache", action="store_true", help="render every book again instead of reusing its .zhpress-cache")
+    scheduler_arg(build_all)
 
     serve = command(
         "serve", "preview the book in the browser, rebuilt on every save",
@@ -224,8 +241,8 @@ def _main(argv: Sequence[str] | None) -> int:
     sys.unraisablehook = _quiet_unraisable
     try:
         commands = {
-            "build": _build, "inspect": _inspect, "convert": _convert, "profiles": _profiles, "check": _check,
-            "new": _new, "serve": _serve,
+            "build": _build, "build-all": _build_all, "inspect": _inspect, "convert": _convert, "profiles": _profiles,
+            "check": _check, "new": _new, "serve": _serve,
         }
         return commands[args.command](args)
     except ZhpressError as exc:
@@ -263,21 +280,40 @@ def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return load_project(args.project_dir)
 
 
-def _build(args: argparse.Namespace) -> int:
-    from .build import BuildRequest, run_build
+def _executor(args: argparse.Namespace) -> Any:
+    """The Dask cluster's executor when `--scheduler` (or ZHPRESS_SCHEDULER) names one, else None."""
+    if not args.scheduler:
+        return None
+    from .pdf.executor import DaskExecutor
 
+    return DaskExecutor(args.scheduler)
+
+
+def _build(args: argparse.Namespace) -> int:
     if args.watch:
         return _build_watch(args)
     project = _project(args)
     profiles = project.select(args.profiles)
-    out_dir = Path(os.path.abspath(args.out_dir or project.root / "dist"))  # as given: a link is not resolved
+    executor = _executor(args)
+    try:
+        return _build_project(args, project, profiles, executor, _Progress(args.quiet, None))
+    finally:
+        if executor is not None:
+            executor.close()
+
+
+def _build_project(args: argparse.Namespace, project: Any, profiles: list[Any], executor: Any, progress: _Progress) -> int:
+    """Build `profiles` of one project into its output folder; the exit status."""
+    from .build import BuildRequest, run_build
+
+    given = getattr(args, "out_dir", None)
+    out_dir = Path(os.path.abspath(given or project.root / "dist"))  # as given: a link is not resolved
     request = BuildRequest(
         project, profiles, out_dir, jobs=max(1, args.jobs), cache=not args.no_cache,
-        out_explicit=args.out_dir is not None, cover=args.cover,
+        out_explicit=given is not None, cover=getattr(args, "cover", False), executor=executor,
     )
     quiet = args.quiet
-
-    progress = _Progress(quiet, out_dir)
+    progress.out_dir = out_dir
     outcomes = progress.run(lambda: run_build(request, on_start=progress.started, on_done=progress.done, on_wait=progress.waiting))
     failed = [o for o in outcomes if not o.ok]
     if not quiet or failed:
@@ -381,20 +417,92 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Folders never searched for book projects: outputs, caches, hidden folders.
+_NOT_PROJECTS = {"dist", ".zhpress-cache"}
+
+
+def find_projects(roots: list[Path]) -> list[Path]:
+    """Every book project (a folder with content/book.toml) at or under `roots`, sorted, each once; the
+    search does not enter a project, its outputs, caches, hidden folders or links to folders."""
+    found: dict[Path, None] = {}
+    for root in roots:
+        if not root.is_dir():
+            raise InputError("no such folder", path=root)
+        for folder, dirnames, _files in os.walk(root):
+            here = Path(folder)
+            if (here / "content" / "book.toml").is_file():
+                found.setdefault(here.resolve())
+                dirnames[:] = []
+                continue
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _NOT_PROJECTS)
+    return sorted(found)
+
+
+def _build_all(args: argparse.Namespace) -> int:
+    """Every project under the folders given, one after another through the build, all editions; one
+    book's failure does not stop the others; a summary line per book at the end."""
+    from .errors import RenderError
+    from .project import load_project
+
+    roots = [*args.roots, *args.project_dirs] or [Path(".")]
+    projects = find_projects(roots)
+    if not projects:
+        raise InputError("no book projects (folders with content/book.toml) found", path=", ".join(map(str, roots)))
+    executor = _executor(args)
+    progress = _Progress(args.quiet, None)
+    results: list[tuple[Path, int, str]] = []
+
+    def build_each() -> None:
+        for number, folder in enumerate(projects, start=1):
+            if not args.quiet:
+                console.print(f"[bold]book {number}/{len(projects)}[/] {escape(str(folder))}")
+            progress.tasks, progress.pages, progress.book = {}, {}, ""
+            try:
+                project = load_project(folder)
+                progress.book = f"{project.book_id} · "
+                status = _build_project(args, project, project.select([]), executor, progress)
+                note = "built" if status == 0 else "failed"
+            except ZhpressError as exc:
+                status, note = exc.exit_code, str(exc)
+                console.print(f"  [red]✗[/] {escape(note)}", soft_wrap=True)
+            except Exception as exc:  # one book's surprise must not stop the others
+                if os.environ.get("ZHPRESS_DEBUG"):
+                    raise
+                error = RenderError(f"internal error: {type(exc).__name__}: {exc}")
+                status, note = error.exit_code, str(error)
+                console.print(f"  [red]✗[/] {escape(note)}", soft_wrap=True)
+            results.append((folder, status, note))
+
+    try:
+        progress.run(build_each)
+    finally:
+        if executor is not None:
+            executor.close()
+    from rich.table import Table
+
+    table = Table("book", "outcome", title=f"{sum(s == 0 for _, s, _ in results)} of {len(results)} books built")
+    for folder, status, note in results:
+        table.add_row(str(folder), f"[green]{note}[/]" if status == 0 else f"[red]exit {status}: {escape(note)}[/]")
+    console.print(table)
+    statuses = {status for _, status, _ in results}
+    return 2 if 2 in statuses else 1 if statuses - {0} else 0
+
+
 class _Progress:
     """What a build shows: a line per profile started and finished; on a terminal, a live bar per profile
     with the chunks and pages done and an estimate of the time left (`--quiet` shows errors only)."""
 
-    def __init__(self, quiet: bool, out_dir: Path) -> None:
+    def __init__(self, quiet: bool, out_dir: Path | None) -> None:
         self.quiet = quiet
         self.out_dir = out_dir
         self.live = not quiet and console.is_terminal
         self.tasks: dict[str, Any] = {}
         self.pages: dict[str, int] = {}
         self.bar: Any = None
+        self.book = ""  # build-all: the book's id before each profile's name
 
     def run(self, build: Any) -> Any:
-        if not self.live:
+        if not self.live or self.bar is not None:  # build-all: the books share one display
             return build()
         import threading
 
@@ -433,7 +541,7 @@ class _Progress:
         if self.quiet:
             return
         if self.bar is not None:
-            self.tasks[profile.name] = self.bar.add_task(f"{profile.name} ({profile.format})", total=None, pages="")
+            self.tasks[profile.name] = self.bar.add_task(f"{self.book}{profile.name} ({profile.format})", total=None, pages="")
         else:
             console.print(f"[cyan]building[/] {profile.name} ({profile.format})")
 

@@ -47,7 +47,6 @@ import dataclasses
 import datetime as dt
 import gc
 import hashlib
-import itertools
 import json
 import logging
 import os
@@ -65,6 +64,7 @@ from ..errors import RenderError
 if TYPE_CHECKING:  # the render workers import this module: they need no pydantic
     from ..model import Book
     from ..project import Profile, Project
+    from .executor import Executor
 
 log = logging.getLogger("zhpress")
 
@@ -602,16 +602,15 @@ def _folio_html(lang: str, blank: list[bool]) -> str:
 
 
 class _Runner:
-    """Runs render jobs through the cache and forked workers (or in this process when `jobs` is 1)."""
+    """Runs render jobs through the cache and an executor (`zhpress.pdf.executor`)."""
 
-    def __init__(self, jobs: int, cache: ChunkCache | None, scratch: Path, stats: ChunkStats,
+    def __init__(self, executor: Executor, cache: ChunkCache | None, scratch: Path, stats: ChunkStats,
                  on_chunk: Callable[[str, int, bool, int], None] | None) -> None:
-        self.jobs = jobs
+        self.executor = executor
         self.cache = cache
         self.scratch = scratch
         self.stats = stats
         self.on_chunk = on_chunk
-        self.warm = False
 
     def path_for(self, key: str) -> str:
         if self.cache is not None:
@@ -640,23 +639,8 @@ class _Runner:
                     self.on_chunk(job.kind, job.index, True, hit.pages)
                 on_result(job.kind, job.index, hit)
 
-        pending = todo()
-        if self.jobs > 1:  # even one document: this process stays small for the merge
-            first = next(pending, None)
-            if first is not None:
-                if not self.warm:
-                    _warm_up(first[1], self.scratch / "warm-up.pdf")
-                    self.warm = True
-                queue = itertools.chain([first], pending)
-                del first  # the jobs (and their HTML) are held only until a worker is forked with them
-                for i, result in _forked(self.jobs, queue):
-                    self._done(seen[i], result, on_result)
-        else:
-            for item in pending:
-                if item is None:
-                    raise RenderError("chunked build: a job waits for a result that is not rendered")
-                i, job = item
-                self._done(seen[i], render_job(job), on_result)
+        for i, result in self.executor.run(todo(), self.scratch):
+            self._done(seen[i], result, on_result)
 
     def _done(self, tag: tuple[str, int, str], result: Rendered, on_result: Callable[[str, int, Rendered], None]) -> None:
         kind, index, key = tag
@@ -683,10 +667,12 @@ def build_chunked_pdf(
     folio_group: int = FOLIO_GROUP,
     stats: ChunkStats | None = None,
     on_chunk: Callable[[str, int, bool, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
     merged into the single-pass result; its page count. The folios of `folio_group` chunks come from one
-    document. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf)."""
+    document. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf).
+    `executor` renders the jobs (default: `jobs` forked processes; a Dask cluster's, for instance)."""
     from .merge import merge_parts
     from .writer import (
         PDFX_VARIANTS,
@@ -710,7 +696,12 @@ def build_chunked_pdf(
     from ..workers import scratch_dir
 
     with scratch_dir("zhpress-chunks-") as scratch:
-        runner = _Runner(max(1, jobs), store, Path(scratch), stats, on_chunk)
+        if executor is None:
+            from .executor import LocalExecutor
+
+            executor = LocalExecutor(jobs)
+        executor.prepare(profile)
+        runner = _Runner(executor, store, Path(scratch), stats, on_chunk)
 
         def job(kind: str, index: int, html: str, sheets: list[tuple[str, str]]) -> RenderJob:
             key = _job_key(kind, html, sheets, options, versions, "")

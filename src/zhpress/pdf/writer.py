@@ -241,15 +241,18 @@ def build_pdf(
     cache: bool = True,
     on_chunk: Callable[[str, int, bool, int], None] | None = None,
     render_pool: Executor | None = None,
+    executor: Any = None,
 ) -> tuple[bytes, int]:
     """The PDF of one edition as bytes, and its page count. Long books are rendered in chunks by `jobs`
-    worker processes and merged (`zhpress.pdf.chunked`), reusing cached chunks unless `cache` is False;
-    `on_chunk(kind, index, from_cache, pages)` hears of every finished chunk. A single-pass render goes to
-    `render_pool` when given (a worker that has WeasyPrint loaded already)."""
+    worker processes (or by `executor`, a `zhpress.pdf.executor` one) and merged (`zhpress.pdf.chunked`),
+    reusing cached chunks unless `cache` is False; `on_chunk(kind, index, from_cache, pages)` hears of every
+    finished chunk. A single-pass render goes to `render_pool` when given (a worker that has WeasyPrint
+    loaded already)."""
     from .chunked import build_chunked_pdf, chunking_applies
 
     if chunking_applies(project, profile, book):
-        return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, on_chunk=on_chunk)
+        return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
+                                 executor=executor)
     return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool)
 
 
