@@ -256,6 +256,25 @@ def test_screen_pdf_tags_figures_with_their_alt_text(rich: tuple[Path, str]) -> 
     assert {"/Caption", "/Table", "/TH", "/BlockQuote", "/L", "/LI", "/H2", "/H3"} <= kinds
 
 
+def test_screen_notes_link_to_their_text_and_back(rich: tuple[Path, str]) -> None:
+    """In the screen PDF every note call is a link to the note (at the article's end), which links back."""
+    root, _ = rich
+    numbers = [len(a.get("notes", [])) for a in model(root)["articles"]]
+    with pikepdf.open(root / "dist" / f"{BOOK}-screen.pdf") as pdf:
+        named = dict(pikepdf.NameTree(pdf.Root.Names.Dests).items())
+        targets = set()
+        for page in pdf.pages:
+            for annot in page.obj.get("/Annots", []):
+                if annot.get("/Subtype") == "/Link" and annot.get("/Dest") is not None:
+                    targets.add(str(annot.get("/Dest")))
+    notes = sorted(name for name in named if re.fullmatch(r"a\d+-n\d+", name))
+    assert len(notes) == sum(numbers) > 0
+    for note in notes:
+        back = note.replace("-n", "-r")
+        assert note in targets, note  # the call links to the note
+        assert back in named and back in targets, back  # and the note back to the call
+
+
 def test_print_notes_sit_at_the_foot_of_the_page_of_their_reference(rich: tuple[Path, str]) -> None:
     root, _ = rich
     pairs = [("步行记录", "记录用的是一本纸质笔记本"), ("无名的小石桥", "小石桥建于清代"), ("有争议的问题", "不同的测量方法")]
