@@ -40,3 +40,19 @@ def built(default_project: Path) -> Path:
     result = run_zhpress("build", "-C", str(default_project), "--quiet")
     assert result.returncode == 0, result.stderr
     return default_project / "dist"
+
+
+#: Test modules that build whole books with the real engines (or start browsers, servers, clusters).
+SLOW_MODULES = {
+    "test_new", "test_serve", "test_watch", "test_cover", "test_cluster", "test_build_all", "test_interrupted",
+    "test_chunked", "test_cjk_print", "test_security", "test_validation", "test_errors", "test_hostile",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the slow tests, so that `nox -s tests -- -m "not slow"` gives a quick loop."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        in_e2e = ".e2e." in f".{item.module.__name__}." if item.module else False
+        if in_e2e or module in SLOW_MODULES or {"built", "default_project", "rich"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
