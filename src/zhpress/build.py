@@ -185,18 +185,18 @@ def build_date(project: Project, book: Book) -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
         except ValueError as exc:
             raise InputError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from exc
     if book.meta.date:
         parts = [int(p) for p in book.meta.date.split("-")] + [1, 1]
-        return dt.datetime(parts[0], parts[1], parts[2], tzinfo=dt.timezone.utc)
+        return dt.datetime(parts[0], parts[1], parts[2], tzinfo=dt.UTC)
     digest = hashlib.sha256(repr(book.to_json()).encode()).digest()
     days = int.from_bytes(digest[:4], "big") % (365 * 20)
-    return dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=days)
+    return dt.datetime(2000, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=days)
 
 
-def conversion_settings(project: Project, profile: Profile):  # type: ignore[no-untyped-def]
+def conversion_settings(project: Project, profile: Profile) -> Any:
     """The conversion stage's settings for a profile."""
     from .convert import ConversionSettings
 
@@ -206,7 +206,7 @@ def conversion_settings(project: Project, profile: Profile):  # type: ignore[no-
         protected=tuple(project.config.conversion.protected),
         overrides=profile.overrides,
         verbatim=tuple(project.config.conversion.verbatim),
-        vocabulary=profile.vocabulary,  # type: ignore[arg-type]
+        vocabulary=profile.vocabulary,
     )
 
 
@@ -337,7 +337,7 @@ _PART = re.compile(r"^\..+\.(?:epub|pdf|conversion\.tsv|conversion\.html)\.part-
 def remove_stale_parts(out_dir: Path) -> list[Path]:
     """Delete `.NAME.part-PID` files left by builds that were killed (their process is gone): only regular
     files of the user's own by the names zhpress gives them, never anything else found there."""
-    removed = []
+    removed: list[Path] = []
     if not out_dir.is_dir():
         return removed
     for path in out_dir.iterdir():
@@ -427,21 +427,19 @@ def build_profile(
     converter = get_converter(conversion_settings(project, profile))
     target = out_dir / output_name(project, profile)
     if profile.format == "epub":
+        from .cover import front_image_for_epub
         from .epub import build_epub
         from .validate import check_epub_bytes
-
-        from .cover import front_image_for_epub
 
         renderer = Renderer(project, profile, convert=converter.convert)
         image = front_image_for_epub(project, profile, edition, renderer, cover, cache=cache, render_pool=render_pool)
         data = build_epub(edition, renderer, date, cover=image)
         check_epub_bytes(data, target.name)
     else:
-        from .pdf.writer import build_pdf
-        from .validate import check_pdf_bytes
-
         from . import workers
         from .pdf.chunked import CHUNK_ARTICLES
+        from .pdf.writer import build_pdf
+        from .validate import check_pdf_bytes
 
         chunks = -(-len(edition.articles) // CHUNK_ARTICLES)
 

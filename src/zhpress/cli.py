@@ -274,7 +274,7 @@ def _stop_workers() -> None:
         sys.modules["zhpress.workers"].remove_scratch()
 
 
-def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _project(args: argparse.Namespace) -> Any:
     from .project import load_project
 
     return load_project(args.project_dir)
@@ -390,7 +390,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.profiles:
         profiles = project.select(args.profiles)
     else:
-        first = {}
+        first: dict[str, Any] = {}
         for profile in project.profiles.values():
             first.setdefault(profile.format, profile)
         profiles = [first[f] for f in ("epub", "pdf") if f in first]

@@ -57,7 +57,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 from ..errors import RenderError
 
@@ -387,7 +386,7 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
     try:
         while more or running:
             while more and len(running) < workers:
-                item = next(pending, end)
+                item: Any = next(pending, end)
                 if item is end:
                     more = False
                     break
@@ -404,7 +403,8 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
                     running[receive] = (process, index)
             if not running:
                 break
-            for connection in wait(list(running)):
+            ready: list[Any] = wait(list(running))
+            for connection in ready:
                 process, index = running.pop(connection)
                 try:
                     status, payload = connection.recv()

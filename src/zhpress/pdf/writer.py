@@ -55,7 +55,7 @@ def confined_fetcher(roots: list[Path]) -> Any:
 
     allowed = [r.resolve() for r in roots]
 
-    class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
+    class ConfinedFetcher(URLFetcher):
         refused: list[str]
         served: dict[str, str]
 
@@ -417,9 +417,10 @@ def pad_pages(pdf: Any, signature: int) -> int:
     boxes = {key: pikepdf.Array(list(last[key])) for key in ("/MediaBox", "/TrimBox", "/BleedBox") if key in last}
     contents = pdf.make_indirect(pikepdf.Stream(pdf, b""))
     for _ in range(missing):
-        blank = pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Page, Parent=pdf.Root.Pages, Resources=pikepdf.Dictionary(), Contents=contents, **{k[1:]: v for k, v in boxes.items()},
-        ))
+        fields: dict[str, Any] = {
+            "/Type": pikepdf.Name.Page, "/Parent": pdf.Root.Pages, "/Resources": pikepdf.Dictionary(), "/Contents": contents, **boxes,
+        }
+        blank = pdf.make_indirect(pikepdf.Dictionary(fields))
         kids.append(blank)
     pdf.Root.Pages.Count = len(kids)
     return missing
