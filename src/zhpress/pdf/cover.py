@@ -133,7 +133,7 @@ def finish_cover(raw: bytes, spread: Spread, seed: str) -> bytes:
         for key in ("/ArtBox", "/CropBox"):
             if key in page.obj:
                 del page.obj[key]
-        draw_crop_marks(pdf, m)  # from the media edge to half the slug and bleed: outside the bleed
+        draw_crop_marks(pdf, b, m - b)  # the boxes, and crop marks in the slug outside the bleed
         folds = []
         for x in spread.folds:
             fx = x0 + m + x * pt
