@@ -21,7 +21,7 @@ import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -110,7 +110,7 @@ def _data_file(name: str) -> Path:
     return Path(str(resources.files("zhpress").joinpath(f"{_DATA}/{name}")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def shipped_entries(config: str) -> tuple[Entry, ...]:
     """zhpress's dictionary for a config or region (empty when none ships), read once per process."""
     name = SHIPPED_DICTIONARIES.get(REGION.get(config, config))
@@ -317,7 +317,7 @@ def build_config(config: str, extras: tuple[Entry, ...]) -> str:
     return str(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _opencc(config_path: str) -> opencc.OpenCC:
     """One loaded OpenCC converter per config file per process (loading costs 50–70 ms)."""
     try:
@@ -453,7 +453,7 @@ class Converter:
         return base, zhpress, self._opencc
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_converter(settings: ConversionSettings) -> Converter:
     """The converter for `settings`, cached per process so each OpenCC config loads once."""
     return Converter(settings)

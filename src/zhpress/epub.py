@@ -40,7 +40,7 @@ ACCESSIBILITY_SUMMARY_COVER = ACCESSIBILITY_SUMMARY.replace(
 
 
 def _modified(date: dt.datetime) -> dt.datetime:
-    return date.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return date.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tuple[str, bytes] | None = None) -> bytes:

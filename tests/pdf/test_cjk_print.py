@@ -237,8 +237,8 @@ def test_leader_dots_are_one_text_run_at_the_same_places(pdfkit):
     (the cost of a long contents), and every dot sits where WeasyPrint alone puts it."""
     import io
 
-    import pikepdf
     import pdfplumber
+    import pikepdf
 
     entries = "".join(f'<li><a href="#e{i}">第{i}篇　党旗飘扬在上海抗疫一线</a></li>' for i in range(1, 6))
     source = (

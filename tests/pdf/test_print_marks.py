@@ -3,7 +3,6 @@ print-on-demand setting without marks, and a slug too narrow for marks refused w
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import shutil
 from pathlib import Path
@@ -11,8 +10,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from tests.print_marks import crop_marks, mark_problems
 from tests.pdf.test_chunked import inputs
+from tests.print_marks import crop_marks, mark_problems
 from zhpress.errors import ConfigError
 from zhpress.pdf.writer import build_single_pdf
 from zhpress.project import load_project

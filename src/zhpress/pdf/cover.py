@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from ..cover import (
-    SPINE_TEXT_MIN_MM, CoverPlan, Spread, barcode_svg, check_resolution, ean5, front_context, isbn13, isbn_hyphenated, spread_for,
+    SPINE_TEXT_MIN_MM,
+    CoverPlan,
+    Spread,
+    barcode_svg,
+    check_resolution,
+    ean5,
+    front_context,
+    isbn13,
+    isbn_hyphenated,
+    spread_for,
 )
 from ..errors import InputError
 from .writer import MARK_WIDTH, _stable_ids, draw_crop_marks, fetch_roots, icc_path, pdf_options, refused_error

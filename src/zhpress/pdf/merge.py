@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from math import ceil
 from pathlib import Path
 from types import SimpleNamespace
@@ -42,7 +42,7 @@ def _installed_font_files() -> tuple[str, ...]:
     return tuple(sorted({line for line in result.stdout.splitlines() if line}))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _file_head(path: str) -> tuple[int, str]:
     file = Path(path)
     with file.open("rb") as handle:

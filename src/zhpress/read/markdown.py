@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from dataclasses import dataclass, field
-from posixpath import normpath
 from pathlib import Path
+from posixpath import normpath
 from typing import Any
 
 import yaml
