@@ -678,7 +678,7 @@ class _Analyzer:
         """True when each character maps to one character that is a script form of it."""
         if len(source) != len(result):
             return False
-        for s, r in zip(source, result):
+        for s, r in zip(source, result, strict=True):
             if s == r:
                 continue
             known = self.glyph_memo.get((s, r))

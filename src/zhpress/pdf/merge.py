@@ -410,7 +410,7 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             for page in copied:
                 page.Parent = tree
                 kids.append(page)
-            page_map = {page.objgen: copy for page, copy in zip(src_pages, copied)}
+            page_map = {page.objgen: copy for page, copy in zip(src_pages, copied, strict=False)}
             for name, dest in _dests(src, page_map).items():
                 dests.setdefault(name, dest)
             outline += _outline_items(src, page_map)
