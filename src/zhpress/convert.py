@@ -29,7 +29,7 @@ from typing import Any, Literal
 import jinja2
 import opencc
 
-from zhpress.errors import ConfigError, RenderError
+from zhpress.errors import ConfigError, Place, RenderError
 from zhpress.model import Book, Creator, replace
 
 logger = logging.getLogger("zhpress")
@@ -162,7 +162,7 @@ def _validate(entries: list[Entry]) -> None:
     normalize = _normalizer()
     for entry in entries:
         what = "verbatim term" if entry.verbatim else "protected term" if entry.protected else "entry"
-        where = {"path": entry.path, "line": entry.line}
+        where: Place = {"path": entry.path, "line": entry.line}
         if not entry.source:
             raise ConfigError(f"a conversion {what} has an empty phrase", **where)
         if not entry.target:
@@ -627,7 +627,11 @@ class Suspect:
     context: str
 
 
-def _align(src: str, out: str, back_char: dict[str, str], reverse: opencc.OpenCC) -> list[tuple[str, int, int, int, int]]:
+#: One difflib opcode: (tag, i1, i2, j1, j2).
+_Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
+
+
+def _align(src: str, out: str, back_char: dict[str, str], reverse: opencc.OpenCC) -> list[_Opcode]:
     """Opcodes aligning `src` with `out`, compared through each output character's reverse conversion."""
     backs = []
     for c in out:
@@ -641,7 +645,7 @@ def _align(src: str, out: str, back_char: dict[str, str], reverse: opencc.OpenCC
     return matcher.get_opcodes()
 
 
-def _position_map(opcodes: list[tuple[str, int, int, int, int]], n: int) -> list[int]:
+def _position_map(opcodes: list[_Opcode], n: int) -> list[int]:
     """For each boundary 0..n of the source, its place in the output, or -1 inside a changed block."""
     pos = [-1] * (n + 1)
     for tag, i1, i2, j1, j2 in opcodes:
