@@ -18,7 +18,7 @@ from lxml import etree
 from PIL import Image
 
 from tests.conftest import ROOT, run_zhpress
-from tests.e2e.test_pdf import stroked_lines
+from tests.print_marks import stroked_lines
 from tests.robust_support import WIDE, no_traceback, seed_dist, snapshot
 from zhpress.cover import PAPER_STOCKS, Paper, isbn13, spine_width
 from zhpress.validate import run_epubcheck
