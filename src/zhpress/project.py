@@ -892,6 +892,7 @@ def load_project(root: Path) -> Project:
     content = root / "content"
     if not content.is_dir():
         raise ConfigError("no content/ folder here; run zhpress in a book project or pass -C DIR", path=root)
+    config_path: Path | None  # None: no book.toml
     config_path = content / CONFIG_NAME
     text = ""
     if os.path.lexists(config_path):  # a FIFO or a link leading out is refused, never skipped

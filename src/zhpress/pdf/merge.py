@@ -221,8 +221,8 @@ def _build_font(pdf: Any, face: _Face) -> Any:
     if "/CIDSet" in first_descriptor:
         padded = ceil((glyphs[-1] + 1) / 8)
         bits = bytearray(padded)
-        for cid in face.widths:
-            bits[cid // 8] |= 0x80 >> (cid % 8)
+        for glyph in face.widths:
+            bits[glyph // 8] |= 0x80 >> (glyph % 8)
         descriptor.CIDSet = pdf.make_stream(bytes(bits))
     descriptor = pdf.make_indirect(descriptor)
     w_items: list[Any] = []
@@ -466,6 +466,7 @@ def _relink(obj: Any, mapping: dict[tuple[int, int], Any], visited: set[tuple[in
         if obj.objgen in visited:
             return
         visited.add(obj.objgen)
+    items: list[tuple[str | int, Any]]  # names of a dictionary, indices of an array
     if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
         items = list(obj.items())
     elif isinstance(obj, pikepdf.Array):
