@@ -280,10 +280,10 @@ def test_traditional_default_book(traditional) -> None:
 def test_convert_book_keeps_structure(default_book: Book, traditional) -> None:
     book, _ = traditional
     assert [a.id for a in book.articles] == [a.id for a in default_book.articles]
-    for old, new in zip(default_book.articles, book.articles):
+    for old, new in zip(default_book.articles, book.articles, strict=True):
         assert [b.type for b in old.blocks] == [b.type for b in new.blocks]
         assert new.source == old.source
-        assert all(len(o.text) == len(n.text) for o, n in zip(old.blocks, new.blocks) if not o.text)
+        assert all(len(o.text) == len(n.text) for o, n in zip(old.blocks, new.blocks, strict=True) if not o.text)
 
 
 def test_hong_kong_default_book(default_book: Book) -> None:

@@ -60,8 +60,8 @@ class Lines:
     def wait_for(self, text: str, timeout: float = 120) -> bool:
         """Whether a line containing `text` arrived before the stream ended (or the time ran out)."""
         with self.event:
-            return self.event.wait_for(lambda: any(text in l for l in self.lines) or "" in self.lines, timeout) and any(
-                text in l for l in self.lines
+            return self.event.wait_for(lambda: any(text in line for line in self.lines) or "" in self.lines, timeout) and any(
+                text in line for line in self.lines
             )
 
     def text(self) -> str:

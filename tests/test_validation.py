@@ -233,7 +233,7 @@ def test_bidi_override_in_a_manuscript_is_removed_with_a_warning(tmp_path: Path,
     no_traceback(result)
     assert result.returncode == 0, result.stderr
     message = warnings_of(result)
-    line = text.splitlines().index(next(l for l in text.splitlines() if TROJAN in l)) + 1
+    line = text.splitlines().index(next(row for row in text.splitlines() if TROJAN in row)) + 1
     column = text.splitlines()[line - 1].index(TROJAN) + 1
     assert f"content/{name}:{line}:{column}: U+202E RIGHT-TO-LEFT OVERRIDE (a bidi control" in message, message
     assert "U+202C POP DIRECTIONAL FORMATTING" in message and "removed" in message

@@ -21,7 +21,7 @@ import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +29,7 @@ from typing import Any, Literal
 import jinja2
 import opencc
 
-from zhpress.errors import ConfigError, RenderError
+from zhpress.errors import ConfigError, Place, RenderError
 from zhpress.model import Book, Creator, replace
 
 logger = logging.getLogger("zhpress")
@@ -110,7 +110,7 @@ def _data_file(name: str) -> Path:
     return Path(str(resources.files("zhpress").joinpath(f"{_DATA}/{name}")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def shipped_entries(config: str) -> tuple[Entry, ...]:
     """zhpress's dictionary for a config or region (empty when none ships), read once per process."""
     name = SHIPPED_DICTIONARIES.get(REGION.get(config, config))
@@ -162,7 +162,7 @@ def _validate(entries: list[Entry]) -> None:
     normalize = _normalizer()
     for entry in entries:
         what = "verbatim term" if entry.verbatim else "protected term" if entry.protected else "entry"
-        where = {"path": entry.path, "line": entry.line}
+        where: Place = {"path": entry.path, "line": entry.line}
         if not entry.source:
             raise ConfigError(f"a conversion {what} has an empty phrase", **where)
         if not entry.target:
@@ -317,7 +317,7 @@ def build_config(config: str, extras: tuple[Entry, ...]) -> str:
     return str(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _opencc(config_path: str) -> opencc.OpenCC:
     """One loaded OpenCC converter per config file per process (loading costs 50–70 ms)."""
     try:
@@ -453,7 +453,7 @@ class Converter:
         return base, zhpress, self._opencc
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_converter(settings: ConversionSettings) -> Converter:
     """The converter for `settings`, cached per process so each OpenCC config loads once."""
     return Converter(settings)
@@ -627,7 +627,11 @@ class Suspect:
     context: str
 
 
-def _align(src: str, out: str, back_char: dict[str, str], reverse: opencc.OpenCC) -> list[tuple[str, int, int, int, int]]:
+#: One difflib opcode: (tag, i1, i2, j1, j2).
+_Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
+
+
+def _align(src: str, out: str, back_char: dict[str, str], reverse: opencc.OpenCC) -> list[_Opcode]:
     """Opcodes aligning `src` with `out`, compared through each output character's reverse conversion."""
     backs = []
     for c in out:
@@ -641,7 +645,7 @@ def _align(src: str, out: str, back_char: dict[str, str], reverse: opencc.OpenCC
     return matcher.get_opcodes()
 
 
-def _position_map(opcodes: list[tuple[str, int, int, int, int]], n: int) -> list[int]:
+def _position_map(opcodes: list[_Opcode], n: int) -> list[int]:
     """For each boundary 0..n of the source, its place in the output, or -1 inside a changed block."""
     pos = [-1] * (n + 1)
     for tag, i1, i2, j1, j2 in opcodes:
@@ -678,7 +682,7 @@ class _Analyzer:
         """True when each character maps to one character that is a script form of it."""
         if len(source) != len(result):
             return False
-        for s, r in zip(source, result):
+        for s, r in zip(source, result, strict=True):
             if s == r:
                 continue
             known = self.glyph_memo.get((s, r))

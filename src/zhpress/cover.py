@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from .errors import ConfigError, Place
 
 if TYPE_CHECKING:
     from .model import Book
@@ -107,7 +107,7 @@ def barcode_svg(isbn: str, addon: str | None, *, colour: str, paper: str) -> str
     svgs = [code.render(options)]
     if addon:
 
-        class EAN5(Barcode):  # type: ignore[misc]
+        class EAN5(Barcode):
             name = "EAN-5"
 
             def __init__(self, digits: str) -> None:
@@ -298,11 +298,12 @@ def resolve_paper(project: Project, config: CoverConfig) -> Paper:
     from .project import length_mm
 
     line = _line(project, "cover", "paper") or _table_line(project, "cover")
-    where = {"path": project.config_path, "line": line}
+    where: Place = {"path": project.config_path, "line": line}
     paper = config.paper
     if paper is None:
         raise ConfigError("the cover needs the paper to compute the spine: set [cover] paper = { caliper = \"0.1mm\" } "
                           f"(one leaf), {{ ppi = 444 }} or a stock ({', '.join(PAPER_STOCKS)})", **where)
+    paper_stock: str | None
     if isinstance(paper, str):
         paper_stock, caliper, ppi = paper, None, None
     else:
@@ -319,7 +320,7 @@ def resolve_paper(project: Project, config: CoverConfig) -> Paper:
                               hint=f"did you mean {close[0]!r}?" if close else None, **where)
         return Paper(PAPER_STOCKS[paper_stock], paper_stock)
     if caliper is not None:
-        value = length_mm(caliper, what="cover.paper.caliper", **where)
+        value = length_mm(caliper, what="cover.paper.caliper", path=project.config_path, line=line)
         if not 0.02 <= value <= 1.0:
             raise ConfigError(f"cover.paper.caliper = {caliper!r}: one leaf is 0.02–1 mm thick", **where)
         return Paper(value, f"caliper {value:g} mm")
@@ -370,8 +371,11 @@ def cmyk_colour(value: str, icc: Path, *, rich_black: bool = False) -> str:
         return "device-cmyk(0 0 0 1)"
     if rgb == (255, 255, 255):
         return "device-cmyk(0 0 0 0)"
-    pixel = ImageCms.applyTransform(Image.new("RGB", (1, 1), rgb), _transform(str(icc))).getpixel((0, 0))
-    return "device-cmyk(" + " ".join(f"{c / 255:.3f}" for c in pixel) + ")"  # type: ignore[union-attr]
+    converted = ImageCms.applyTransform(Image.new("RGB", (1, 1), rgb), _transform(str(icc)))
+    assert converted is not None  # None only for a transform in place
+    pixel = converted.getpixel((0, 0))
+    assert isinstance(pixel, tuple)  # a CMYK pixel
+    return "device-cmyk(" + " ".join(f"{c / 255:.3f}" for c in pixel) + ")"
 
 
 def cmyk_image(source: Path, icc: Path, folder: Path) -> Path:
@@ -395,7 +399,9 @@ def cmyk_image(source: Path, icc: Path, folder: Path) -> Path:
                                                     ImageCms.getOpenProfile(str(icc)), "RGB", "CMYK")
             else:
                 transform = _transform(str(icc))
-            converted = ImageCms.applyTransform(rgb, transform)
+            transformed = ImageCms.applyTransform(rgb, transform)
+            assert transformed is not None  # None only for a transform in place
+            converted = transformed
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{key}.part"
     converted.save(tmp, "JPEG", quality=92, dpi=(PRINT_PPI, PRINT_PPI))

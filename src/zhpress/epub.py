@@ -8,12 +8,13 @@ import functools
 import io
 import uuid
 import zipfile
+from typing import Any
 
 from ebooklib import epub
 
 from .images import BookImage, book_images
 from .model import FRONT_ROLES, Book
-from .render import Renderer
+from .render import ArticleView, Renderer
 from .subset import EmbeddedFont, FaceToEmbed, displayed_characters
 from .typeset import typeset, typeset_pieces
 
@@ -40,7 +41,7 @@ ACCESSIBILITY_SUMMARY_COVER = ACCESSIBILITY_SUMMARY.replace(
 
 
 def _modified(date: dt.datetime) -> dt.datetime:
-    return date.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return date.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tuple[str, bytes] | None = None) -> bytes:
@@ -131,7 +132,7 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
     colophon = page("colophon")
 
     # The NCX for older reading systems follows the same levels as the navigation document.
-    def ncx(v):  # type: ignore[no-untyped-def]
+    def ncx(v: ArticleView) -> Any:  # an ebooklib Link, or a Section with its Links
         if not v.headings:
             return epub.Link(v.filename, v.title, v.anchor)
         return (epub.Section(v.title, href=v.filename), [epub.Link(f"{v.filename}#{h.anchor}", (h.label or "") + h.text, h.anchor) for h in v.headings])
@@ -219,7 +220,7 @@ def _reproducible_zip(data: bytes, date: dt.datetime, lang: str) -> bytes:
         names = src.namelist()
         order = ["mimetype"] + [n for n in names if n != "mimetype"]
         for name in order:
-            info = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
+            info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3

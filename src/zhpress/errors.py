@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
+
+
+class Place(TypedDict, total=False):
+    """Where an error is, as the keyword arguments of an error: one place given to several errors."""
+
+    path: str | Path | None
+    line: int | None
+    column: int | None
+    offset: int | None
 
 
 class ZhpressError(Exception):
@@ -28,7 +38,7 @@ class ZhpressError(Exception):
         self.offset = offset
         self.hint = hint
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> tuple[object, ...]:
         """Keep the file and place when the error crosses from a worker process."""
         return (_rebuild, (type(self), self.message, self.__dict__.copy()))
 

@@ -9,7 +9,7 @@ import logging
 import shutil
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .errors import InputError
@@ -28,7 +28,7 @@ class Face:
     index: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def find_font(family: str, style: str = "Regular") -> Face | None:
     """The installed face of `family` in `style` (Regular, Bold), found through fontconfig; None when that
     family, or that style of it, is not installed."""
@@ -59,7 +59,7 @@ def require_font(family: str, *, profile: str) -> Face:
     return face
 
 
-@lru_cache(maxsize=None)
+@cache
 def _coverage(family: str) -> tuple[tuple[int, int], ...]:
     """The code point ranges the face can draw, from fontconfig's cached character set (fast: no font parsing)."""
     result = subprocess.run(

@@ -141,7 +141,8 @@ def to_cmyk(data: bytes, icc: Path) -> bytes:
     with Image.open(io.BytesIO(data)) as source:
         source.load()
         icc_data = source.info.get("icc_profile")
-        image = source
+        image: Image.Image = source
+        converted: Image.Image | None
         if image.mode == "CMYK":
             converted = image
         else:

@@ -12,11 +12,12 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -891,6 +892,7 @@ def load_project(root: Path) -> Project:
     content = root / "content"
     if not content.is_dir():
         raise ConfigError("no content/ folder here; run zhpress in a book project or pass -C DIR", path=root)
+    config_path: Path | None  # None: no book.toml
     config_path = content / CONFIG_NAME
     text = ""
     if os.path.lexists(config_path):  # a FIFO or a link leading out is refused, never skipped

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import math
 import os
-import traceback
 import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache

@@ -113,7 +113,7 @@ def epub_preview(data: bytes) -> EpubPreview:
     """The package folder's files of an EPUB, and its spine with each document's title."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         container = etree.fromstring(archive.read("META-INF/container.xml"))
-        opf_path = container.find(".//{*}rootfile").get("full-path")  # type: ignore[union-attr]
+        opf_path = container.find(".//{*}rootfile").get("full-path")
         base = opf_path.rsplit("/", 1)[0] + "/" if "/" in opf_path else ""
         names = [n for n in archive.namelist() if n.startswith(base) and not n.endswith("/")]
         files = {name[len(base) :]: archive.read(name) for name in names}
@@ -227,7 +227,8 @@ class PreviewServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
+        assert isinstance(host, str)  # an IPv4 or IPv6 address (bytes only for AF_UNIX)
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{port}/"
 
     def allowed_host(self, header: str | None) -> bool:

@@ -35,7 +35,7 @@ def check_epub_bytes(data: bytes, name: str) -> None:
         raise ValidationFailed(f"{name}: the first entry must be an uncompressed 'mimetype'")
     try:
         container = etree.fromstring(archive.read("META-INF/container.xml"))
-        rootfile = container.find(".//{*}rootfile").get("full-path")  # type: ignore[union-attr]
+        rootfile = container.find(".//{*}rootfile").get("full-path")
         opf = etree.fromstring(archive.read(rootfile))
     except (KeyError, etree.XMLSyntaxError, AttributeError) as exc:
         raise ValidationFailed(f"{name}: package document missing or malformed: {exc}") from exc
@@ -81,8 +81,9 @@ def check_pdf_bytes(data: bytes, name: str, profile: Profile) -> None:
                 box = [float(v) for v in p.mediabox]
                 if abs((box[2] - box[0]) - expected_w) > 0.5:
                     raise ValidationFailed(f"{name}: page {number} is {box[2] - box[0]:.1f} pt wide, expected {expected_w:.1f}")
-                fonts = p.obj.get("/Resources", {}).get("/Font", {})
-                for font in fonts.values():
+                resources = p.obj.get("/Resources")
+                fonts = resources.get("/Font") if resources is not None else None
+                for font in fonts.values() if fonts is not None else ():
                     if font.objgen in seen:
                         continue
                     seen.add(font.objgen)

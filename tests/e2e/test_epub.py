@@ -111,7 +111,7 @@ def test_traditional_taiwan_edition(built: Path) -> None:
     # the forms zhpress's Taiwan dictionary chooses on purpose (分布, 發布: the Taiwan standard; 指明了)
     again = opencc.OpenCC("s2tw").convert(texts)
     assert len(again) == len(texts)
-    assert {(a, b) for a, b in zip(texts, again) if a != b} <= {("布", "佈"), ("了", "瞭")}
+    assert {(a, b) for a, b in zip(texts, again, strict=True) if a != b} <= {("布", "佈"), ("了", "瞭")}
     for mainland in ("志願者", "篩查", "流調", "大巴車", "二維碼", "乳腺癌", "護士長"):
         assert mainland not in texts
 

@@ -207,7 +207,6 @@ def test_screen_pdf_passes_outloud(built: Path, tmp_path: Path) -> None:
     """outloud (PyPI), a PDF/UA-1 and WCAG checker: no error on the tagged screen edition."""
     import json
     import shutil
-
     import sys
 
     outloud = shutil.which("outloud") or shutil.which("outloud", path=str(Path(sys.executable).parent))

@@ -65,7 +65,7 @@ def print_lines(built: Path) -> tuple[list[Line], list[tuple[float, float]]]:
 def paragraph_lines(lines: list[Line], margins: list[tuple[float, float]]) -> list[tuple[Line, bool]]:
     """Body paragraph lines (starting at the margin or at the 2-em indent) and whether each is non-final."""
     out = []
-    for line, following in zip(lines, [*lines[1:], None]):
+    for line, following in zip(lines, [*lines[1:], None], strict=True):
         left, _ = margins[line.page]
         start = line.chars[0]["x0"] - left
         if not (abs(start) < 0.6 or abs(start - 2 * EM) < 0.6 or abs(start - 1.5 * EM) < 0.6):
@@ -93,7 +93,7 @@ def pair_widths(lines: list[Line], pairs: set[str]) -> list[tuple[float, float, 
     found = []
     for line in lines:
         chars = line.chars
-        advances = [b["x0"] - a["x0"] for a, b in zip(chars, chars[1:]) if han(a) and han(b)]
+        advances = [b["x0"] - a["x0"] for a, b in zip(chars, chars[1:], strict=False) if han(a) and han(b)]
         if len(advances) < 5:
             continue
         delta = statistics.median(advances) - EM  # the justification's extra space per gap on this line

@@ -93,7 +93,7 @@ def pdf_lines(pdf: bytes) -> list[Line]:
 
 def non_final_lines(lines: list[Line], left: float) -> list[Line]:
     """Lines followed by another line of the same paragraph (the next one does not start indented)."""
-    return [line for line, following in zip(lines, lines[1:]) if following.chars[0]["x0"] - left < FONT_SIZE]
+    return [line for line, following in zip(lines, lines[1:], strict=False) if following.chars[0]["x0"] - left < FONT_SIZE]
 
 
 def pdftotext(pdf: bytes) -> str:

@@ -15,7 +15,6 @@ import pytest
 from pypdf import PdfReader
 
 from tests.print_marks import crop_marks, mark_problems
-
 from zhpress.build import build_date, conversion_settings, edition_book, read_book
 from zhpress.convert import get_converter
 from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf, chunking_applies

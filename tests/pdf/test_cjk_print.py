@@ -58,7 +58,7 @@ def test_without_the_hook_chinese_is_ragged(pdfkit, sample):
 def test_line_breaking_rules_hold(pdfkit, rendered):
     _, pdf = rendered
     lines = pdfkit.lines(pdf)
-    for line, following in zip(lines, lines[1:]):
+    for line, following in zip(lines, lines[1:], strict=False):
         assert line.text[-1] not in NEVER_LAST, line.text
         assert following.text[0] not in NEVER_FIRST, following.text
         for mark in "—…":
@@ -73,7 +73,7 @@ def test_number_and_unit_stay_together(pdfkit):
     assert plain[0].text.endswith("72"), "control: the unprotected number should break before its unit"
     for use_hook in (False, True):
         lines = pdfkit.lines(pdfkit.render(pdfkit.html([text], width_mm=50), hook=use_hook))
-        assert all("72万" in line.text or "72" not in line.text for line in lines), [l.text for l in lines]
+        assert all("72万" in line.text or "72" not in line.text for line in lines), [line.text for line in lines]
 
 
 def _gap_after(line, index: int) -> float:
@@ -237,8 +237,8 @@ def test_leader_dots_are_one_text_run_at_the_same_places(pdfkit):
     (the cost of a long contents), and every dot sits where WeasyPrint alone puts it."""
     import io
 
-    import pikepdf
     import pdfplumber
+    import pikepdf
 
     entries = "".join(f'<li><a href="#e{i}">第{i}篇　党旗飘扬在上海抗疫一线</a></li>' for i in range(1, 6))
     source = (
@@ -259,5 +259,5 @@ def test_leader_dots_are_one_text_run_at_the_same_places(pdfkit):
     plain, plain_runs = dots_and_runs(pdfkit.render(source, hook=False))
     assert len(plain) > 5 * 30  # dozens of dots an entry
     assert len(hooked) == len(plain)
-    assert all(a[0] == b[0] and abs(a[1] - b[1]) < 0.05 for a, b in zip(hooked, plain))
+    assert all(a[0] == b[0] and abs(a[1] - b[1]) < 0.05 for a, b in zip(hooked, plain, strict=True))
     assert plain_runs - hooked_runs >= len(plain) - 5  # one run an entry instead of one a dot

@@ -3,7 +3,6 @@ print-on-demand setting without marks, and a slug too narrow for marks refused w
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import shutil
 from pathlib import Path
@@ -11,8 +10,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from tests.print_marks import crop_marks, mark_problems
 from tests.pdf.test_chunked import inputs
+from tests.print_marks import crop_marks, mark_problems
 from zhpress.errors import ConfigError
 from zhpress.pdf.writer import build_single_pdf
 from zhpress.project import load_project
@@ -43,8 +42,8 @@ def test_marks_sit_in_a_slug_beyond_the_bleed(tmp_path: Path) -> None:
         assert mark_problems(pdf, offset=5 * MM) == []
         for page in pdf.pages:
             media, bleed, trim = boxes(page)
-            assert [round(b - t, 2) for b, t in zip(bleed, trim)] == [round(-5 * MM, 2)] * 2 + [round(5 * MM, 2)] * 2
-            assert [round(m - b, 2) for m, b in zip(media, bleed)] == [round(-15 * MM, 2)] * 2 + [round(15 * MM, 2)] * 2
+            assert [round(b - t, 2) for b, t in zip(bleed, trim, strict=True)] == [round(-5 * MM, 2)] * 2 + [round(5 * MM, 2)] * 2
+            assert [round(m - b, 2) for m, b in zip(media, bleed, strict=True)] == [round(-15 * MM, 2)] * 2 + [round(15 * MM, 2)] * 2
             horizontal = [start for start, end, _ in crop_marks(page) if start[1] == end[1]]
             nearest = min(min(abs(x - trim[0]), abs(x - trim[2])) for x, _ in horizontal)
             assert abs(nearest - 5 * MM) < 0.01  # the marks start where the bleed ends

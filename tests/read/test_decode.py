@@ -115,4 +115,4 @@ def test_short_gb18030_that_is_also_utf8_symbols_is_read_as_chinese() -> None:
     """`娄` in GB18030 (C2 A6) is also valid UTF-8 (`¦`, a common symbol): a manuscript with no Han
     character in its UTF-8 reading and only common Han in its GB18030 reading is Chinese."""
     assert decode_manuscript("娄\n".encode("gb18030"), Path("p.txt")) == "娄\n"
-    assert decode_manuscript("¦ 在此\n".encode("utf-8"), Path("p.txt")) == "¦ 在此\n"  # Han in UTF-8: kept
+    assert decode_manuscript("¦ 在此\n".encode(), Path("p.txt")) == "¦ 在此\n"  # Han in UTF-8: kept

@@ -17,8 +17,8 @@ from zhpress.read import TitleParts, read_manuscript
 from zhpress.read.decode import read_text
 from zhpress.read.raw import crawler_header, parse_raw
 
-I = "\u3000\u3000"  # the paragraph indent
-BREAK = I * 2  # an empty paragraph: a break between parts
+INDENT = "\u3000\u3000"  # the paragraph indent
+BREAK = INDENT * 2  # an empty paragraph: a break between parts
 LONG = "这是一段足够长的正文，用来说明前后都是普通的段落，而不是标题或者表格里的一个单元格。"
 
 
@@ -40,7 +40,7 @@ def types(article: Article) -> list[str]:
 
 
 def test_headline_block_column_and_spaces() -> None:
-    a = parse(f"上海市广大党员干部积极投身抗疫一线发挥组织优势  凝聚强大合力（党旗在基层一线高高飘扬）{I}{LONG}")
+    a = parse(f"上海市广大党员干部积极投身抗疫一线发挥组织优势  凝聚强大合力（党旗在基层一线高高飘扬）{INDENT}{LONG}")
     assert a.column == "党旗在基层一线高高飘扬"
     assert a.headline == "上海市广大党员干部积极投身抗疫一线发挥组织优势\u3000凝聚强大合力"
     assert a.kicker is None and a.subtitle is None
@@ -48,7 +48,7 @@ def test_headline_block_column_and_spaces() -> None:
 
 def test_title_override_is_used_when_it_splits_the_block() -> None:
     title: TitleParts = {"kicker": "上海市广大党员干部积极投身抗疫一线", "headline": "发挥组织优势 凝聚强大合力"}
-    a = parse(f"上海市广大党员干部积极投身抗疫一线发挥组织优势  凝聚强大合力（党旗在基层一线高高飘扬）{I}{LONG}", title)
+    a = parse(f"上海市广大党员干部积极投身抗疫一线发挥组织优势  凝聚强大合力（党旗在基层一线高高飘扬）{INDENT}{LONG}", title)
     assert (a.kicker, a.headline, a.column) == (
         "上海市广大党员干部积极投身抗疫一线",
         "发挥组织优势\u3000凝聚强大合力",
@@ -58,7 +58,7 @@ def test_title_override_is_used_when_it_splits_the_block() -> None:
 
 def test_title_override_with_subtitle_and_column() -> None:
     title: TitleParts = {"kicker": "引题", "headline": "主题", "subtitle": "副题内容", "column": "栏目"}
-    a = parse(f"引题主题副题内容（栏目）{I}{LONG}", title)
+    a = parse(f"引题主题副题内容（栏目）{INDENT}{LONG}", title)
     assert (a.kicker, a.headline, a.subtitle, a.column) == ("引题", "主题", "副题内容", "栏目")
 
 
@@ -74,12 +74,12 @@ def test_title_override_with_subtitle_and_column() -> None:
 )
 def test_title_override_that_is_not_a_split_is_refused(title: TitleParts, part: str) -> None:
     with pytest.raises(ManuscriptError, match=part) as info:
-        parse(f"发挥组织优势  凝聚强大合力（党旗在基层一线高高飘扬）{I}{LONG}", title)
+        parse(f"发挥组织优势  凝聚强大合力（党旗在基层一线高高飘扬）{INDENT}{LONG}", title)
     assert info.value.path == "a.txt"
 
 
 def test_override_byline_must_match_the_manuscript() -> None:
-    text = f"标题{I}本报记者 张三{I}{LONG}"
+    text = f"标题{INDENT}本报记者 张三{INDENT}{LONG}"
     assert parse(text, {"byline": "本报记者　张三"}).byline == "本报记者　张三"
     with pytest.raises(ManuscriptError, match="byline"):
         parse(text, {"byline": "本报记者　李四"})
@@ -89,7 +89,7 @@ def test_override_byline_must_match_the_manuscript() -> None:
 
 
 def test_editor_note_with_letter_spaced_signature() -> None:
-    a = parse(f"标题{I}第一段编者按的内容。{I}第二段编者按的内容。{I}——编\u00a0\u00a0者{BREAK}{LONG}")
+    a = parse(f"标题{INDENT}第一段编者按的内容。{INDENT}第二段编者按的内容。{INDENT}——编\u00a0\u00a0者{BREAK}{LONG}")
     assert a.blocks[:4] == (
         Block("editor_note", "第一段编者按的内容。"),
         Block("editor_note", "第二段编者按的内容。"),
@@ -99,30 +99,30 @@ def test_editor_note_with_letter_spaced_signature() -> None:
 
 
 def test_epigraph_needs_one_quotation_and_more_body() -> None:
-    a = parse(f"标题{I}“关键时刻冲得上去，危难关头豁得出来。”{I}{LONG}")
+    a = parse(f"标题{INDENT}“关键时刻冲得上去，危难关头豁得出来。”{INDENT}{LONG}")
     assert types(a) == ["epigraph", "paragraph"]
     # Two quotations in a row are not one epigraph.
-    b = parse(f"标题{I}“谢谢”“你们辛苦了”{I}{LONG}")
+    b = parse(f"标题{INDENT}“谢谢”“你们辛苦了”{INDENT}{LONG}")
     assert b.blocks[0].type != "epigraph"
     # A quotation followed by nothing is just the body.
-    c = parse(f"标题{I}“只有一句引语。”")
+    c = parse(f"标题{INDENT}“只有一句引语。”")
     assert types(c) == ["paragraph"]
 
 
 def test_label_heading_in_two_parts() -> None:
-    a = parse(f"标题{I}{LONG}{BREAK}下沉干部：{I}“群众肯定就是最好褒奖”{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{BREAK}下沉干部：{INDENT}“群众肯定就是最好褒奖”{INDENT}{LONG}")
     assert a.blocks[2] == Block("heading", "“群众肯定就是最好褒奖”", label="下沉干部：")
     assert types(a) == ["paragraph", "part_break", "heading", "paragraph"]
 
 
 def test_plain_heading_between_paragraphs() -> None:
-    a = parse(f"标题{I}{LONG}{I}感染者健康是医护人员天大的事{I}{LONG}{I}每个感染者的健康，都是医护人员天大的事。{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{INDENT}感染者健康是医护人员天大的事{INDENT}{LONG}{INDENT}每个感染者的健康，都是医护人员天大的事。{INDENT}{LONG}")
     assert types(a) == ["paragraph", "heading", "paragraph", "paragraph", "paragraph"]
     assert a.blocks[1].text == "感染者健康是医护人员天大的事"
 
 
 def test_short_segment_at_the_end_is_not_a_heading() -> None:
-    a = parse(f"标题{I}{LONG}{I}A股市场板块涨跌幅排行")
+    a = parse(f"标题{INDENT}{LONG}{INDENT}A股市场板块涨跌幅排行")
     assert types(a) == ["paragraph", "paragraph"]
 
 
@@ -130,19 +130,19 @@ def test_flattened_table_is_not_headings() -> None:
     cells = ["公司名称", "上会日期", "保荐机构"]
     for n in range(30):
         cells += [f"第{n}号科技股份有限公司", f"2026/1/{n + 1}", "中信证券"]
-    a = parse(f"标题{I}{LONG}{I}过会企业一览：{I}{I.join(cells)}{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{INDENT}过会企业一览：{INDENT}{INDENT.join(cells)}{INDENT}{LONG}")
     assert Counter(types(a)) == Counter({"paragraph": 3 + len(cells)})
 
 
 def test_two_short_segments_form_one_heading_with_a_label() -> None:
-    a = parse(f"标题{I}{LONG}{I}以精细化运营{I}激活增量与存量市场{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{INDENT}以精细化运营{INDENT}激活增量与存量市场{INDENT}{LONG}")
     assert a.blocks[1] == Block("heading", "激活增量与存量市场", label="以精细化运营")
 
 
 def test_credits_byline_and_dateline() -> None:
     a = parse(
-        f"标题{I}本报记者　张三　李四{I}本报北京4月5日电 {LONG}{I}新华社北京6月12日电（记者 王五）{LONG}"
-        f"{I}版式设计：张芳曼{I}本版责编：李明"
+        f"标题{INDENT}本报记者　张三　李四{INDENT}本报北京4月5日电 {LONG}{INDENT}新华社北京6月12日电（记者 王五）{LONG}"
+        f"{INDENT}版式设计：张芳曼{INDENT}本版责编：李明"
     )
     assert a.byline == "本报记者　张三　李四"
     # The gap after the dateline stays, as the full-width space the convention sets there.
@@ -153,7 +153,7 @@ def test_credits_byline_and_dateline() -> None:
 
 
 def test_ascii_punctuation_between_han_is_normalized_in_paragraphs() -> None:
-    a = parse(f"标题{I}正文,继续(说明)结束!")
+    a = parse(f"标题{INDENT}正文,继续(说明)结束!")
     assert a.blocks[0].text == "正文，继续（说明）结束！"
 
 
@@ -162,14 +162,14 @@ def test_ascii_punctuation_between_han_is_normalized_in_paragraphs() -> None:
 
 def _forms(text: str) -> dict[str, bytes]:
     """The same article as different archives deliver it."""
-    plain_lines = text.replace(BREAK, "\n\n").replace(I, "\n")
+    plain_lines = text.replace(BREAK, "\n\n").replace(INDENT, "\n")
     return {
         "one-line": text.encode(),
-        "indented-lines": text.replace(I, "\n" + I).encode(),
+        "indented-lines": text.replace(INDENT, "\n" + INDENT).encode(),
         "lines": plain_lines.encode(),
         "crlf": (plain_lines.replace("\n", "\r\n") + "\r\n").encode(),
         "cr": plain_lines.replace("\n", "\r").encode(),
-        "blank-line-separated": text.replace(BREAK, "\n\n\n\n").replace(I, "\n\n").encode(),
+        "blank-line-separated": text.replace(BREAK, "\n\n\n\n").replace(INDENT, "\n\n").encode(),
         "bom": b"\xef\xbb\xbf" + text.encode(),
         "gb18030": text.encode("gb18030"),
         "gb18030-crlf": plain_lines.replace("\n", "\r\n").encode("gb18030"),
@@ -189,7 +189,7 @@ def test_every_delivery_form_gives_the_same_article(manuscript: Path, tmp_path: 
 
 
 def test_small_article_forms_are_identical(tmp_path: Path) -> None:
-    text = f"标题 一{I}本报记者 张三{I}编者按语。{I}——编 者{BREAK}“引语。”{I}{LONG}{I}小标题{I}{LONG}{BREAK}{LONG}{I}版式设计：某某"
+    text = f"标题 一{INDENT}本报记者 张三{INDENT}编者按语。{INDENT}——编 者{BREAK}“引语。”{INDENT}{LONG}{INDENT}小标题{INDENT}{LONG}{BREAK}{LONG}{INDENT}版式设计：某某"
     articles = [
         read_manuscript(write(tmp_path, f"{n}.txt", d), article_id="x", source="x") for n, d in _forms(text).items()
     ]
@@ -289,12 +289,12 @@ CRLF = "\r\n"
 
 def crawled(kicker: str, headline: str, subtitle: str, *paragraphs: str) -> str:
     """An article as the archive crawler writes it: three header lines, then one paragraph a line."""
-    return CRLF.join([kicker, headline, subtitle, *(f"{I}{p}" if p else "" for p in paragraphs)]) + CRLF
+    return CRLF.join([kicker, headline, subtitle, *(f"{INDENT}{p}" if p else "" for p in paragraphs)]) + CRLF
 
 
 def fused(kicker: str, headline: str, subtitle: str, *paragraphs: str) -> str:
     """The same article rewritten as one line: header lines joined, each paragraph behind the indent."""
-    return kicker + headline + subtitle + "".join(f"{I}{p}" for p in paragraphs)
+    return kicker + headline + subtitle + "".join(f"{INDENT}{p}" for p in paragraphs)
 
 
 def test_crawler_layout_reads_its_three_header_lines() -> None:
@@ -356,7 +356,7 @@ def test_plain_lines_without_header_are_not_the_crawler_layout() -> None:
     ],
 )
 def test_marks_in_a_fused_headline_block(block: str, parts: tuple[str | None, ...]) -> None:
-    a = parse(f"{block}{I}{LONG}")
+    a = parse(f"{block}{INDENT}{LONG}")
     assert (a.kicker, a.headline, a.column, a.subtitle) == parts
     assert not a.unsettled_title
     # The same article from the crawler gives the same parts when its lines say so.
@@ -367,15 +367,15 @@ def test_marks_in_a_fused_headline_block(block: str, parts: tuple[str | None, ..
 
 
 def test_unmarked_fused_kicker_stays_the_headline_and_is_reported() -> None:
-    a = parse(f"某某在某地调研时强调切实做好春耕备耕各项工作{I}{LONG}")
+    a = parse(f"某某在某地调研时强调切实做好春耕备耕各项工作{INDENT}{LONG}")
     assert (a.kicker, a.headline) == (None, "某某在某地调研时强调切实做好春耕备耕各项工作")
     assert a.unsettled_title
-    assert parse(f"某部门：做好七项重点工作{I}{LONG}").unsettled_title
+    assert parse(f"某部门：做好七项重点工作{INDENT}{LONG}").unsettled_title
     # A short headline with no mark is a headline.
-    assert not parse(f"机器人  做热饭{I}{LONG}").unsettled_title
+    assert not parse(f"机器人  做热饭{INDENT}{LONG}").unsettled_title
     # The editor's statement settles it.
     stated = parse(
-        f"某某在某地调研时强调切实做好春耕备耕各项工作{I}{LONG}",
+        f"某某在某地调研时强调切实做好春耕备耕各项工作{INDENT}{LONG}",
         {"kicker": "某某在某地调研时强调", "headline": "切实做好春耕备耕各项工作"},
     )
     assert (stated.kicker, stated.headline, stated.unsettled_title) == ("某某在某地调研时强调", "切实做好春耕备耕各项工作", False)
@@ -389,10 +389,10 @@ def test_one_warning_per_book_lists_the_unsettled_articles(tmp_path: Path) -> No
     (content / "book.toml").write_text('[book]\ntitle = "测试"\n\n[[articles]]\nfile = "b.txt"\nkicker = "某部门："\n'
                                        'headline = "做好七项重点工作"\n\n[[articles]]\nfile = "a.txt"\n\n[[articles]]\nfile = "c.txt"\n'
                                        '\n[[articles]]\nfile = "d.txt"\n', encoding="utf-8")
-    (content / "a.txt").write_text(f"某某在某地调研时强调切实做好春耕备耕各项工作{I}{LONG}", encoding="utf-8")
-    (content / "b.txt").write_text(f"某部门：做好七项重点工作{I}{LONG}", encoding="utf-8")
-    (content / "c.txt").write_text(f"某某会议在某地召开研究部署下一阶段的重点工作任务{I}{LONG}", encoding="utf-8")
-    (content / "d.txt").write_text(f"短标题{I}{LONG}", encoding="utf-8")
+    (content / "a.txt").write_text(f"某某在某地调研时强调切实做好春耕备耕各项工作{INDENT}{LONG}", encoding="utf-8")
+    (content / "b.txt").write_text(f"某部门：做好七项重点工作{INDENT}{LONG}", encoding="utf-8")
+    (content / "c.txt").write_text(f"某某会议在某地召开研究部署下一阶段的重点工作任务{INDENT}{LONG}", encoding="utf-8")
+    (content / "d.txt").write_text(f"短标题{INDENT}{LONG}", encoding="utf-8")
     result = run_zhpress("inspect", "-C", str(tmp_path), env={"COLUMNS": "1000"})
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if "kicker" in line]
@@ -404,7 +404,7 @@ def test_one_warning_per_book_lists_the_unsettled_articles(tmp_path: Path) -> No
 def test_long_parenthesised_subtitle_raises_no_missing_headline_warning(caplog: pytest.LogCaptureFixture) -> None:
     deck = "（" + "这是一段很长的括号副题，交代了会议的时间、地点、参会人员和讨论的主要议题" * 2 + "）"
     with caplog.at_level("WARNING", logger="zhpress"):
-        a = parse(f"会议决定加快推进重点项目建设{deck}{I}{LONG}")
+        a = parse(f"会议决定加快推进重点项目建设{deck}{INDENT}{LONG}")
     assert a.headline == "会议决定加快推进重点项目建设" and a.subtitle == deck
     assert "missing" not in caplog.text
 
@@ -413,7 +413,7 @@ def test_long_parenthesised_subtitle_raises_no_missing_headline_warning(caplog: 
 
 
 def test_three_line_head_label_heading_byline() -> None:
-    a = parse(f"标题{I}{LONG}{BREAK}某市农业农村局局长张某某：{I}“让农民的钱袋子鼓起来”{I}本报记者 李某{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{BREAK}某市农业农村局局长张某某：{INDENT}“让农民的钱袋子鼓起来”{INDENT}本报记者 李某{INDENT}{LONG}")
     assert a.blocks[2] == Block(
         "heading", "“让农民的钱袋子鼓起来”", label="某市农业农村局局长张某某：", byline="本报记者\u3000李某"
     )
@@ -433,7 +433,7 @@ def test_three_line_head_label_heading_byline() -> None:
     ],
 )
 def test_sub_article_heads(lines: list[str], label: str | None, heading: str | None, byline: str | None) -> None:
-    a = parse(f"标题{I}{LONG}{BREAK}{I.join(lines)}{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{BREAK}{INDENT.join(lines)}{INDENT}{LONG}")
     heads = [b for b in a.blocks if b.type == "heading"]
     if heading is None:
         assert all(b.byline is None for b in heads)
@@ -445,7 +445,7 @@ def test_heading_byline_is_kept_in_every_text_listing_and_converted() -> None:
     from zhpress.convert import ConversionSettings, convert_book
     from zhpress.model import Book, BookMeta
 
-    a = parse(f"标题{I}{LONG}{BREAK}某某博物馆{I}本报记者 周某{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{BREAK}某某博物馆{INDENT}本报记者 周某{INDENT}{LONG}")
     assert "本报记者\u3000周某" in a.texts()
     assert a.to_json()["blocks"][2] == {"type": "heading", "text": "某某博物馆", "byline": "本报记者\u3000周某"}
     book, _ = convert_book(Book(BookMeta(id="b", title="书"), (a,)), ConversionSettings("s2twp", "corner"))
@@ -457,8 +457,8 @@ def test_heading_byline_is_kept_in_every_text_listing_and_converted() -> None:
 
 def test_photo_captions_and_credits_are_captions() -> None:
     a = parse(
-        f"标题{I}{LONG}{I}本报记者 王某摄{I}{LONG}{I}资料照片{I}{LONG}{I}图①：某地村民在田间劳作。{I}"
-        f"某某某摄（新华社发）{I}{LONG}"
+        f"标题{INDENT}{LONG}{INDENT}本报记者 王某摄{INDENT}{LONG}{INDENT}资料照片{INDENT}{LONG}{INDENT}图①：某地村民在田间劳作。{INDENT}"
+        f"某某某摄（新华社发）{INDENT}{LONG}"
     )
     assert types(a) == ["paragraph", "caption", "paragraph", "caption", "paragraph", "caption", "caption", "paragraph"]
     assert a.blocks[1].text == "本报记者\u3000王某摄"
@@ -470,30 +470,30 @@ def test_photo_captions_and_credits_are_captions() -> None:
 
 
 def test_attributions_and_lines_ending_in_a_dash_are_no_headings() -> None:
-    a = parse(f"标题{I}{LONG}{I}——某某委员{I}{LONG}{I}他的话让人久久难忘——{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{INDENT}——某某委员{INDENT}{LONG}{INDENT}他的话让人久久难忘——{INDENT}{LONG}")
     assert types(a) == ["paragraph"] * 5
 
 
 def test_quotations_closed_by_an_attribution_are_one_epigraph() -> None:
-    a = parse(f"标题{I}“第一句引语。”{I}“第二句引语”。{I}——某某{BREAK}{LONG}")
+    a = parse(f"标题{INDENT}“第一句引语。”{INDENT}“第二句引语”。{INDENT}——某某{BREAK}{LONG}")
     assert types(a)[:3] == ["epigraph", "epigraph", "epigraph"]
     assert a.blocks[2].text == "——某某"
 
 
 def test_figures_set_large_are_no_headings() -> None:
-    a = parse(f"标题{I}{LONG}{BREAK}11.73亿人{I}{LONG}{I}8—10架次飞机{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{BREAK}11.73亿人{INDENT}{LONG}{INDENT}8—10架次飞机{INDENT}{LONG}")
     assert "heading" not in types(a)
 
 
 def test_a_field_line_under_a_head_is_running_text() -> None:
-    a = parse(f"标题{I}{LONG}{BREAK}关键词：坚守{I}守着灯火到天明{I}时间：1月2日，初一，晴{I}{LONG}{BREAK}"
-              f"亲历者说{I}讲述人：某某，工程师{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{BREAK}关键词：坚守{INDENT}守着灯火到天明{INDENT}时间：1月2日，初一，晴{INDENT}{LONG}{BREAK}"
+              f"亲历者说{INDENT}讲述人：某某，工程师{INDENT}{LONG}")
     assert [(b.label, b.text) for b in a.blocks if b.type == "heading"] == [("关键词：坚守", "守着灯火到天明"), (None, "亲历者说")]
     assert Block("paragraph", "时间：1月2日，初一，晴") in a.blocks
 
 
 def test_section_numbers_are_headings() -> None:
-    a = parse(f"标题{I}{LONG}{I}（一）{I}{LONG}{I}（二）{I}{LONG}")
+    a = parse(f"标题{INDENT}{LONG}{INDENT}（一）{INDENT}{LONG}{INDENT}（二）{INDENT}{LONG}")
     assert [b.text for b in a.blocks if b.type == "heading"] == ["（一）", "（二）"]
 
 
@@ -501,10 +501,10 @@ def test_section_numbers_are_headings() -> None:
 
 
 def test_unsigned_editors_note_runs_to_the_first_break() -> None:
-    a = parse(f"标题{I}编者按：这是编者的话。{I}这也是编者的话。{BREAK}{LONG}{I}{LONG}")
+    a = parse(f"标题{INDENT}编者按：这是编者的话。{INDENT}这也是编者的话。{BREAK}{LONG}{INDENT}{LONG}")
     assert types(a) == ["editor_note", "editor_note", "part_break", "paragraph", "paragraph"]
     # With no break soon after it, only the opening paragraph is the note.
-    b = parse(f"标题{I}编者按：这是编者的话。{I}{I.join([LONG] * 10)}")
+    b = parse(f"标题{INDENT}编者按：这是编者的话。{INDENT}{INDENT.join([LONG] * 10)}")
     assert types(b) == ["editor_note"] + ["paragraph"] * 10
 
 
@@ -513,10 +513,10 @@ def test_unsigned_editors_note_runs_to_the_first_break() -> None:
 
 def test_meaningful_spaces() -> None:
     a = parse(
-        f"机器人  做热饭{I}本报某地3月2日电\u00a0\u00a0全国某某会议今天开幕，代表们就多项议题展开了讨论。{I}"
-        f"本报某地3月2日电 （记者 王某）某某会议今天闭幕，代表们就多项议题达成了共识。{I}{LONG}{BREAK}"
-        f"饮水安全\u00a0全流程保障{I}本报记者\u00a0张\u00a0某{I}{LONG}{I}"
-        f"一种\u00a0“药食同源”的蔬菜，在这里长势很好，大家都说这是块宝地。{I}版式设计：汪某\u00a0蔡某某{I}制图：郭\u00a0某\u00a0"
+        f"机器人  做热饭{INDENT}本报某地3月2日电\u00a0\u00a0全国某某会议今天开幕，代表们就多项议题展开了讨论。{INDENT}"
+        f"本报某地3月2日电 （记者 王某）某某会议今天闭幕，代表们就多项议题达成了共识。{INDENT}{LONG}{BREAK}"
+        f"饮水安全\u00a0全流程保障{INDENT}本报记者\u00a0张\u00a0某{INDENT}{LONG}{INDENT}"
+        f"一种\u00a0“药食同源”的蔬菜，在这里长势很好，大家都说这是块宝地。{INDENT}版式设计：汪某\u00a0蔡某某{INDENT}制图：郭\u00a0某\u00a0"
     )
     assert a.headline == "机器人\u3000做热饭"
     assert a.blocks[0] == Block("paragraph", "本报某地3月2日电\u3000全国某某会议今天开幕，代表们就多项议题展开了讨论。", lead="本报某地3月2日电")
@@ -534,8 +534,8 @@ def test_meaningful_spaces() -> None:
 
 def test_credits_with_captions_among_them() -> None:
     a = parse(
-        f"标题{I}{LONG}{I}本期统筹：某某{I}图片说明：{I}图①：某地风光。{I}某某摄{I}资料来源：某某统计局{I}"
-        f"数据来源：某某研究院{I}版式设计：某某"
+        f"标题{INDENT}{LONG}{INDENT}本期统筹：某某{INDENT}图片说明：{INDENT}图①：某地风光。{INDENT}某某摄{INDENT}资料来源：某某统计局{INDENT}"
+        f"数据来源：某某研究院{INDENT}版式设计：某某"
     )
     assert types(a) == ["paragraph", "credit", "caption", "caption", "caption", "credit", "credit", "credit"]
 
@@ -622,6 +622,6 @@ def test_crawled_files_and_their_one_line_rewrite_give_the_same_body() -> None:
         pytest.skip("rmrb corpus not on this machine")
     for path in native:
         lines = path.read_bytes().decode("utf-8").split("\r\n")[:-1]
-        one_line = "".join(lines[:3]) + "".join(line if line.startswith(I) else I + line for line in lines[3:])
+        one_line = "".join(lines[:3]) + "".join(line if line.startswith(INDENT) else INDENT + line for line in lines[3:])
         crawled_article = parse(read_text(path))
         assert parse(one_line).blocks == crawled_article.blocks, path.name

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from ..cover import (
-    SPINE_TEXT_MIN_MM, CoverPlan, Spread, barcode_svg, check_resolution, ean5, front_context, isbn13, isbn_hyphenated, spread_for,
+    SPINE_TEXT_MIN_MM,
+    CoverPlan,
+    Spread,
+    barcode_svg,
+    check_resolution,
+    ean5,
+    front_context,
+    isbn13,
+    isbn_hyphenated,
+    spread_for,
 )
 from ..errors import InputError
 from .writer import MARK_WIDTH, _stable_ids, draw_crop_marks, fetch_roots, icc_path, pdf_options, refused_error
@@ -49,7 +58,7 @@ def spine_layout(spread: Spread, title: str, creators: list[str], publisher: str
     available = spread.trim_h * 0.82
     width_limit = min(spread.spine * 0.62, MAX_SPINE_FONT_MM)
     for with_creators, with_publisher in ((True, True), (True, False), (False, False)):
-        lines = len(title) + 2
+        lines: float = len(title) + 2
         if with_creators:
             lines += sum(len(n) + 0.8 for n in creators)
         if with_publisher and publisher:
@@ -133,7 +142,7 @@ def finish_cover(raw: bytes, spread: Spread, seed: str) -> bytes:
         for key in ("/ArtBox", "/CropBox"):
             if key in page.obj:
                 del page.obj[key]
-        draw_crop_marks(pdf, b, m - b)  # the boxes, and crop marks in the slug outside the bleed
+        draw_crop_marks(pdf, b, spread.slug * pt)  # the boxes as set above; the marks in the slug, outside the bleed
         folds = []
         for x in spread.folds:
             fx = x0 + m + x * pt

@@ -293,7 +293,7 @@ def _remove_last_whitespace(context: Any, line: Any) -> None:
             box.margin_left = 0
             for child in box.children:
                 child.translate(dx=-margin, ignore_floats=True)
-            for ancestor, child in zip(path[:depth], path[1:depth + 1]):
+            for ancestor, child in zip(path[:depth], path[1:depth + 1], strict=True):
                 ancestor.width -= margin
                 after = ancestor.children[ancestor.children.index(child) + 1:]
                 for sibling in after:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from math import ceil
 from pathlib import Path
 from types import SimpleNamespace
@@ -42,7 +42,7 @@ def _installed_font_files() -> tuple[str, ...]:
     return tuple(sorted({line for line in result.stdout.splitlines() if line}))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _file_head(path: str) -> tuple[int, str]:
     file = Path(path)
     with file.open("rb") as handle:
@@ -221,8 +221,8 @@ def _build_font(pdf: Any, face: _Face) -> Any:
     if "/CIDSet" in first_descriptor:
         padded = ceil((glyphs[-1] + 1) / 8)
         bits = bytearray(padded)
-        for cid in face.widths:
-            bits[cid // 8] |= 0x80 >> (cid % 8)
+        for glyph in face.widths:
+            bits[glyph // 8] |= 0x80 >> (glyph % 8)
         descriptor.CIDSet = pdf.make_stream(bytes(bits))
     descriptor = pdf.make_indirect(descriptor)
     w_items: list[Any] = []
@@ -410,7 +410,7 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             for page in copied:
                 page.Parent = tree
                 kids.append(page)
-            page_map = {page.objgen: copy for page, copy in zip(src_pages, copied)}
+            page_map = {page.objgen: copy for page, copy in zip(src_pages, copied, strict=False)}
             for name, dest in _dests(src, page_map).items():
                 dests.setdefault(name, dest)
             outline += _outline_items(src, page_map)
@@ -466,6 +466,7 @@ def _relink(obj: Any, mapping: dict[tuple[int, int], Any], visited: set[tuple[in
         if obj.objgen in visited:
             return
         visited.add(obj.objgen)
+    items: list[tuple[str | int, Any]]  # names of a dictionary, indices of an array
     if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
         items = list(obj.items())
     elif isinstance(obj, pikepdf.Array):

@@ -72,12 +72,15 @@ def mark_furniture_as_artifacts(pdf: pikepdf.Pdf) -> int:
             continue
         instructions = pikepdf.parse_content_stream(page)
         rewritten = []
-        for operands, operator in instructions:
+        for instruction in instructions:
+            operands, operator = instruction.operands, instruction.operator
             if str(operator) == "BDC" and len(operands) == 2 and isinstance(operands[1], pikepdf.Dictionary):
-                mcid = operands[1].get("/MCID")
-                if mcid is not None and int(mcid) in orphans:
-                    operands = [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
+                marked = operands[1].get("/MCID")
+                if marked is not None and int(marked) in orphans:
+                    artifact = [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
+                    rewritten.append(pikepdf.ContentStreamInstruction(artifact, operator))
                     changed += 1
+                    continue
             rewritten.append(pikepdf.ContentStreamInstruction(operands, operator))
         page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(rewritten))
         for mcid in orphans:

@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from dataclasses import dataclass, field
-from posixpath import normpath
 from pathlib import Path
+from posixpath import normpath
 from typing import Any
 
 import yaml
@@ -30,6 +29,7 @@ from zhpress.normalize import INVISIBLE_RE, check_decoded, normalize_text
 from zhpress.read.decode import _CONTROL_RE, read_text
 from zhpress.read.raw import (
     MAX_HEADING,
+    TitleKey,
     TitleParts,
     dateline,
     is_byline,
@@ -45,7 +45,7 @@ from zhpress.read.raw import (
 log = logging.getLogger("zhpress")
 
 FRONT_MATTER_KEYS = ("id", "kicker", "headline", "subtitle", "column", "byline", "role", "running_head")
-_TITLE_KEYS = ("kicker", "headline", "subtitle", "column", "byline")
+_TITLE_KEYS: tuple[TitleKey, ...] = ("kicker", "headline", "subtitle", "column", "byline")
 # Elements whose content is not text: dropped whole when written as inline HTML.
 _OPAQUE_TAGS = ("script", "style", "iframe", "object", "template", "noscript", "svg", "math", "textarea")
 _OPEN_TAG_RE = re.compile(r"<\s*([A-Za-z][A-Za-z0-9-]*)")
@@ -541,9 +541,12 @@ def parse_markdown(
     notes = reader.notes()
     role = role or fields.get("role")
 
-    parts: dict[str, str] = {k: fields[k] for k in _TITLE_KEYS if fields.get(k)}
-    parts.update({k: v for k, v in (title or {}).items() if v})
-    override: TitleParts = {k: v for k, v in parts.items() if k in _TITLE_KEYS}  # type: ignore[assignment]
+    stated = title or TitleParts()
+    override = TitleParts()
+    for key in _TITLE_KEYS:  # a part book.toml states wins over the front matter
+        value = stated.get(key) or fields.get(key)
+        if value:
+            override[key] = value
 
     block_text: str | None = None
     if units and units[0].type == "heading" and units[0].level == 1:

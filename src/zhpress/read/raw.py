@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple, TypedDict
+from typing import Literal, NamedTuple, TypedDict
 
 from zhpress.errors import ManuscriptError
 from zhpress.model import Article, Block
@@ -33,6 +33,10 @@ class TitleParts(TypedDict, total=False):
     subtitle: str
     column: str
     byline: str
+
+
+TitleKey = Literal["kicker", "headline", "subtitle", "column", "byline"]
+_SPLIT_KEYS: tuple[TitleKey, ...] = ("kicker", "headline", "subtitle", "column")  # the parts of the headline block
 
 
 _HAN = HAN_RE.pattern[1:-1]  # the class body, for building other patterns
@@ -455,7 +459,8 @@ def read_headline_block(block: str, override: TitleParts | None, path: Path | st
 def _split_stated(block: str, override: TitleParts | None, path: Path | str) -> HeadlineParts:
     """The title parts as book.toml states them (the column found mechanically when not stated)."""
     block = normalize_text(block)
-    parts = {k: normalize_text(v) for k, v in (override or {}).items() if k != "byline" and v}
+    stated = override or TitleParts()
+    parts = {k: normalize_text(v) for k in _SPLIT_KEYS if (v := stated.get(k))}
     flat, index = _flat_map(block)
     hint = "the title parts must split the manuscript's headline block without adding, dropping or reordering words"
 
@@ -498,7 +503,7 @@ def _split_stated(block: str, override: TitleParts | None, path: Path | str) -> 
         if opening is not None and opening > lo and opening < hi - 2:
             column = original(opening + 1, hi - 1).strip()
             hi = opening
-    if sf:
+    if subtitle and sf:  # sf is the subtitle stripped, still to be found
         if not flat[lo:hi].endswith(sf) or hi - len(sf) <= lo:
             raise mismatch("subtitle", subtitle, max(lo, hi - len(sf)), hi)
         hi -= len(sf)
@@ -715,8 +720,8 @@ def _take_note(body: list[Segment], blocks: list[Block]) -> list[Segment]:
         return body[signature + 1 :]
     if body and body[0] is not _BREAK and is_note_opening(_norm(body[0])):
         end = next((j for j, item in enumerate(body[: MAX_NOTE_PARAGRAPHS + 1]) if item is _BREAK), None)
-        note = body[:end] if end is not None and all(is_real_paragraph(_norm(t)) for t in body[:end]) else body[:1]  # type: ignore[arg-type]
-        blocks.extend(Block("editor_note", _norm(t)) for t in note)  # type: ignore[arg-type]
+        note = body[:end] if end is not None and all(is_real_paragraph(_norm(t)) for t in body[:end]) else body[:1]
+        blocks.extend(Block("editor_note", _norm(t)) for t in note)
         return body[len(note) :]
     return body
 
@@ -773,21 +778,21 @@ def build_article(
     while lead_breaks < len(body) and body[lead_breaks] is _BREAK:
         lead_breaks += 1
     quotes = lead_breaks
-    while quotes < len(body) and body[quotes] is not _BREAK and _quotation(_norm(body[quotes])):  # type: ignore[arg-type]
+    while quotes < len(body) and body[quotes] is not _BREAK and _quotation(_norm(body[quotes])):
         quotes += 1
-    attributed = quotes < len(body) and body[quotes] is not _BREAK and is_attribution(_norm(body[quotes]))  # type: ignore[arg-type]
+    attributed = quotes < len(body) and body[quotes] is not _BREAK and is_attribution(_norm(body[quotes]))
     first = body[lead_breaks] if lead_breaks < len(body) else _BREAK
     alone = 1 if first is not _BREAK and wholly_quoted(_norm(first)) else 0
     take = quotes - lead_breaks + 1 if attributed and quotes > lead_breaks else alone
     if take and any(t is not _BREAK for t in body[lead_breaks + take :]):
         if blocks:
             blocks.extend(Block("part_break", "") for _ in range(min(lead_breaks, 1)))
-        blocks.extend(Block("epigraph", _norm(t)) for t in body[lead_breaks : lead_breaks + take])  # type: ignore[arg-type]
+        blocks.extend(Block("epigraph", _norm(t)) for t in body[lead_breaks : lead_breaks + take])
         body = body[lead_breaks + take :]
 
     # Credits: the trailing run of credit lines, with the photo captions and breaks among them.
     end = len(body)
-    while end > 0 and (body[end - 1] is _BREAK or is_credit(_norm(body[end - 1])) or is_caption(_norm(body[end - 1]))):  # type: ignore[arg-type]
+    while end > 0 and (body[end - 1] is _BREAK or is_credit(_norm(body[end - 1])) or is_caption(_norm(body[end - 1]))):
         end -= 1
     tail = [Block("credit" if is_credit(_norm(t)) else "caption", spaced_text(t)) for t in body[end:] if t is not _BREAK]
 
@@ -828,6 +833,7 @@ def read_raw(path: Path, *, article_id: str, source: str, title: TitleParts | No
 __all__ = [
     "MAX_HEADING",
     "HeadlineParts",
+    "TitleKey",
     "TitleParts",
     "build_article",
     "classify_body",
