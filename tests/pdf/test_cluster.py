@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.pdf.test_chunked import inputs, make_project
 from zhpress.errors import RenderError
 from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf
-
-from tests.pdf.test_chunked import inputs, make_project
 
 distributed = pytest.importorskip("distributed")
 

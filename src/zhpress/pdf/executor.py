@@ -340,12 +340,12 @@ class DaskExecutor:
         folders: dict[str, str] | None = None
         bundle: Any = None
         done = as_completed(loop=self.client.loop)
-        running: dict[str, tuple[Any, int, RenderJob]] = {}
+        running: dict[Any, tuple[Any, int, RenderJob]] = {}  # by the future's key
         more, end = True, object()
         try:
             while more or running:
                 while more and len(running) < capacity:
-                    item = next(pending, end)
+                    item: Any = next(pending, end)
                     if item is end:
                         more = False
                         break
