@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -632,9 +633,20 @@ def _build_one(
             )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            log.debug("profile %s failed", profile.name, exc_info=True)
+            return Outcome(profile.name, error=RenderError(f"rendering failed: {type(exc).__name__}: {exc}"))
+        # a full disk (or a file-size limit) while rendering: one line naming the file, as for an output
+        where = exc.filename or tempfile.gettempdir()
+        return Outcome(profile.name, error=InputError(f"cannot write: {exc.strerror}", path=where, hint="free some space"))
     except Exception as exc:  # a render failure of one profile must not stop the others
         log.debug("profile %s failed", profile.name, exc_info=True)
         return Outcome(profile.name, error=RenderError(f"rendering failed: {type(exc).__name__}: {exc}"))
+
+
+#: The errors of a write that found no room: full disk, file-size limit, quota.
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def _write(outcome: Outcome) -> Outcome:

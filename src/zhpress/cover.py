@@ -7,12 +7,15 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import files
 from .errors import ConfigError, Place
 
 if TYPE_CHECKING:
@@ -449,26 +452,42 @@ def front_image_for_epub(project: Project, profile: Profile, book: Book, rendere
         path = plan.front_image
         return f"images/cover{'.png' if path.suffix.lower() == '.png' else '.jpg'}", path.read_bytes()
     html, sheets, target = _epub_cover_page(project, book, renderer, plan)
-    if cache and target.is_file():
-        return "images/cover.png", target.read_bytes()
+    cached = _cached_cover(target) if cache else None
+    if cached is not None:
+        return "images/cover.png", cached
     from .pdf.cover import rasterize
 
     data = rasterize(project, html, sheets, EPUB_COVER_PX, render_pool=render_pool)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    key = files.signing_key()
+    if cache and key is not None and files.own_folder(target.parent, base=project.root) is not None:
+        try:
+            files.write_atomic(target, files.sign(data, key), mode=0o600)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
     return "images/cover.png", data
+
+
+def _cached_cover(target: Path) -> bytes | None:
+    """A drawn cover from the cache: a regular file signed with the user's key (one a project brought
+    with it, or made on another account, is drawn again)."""
+    key = files.signing_key()
+    try:
+        info = os.lstat(target)
+    except OSError:
+        return None
+    if key is None or not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_size > 64 << 20:
+        return None
+    try:
+        return files.verified(target.read_bytes(), key)
+    except OSError:
+        return None
 
 
 def epub_cover_to_draw(project: Project, book: Book, renderer: Renderer, plan: CoverPlan | None) -> bool:
     """Whether this EPUB's cover image must be drawn (neither given by the book nor in the cache)."""
     if plan is not None and plan.front_image is not None:
         return False
-    return not _epub_cover_page(project, book, renderer, plan)[2].is_file()
+    return _cached_cover(_epub_cover_page(project, book, renderer, plan)[2]) is None
 
 
 def _epub_cover_page(project: Project, book: Book, renderer: Renderer,
@@ -477,12 +496,20 @@ def _epub_cover_page(project: Project, book: Book, renderer: Renderer,
     from .pdf.chunked import CACHE_DIR
 
     folder = project.root / CACHE_DIR / "cover"
-    context = front_context(renderer, book, plan, cmyk=False, icc=None, cache=folder)
+    context = front_context(renderer, book, plan, cmyk=False, icc=None, cache=cover_cache(project))
     width, height = EPUB_COVER_PX
     context.update(panel={"width": 148.0, "height": 148.0 * height / width}, spread=None, date_iso="2000-01-01T00:00:00Z")
     html = renderer.render("cover/front.html", **context)
     sheets = [("cover.css", renderer.render("cover/cover.css.j2", **context))]
     return html, sheets, folder / f"{_cover_key(html, sheets)}.png"
+
+
+def cover_cache(project: Project) -> Path:
+    """Where converted cover images are kept: the book's own cache when it is the user's, else the user's."""
+    from .pdf.chunked import CACHE_DIR
+
+    own = files.own_folder(project.root / CACHE_DIR / "cover", base=project.root)
+    return own if own is not None else files.own_folder(files.user_cache_dir() / "cover") or files.user_cache_dir()
 
 
 def _cover_key(html: str, sheets: list[tuple[str, str]]) -> str:

@@ -133,11 +133,11 @@ def test_isbn_is_the_identifier_when_the_book_gives_no_other(default_project: Pa
     shutil.copytree(default_project / "content", book / "content")
     toml = book / "content" / "book.toml"
     text = toml.read_text("utf-8").replace('ebook = "urn:uuid:6f1c2a52-3b8e-4d55-9a57-1d2f4c6a0b01"\n', "")
-    toml.write_text(text.replace("[book]\n", '[book]\nisbn = "978-7-5086-1234-9"\n', 1), "utf-8")
+    toml.write_text(text.replace("[book]\n", '[book]\nisbn = "978-7-02-000220-7"\n', 1), "utf-8")
     result = run_zhpress("build", "ebook", "ebook-tw", "-C", str(book), "--quiet")
     assert result.returncode == 0, result.stderr
     ids = {p: opf(book / "dist" / f"{BOOK}-{p}.epub").find(".//{http://purl.org/dc/elements/1.1/}identifier").text for p in ("ebook", "ebook-tw")}
-    assert ids["ebook"] == "urn:isbn:9787508612349"
+    assert ids["ebook"] == "urn:isbn:9787020002207"
     assert ids["ebook-tw"] == "urn:uuid:6f1c2a52-3b8e-4d55-9a57-1d2f4c6a0b02"  # its own, from book.toml
 
 

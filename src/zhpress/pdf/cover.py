@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from ..cover import (
     Spread,
     barcode_svg,
     check_resolution,
+    cover_cache,
     ean5,
     front_context,
     isbn13,
@@ -27,6 +27,7 @@ from ..cover import (
     spread_for,
 )
 from ..errors import InputError
+from ..workers import scratch_dir
 from .writer import MARK_WIDTH, _stable_ids, draw_crop_marks, fetch_roots, icc_path, pdf_options, refused_error
 
 if TYPE_CHECKING:
@@ -78,14 +79,14 @@ def build_cover_pdf(
     convert: Callable[[str], str], *, render_pool: Executor | None = None,
 ) -> bytes:
     """The cover spread of this print edition for a book block of `pages` pages, as PDF/X bytes."""
-    from ..pdf.chunked import CACHE_DIR, RenderJob, render_job
+    from ..pdf.chunked import RenderJob, render_job
     from ..render import Renderer
 
     assert profile.page is not None
     spread = spread_for(plan, profile, pages)
     renderer = Renderer(project, profile, convert=convert)
     icc = icc_path()
-    cache = project.root / CACHE_DIR / "cover"
+    cache = cover_cache(project)
     meta = book.meta
     if plan.front_image is not None:
         check_resolution(plan.front_image, spread.trim_w + spread.bleed, spread.trim_h + 2 * spread.bleed,
@@ -114,7 +115,7 @@ def build_cover_pdf(
         ("icc.css", f'@color-profile device-cmyk {{ src: url("{icc.as_uri()}"); components: cyan, magenta, yellow, black; }}'),
     )
     seed = hashlib.sha256("\0".join([profile.name, "cover", html, *(c for _, c in sheets)]).encode()).hexdigest()
-    with tempfile.TemporaryDirectory(prefix="zhpress-cover-") as scratch:
+    with scratch_dir("zhpress-cover-") as scratch:
         job = RenderJob(
             "book", 0, html, sheets, str(project.content_dir), str(project.styles_dir),
             tuple(str(r) for r in [*fetch_roots(project), cache]), tuple(sorted(pdf_options(profile).items())), "",
@@ -167,12 +168,12 @@ def rasterize(
     import pypdfium2
     from PIL import Image
 
-    from ..pdf.chunked import CACHE_DIR, RenderJob, render_job
+    from ..pdf.chunked import RenderJob, render_job
 
-    with tempfile.TemporaryDirectory(prefix="zhpress-cover-") as scratch:
+    with scratch_dir("zhpress-cover-") as scratch:
         job = RenderJob(
             "book", 0, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
-            tuple(str(r) for r in [*fetch_roots(project), project.root / CACHE_DIR / "cover"]), (), "",
+            tuple(str(r) for r in [*fetch_roots(project), cover_cache(project)]), (), "",
             str(Path(scratch) / "front.pdf"),
         )
         rendered = render_job(job) if render_pool is None else render_pool.submit(render_job, job).result()
