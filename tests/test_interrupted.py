@@ -146,7 +146,7 @@ def test_a_full_disk_is_one_line_naming_the_file(default_book: Path) -> None:
     assert result.returncode == 2, result.stderr
     message = " ".join(result.stderr.split())
     # The first write past the limit is named: the output, or a file the build draws on its way (the cover).
-    assert re.search(r"error: /\S+: cannot write: File too large", message), message
+    assert re.search(r"/\S+: cannot write: File too large", message), message
     assert "None" not in message
     after = {name: data for name, data in snapshot(dist).items() if name != ".zhpress.lock"}
     assert after == before and parts(dist) == []
