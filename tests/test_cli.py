@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 from tests.conftest import ROOT, run_zhpress
 
@@ -64,3 +66,19 @@ def test_profiles_lists_every_default_profile_resolved() -> None:
     assert profiles["print-tw"]["page"]["bleed"] == 3.0 and profiles["print-tw"]["conversion"] == "s2tw"
     assert profiles["screen"]["page"]["bleed"] == 0.0 and profiles["screen"]["page"]["pdf_variant"] == "pdf/ua-1"
     assert profiles["ebook-hk"]["language"] == "zh-Hant-HK" and profiles["ebook-hk"]["font_family"] == "Noto Serif CJK HK"
+
+
+def test_inspect_outline_shows_what_containers_hold(tmp_path: Path) -> None:
+    """A list, a table or a quotation has no text of its own: the outline shows the texts inside it, a
+    figure its file, the notes after the blocks and the article's role."""
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "tests" / "data" / "rich-book", book, ignore=shutil.ignore_patterns(".zhpress-cache", "dist"))
+    result = run_zhpress("inspect", "-C", str(book))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    table = next(line for line in lines if " table " in line)
+    assert "桥名 / 建成年份" in table
+    assert any(" list " in line and "梁桥，最简单；" in line for line in lines)
+    assert any(" figure " in line and "content/images/arch.png" in line for line in lines)
+    assert any(" footnote " in line and "小石桥建于清代" in line for line in lines)
+    assert any(line.startswith("preface ") and line.endswith("preface") for line in lines)

@@ -596,7 +596,8 @@ def _print_outline(article: Any) -> None:
     def short(text: str, limit: int = 60) -> str:
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
-    out.print(Text.assemble((article.id, "bold"), "  ", (f"({article.source})", "dim")))
+    role = f"  {article.role}" if article.role else ""
+    out.print(Text.assemble((article.id, "bold"), "  ", (f"({article.source})", "dim"), (role, "cyan")))
     for key in ("kicker", "headline", "column", "subtitle", "byline"):
         value = getattr(article, key)
         if value:
@@ -614,10 +615,17 @@ def _print_outline(article: Any) -> None:
             line.append(" ")
             line.append(short(block.text[len(block.lead) :].lstrip("\u3000")), style)
         else:
-            line.append(short(block.text), style)
+            # a container (list, quotation, table, verse) shows the texts inside it; a figure its file
+            text = block.text or " / ".join("".join(group) for group in block.text_groups() if any(group))
+            line.append(short(text), style)
+            if block.src:
+                line.append(f"  [{block.src}]", "dim")
         out.print(line)
         if block.byline:
             out.print(Text.assemble(" " * 21, ("byline ", "dim"), (block.byline, "green")))
+    for note in article.notes:
+        text = " / ".join("".join(group) for group in note.text_groups() if any(group))
+        out.print(Text.assemble(f"  {'n' + str(note.start):>3} ", (f"{'footnote':14}", "dim"), " ", short(text)))
     out.print()
 
 
