@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -459,7 +457,7 @@ def front_image_for_epub(project: Project, profile: Profile, book: Book, rendere
 
     data = rasterize(project, html, sheets, EPUB_COVER_PX, render_pool=render_pool)
     key = files.signing_key()
-    if cache and key is not None and files.own_folder(target.parent, base=project.root) is not None:
+    if cache and key is not None:
         try:
             files.write_atomic(target, files.sign(data, key), mode=0o600)
         except OSError:
@@ -468,18 +466,16 @@ def front_image_for_epub(project: Project, profile: Profile, book: Book, rendere
 
 
 def _cached_cover(target: Path) -> bytes | None:
-    """A drawn cover from the cache: a regular file signed with the user's key (one a project brought
-    with it, or made on another account, is drawn again)."""
+    """A drawn cover from the cache: a regular file of the cache folder signed with the user's key (one a
+    project brought with it, or made on another account, is drawn again)."""
+    from .errors import InputError
+
     key = files.signing_key()
-    try:
-        info = os.lstat(target)
-    except OSError:
-        return None
-    if key is None or not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_size > 64 << 20:
+    if key is None:
         return None
     try:
-        return files.verified(target.read_bytes(), key)
-    except OSError:
+        return files.verified(files.read_confined(target, target.parent, what="cache entry"), key)
+    except InputError:
         return None
 
 
@@ -493,10 +489,8 @@ def epub_cover_to_draw(project: Project, book: Book, renderer: Renderer, plan: C
 def _epub_cover_page(project: Project, book: Book, renderer: Renderer,
                      plan: CoverPlan | None) -> tuple[str, list[tuple[str, str]], Path]:
     """The drawn cover's page (HTML, stylesheets) and where its image is cached."""
-    from .pdf.chunked import CACHE_DIR
-
-    folder = project.root / CACHE_DIR / "cover"
-    context = front_context(renderer, book, plan, cmyk=False, icc=None, cache=cover_cache(project))
+    folder = cover_cache(project)
+    context = front_context(renderer, book, plan, cmyk=False, icc=None, cache=folder)
     width, height = EPUB_COVER_PX
     context.update(panel={"width": 148.0, "height": 148.0 * height / width}, spread=None, date_iso="2000-01-01T00:00:00Z")
     html = renderer.render("cover/front.html", **context)
