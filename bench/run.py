@@ -90,7 +90,7 @@ EXPORT = textwrap.dedent(
     """
     import sys, datetime as dt
     from pathlib import Path
-    from zhpress.project import load_project
+    from zhpress.config import load_project
     from zhpress.build import read_book, edition_book, build_date
     from zhpress.convert import get_converter
     from zhpress.build import conversion_settings
@@ -252,7 +252,7 @@ CONVERT = textwrap.dedent(
     """
     import json, sys, time, opencc
     from pathlib import Path
-    from zhpress.project import load_project
+    from zhpress.config import load_project
     from zhpress.build import read_book
     from zhpress.convert import ConversionSettings, convert_book, get_converter
     from dataclasses import replace

@@ -486,7 +486,7 @@ def _project(tmp_path: Path, extra: str) -> Path:
 
 def test_book_settings_reach_the_conversion(tmp_path: Path) -> None:
     from zhpress.build import conversion_settings
-    from zhpress.project import load_project
+    from zhpress.config import load_project
 
     project = load_project(_project(tmp_path, '\n[profiles.ebook-tw]\nvocabulary = "computing"\n'))
     tw = conversion_settings(project, project.profiles["ebook-tw"])
@@ -498,7 +498,7 @@ def test_book_settings_reach_the_conversion(tmp_path: Path) -> None:
 
 
 def test_a_bad_vocabulary_is_a_user_error(tmp_path: Path) -> None:
-    from zhpress.project import load_project
+    from zhpress.config import load_project
 
     with pytest.raises(ConfigError, match="vocabulary"):
         load_project(_project(tmp_path, '\n[profiles.ebook-tw]\nvocabulary = "it"\n'))

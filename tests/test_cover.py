@@ -20,7 +20,8 @@ from PIL import Image
 from tests.conftest import ROOT, run_zhpress
 from tests.print_marks import stroked_lines
 from tests.robust_support import WIDE, no_traceback, seed_dist, snapshot
-from zhpress.cover import PAPER_STOCKS, Paper, isbn13, spine_width
+from zhpress.config import isbn13
+from zhpress.cover import PAPER_STOCKS, Paper, spine_width
 from zhpress.validate import run_epubcheck
 
 BOOK = "dangqi-shanghai"

@@ -37,7 +37,7 @@ def test_the_installed_engine_is_a_supported_one() -> None:
 
 def test_an_unsupported_engine_is_refused_before_reading(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from zhpress.build import BuildRequest, prepare
-    from zhpress.project import load_project
+    from zhpress.config import load_project
 
     monkeypatch.setattr(justify, "SUPPORTED_WEASYPRINT", ("71.0",))
     project_dir = tmp_path / "book"

@@ -293,7 +293,7 @@ def test_the_read_cache_round_trips_every_field_generically() -> None:
     classes = [c for c in vars(model).values() if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__]
     assert {c.__name__ for c in classes} >= {"Article", "Block", "Book", "BookMeta", "Creator"}
     from zhpress.build import read_book
-    from zhpress.project import load_project
+    from zhpress.config import load_project
 
     book = read_book(load_project(ROOT))
     assert decode(json.loads(json.dumps(encode(book)))) == book
@@ -528,7 +528,7 @@ def test_stylesheets_are_used_as_they_were_checked(tmp_path: Path) -> None:
     """The stylesheet is read once: what the EPUB packs is the text that was checked (the same bytes are
     handed to the renderer, in this process and in a worker)."""
     from zhpress import files
-    from zhpress.project import load_project
+    from zhpress.config import load_project
     from zhpress.render import Renderer
 
     root = make_project(tmp_path / "book", css=".kicker { color: black; }\n")

@@ -51,7 +51,7 @@ def test_full_punctuation_keeps_every_mark_in_its_square():
 
 
 def test_traditional_print_profiles_default_to_full_punctuation(tmp_path):
-    from zhpress.project import load_project
+    from zhpress.config import load_project
 
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "book.toml").write_text(

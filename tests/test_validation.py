@@ -28,7 +28,7 @@ from tests.robust_support import (
     no_traceback,
     refused,
 )
-from zhpress.project import MAX_ID, TomlLines, load_project, slugify
+from zhpress.config import MAX_ID, TomlLines, load_project, slugify
 
 
 def epub_documents(path: Path) -> str:

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .config import Profile, Project, check_id
 from .cover import cover_plan, is_cover_profile
 from .errors import InputError, ManuscriptError, RenderError, ZhpressError
 from .model import Article, Book, BookMeta, Creator, Part
-from .project import Profile, Project, check_id
 
 log = logging.getLogger("zhpress")
 
@@ -174,11 +174,11 @@ def _book_order(project: Project, articles: tuple[Article, ...]) -> tuple[tuple[
 
 
 def _parts_line(project: Project, number: int) -> int | None:
-    from .project import _line_of_key
+    from .config import line_of_key
 
     if project.config_path is None:
         return None
-    return _line_of_key(project.config_path.read_text("utf-8-sig"), ("parts", number, "title"))
+    return line_of_key(project.config_path.read_text("utf-8-sig"), ("parts", number, "title"))
 
 
 def build_date(project: Project, book: Book) -> dt.datetime:
@@ -284,13 +284,13 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
 
 def _profile_key_line(project: Project, profile: str, key: str) -> int | None:
     """The line of `[profiles.NAME]`'s key in book.toml, when the book sets it."""
-    from .project import _line_of_key
+    from .config import line_of_key
 
     if project.config_path is None or profile not in project.config.profiles:
         return None
     if getattr(project.config.profiles[profile], key, None) is None:
         return None
-    return _line_of_key(project.config_path.read_text("utf-8-sig"), ("profiles", profile, key))
+    return line_of_key(project.config_path.read_text("utf-8-sig"), ("profiles", profile, key))
 
 
 def check_output_folder(out_dir: Path, *, explicit: bool) -> None:

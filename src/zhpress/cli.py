@@ -275,7 +275,7 @@ def _stop_workers() -> None:
 
 
 def _project(args: argparse.Namespace) -> Any:
-    from .project import load_project
+    from .config import load_project
 
     return load_project(args.project_dir)
 
@@ -441,8 +441,8 @@ def find_projects(roots: list[Path]) -> list[Path]:
 def _build_all(args: argparse.Namespace) -> int:
     """Every project under the folders given, one after another through the build, all editions; one
     book's failure does not stop the others; a summary line per book at the end."""
+    from .config import load_project
     from .errors import RenderError
-    from .project import load_project
 
     roots = [*args.roots, *args.project_dirs] or [Path(".")]
     projects = find_projects(roots)

@@ -17,8 +17,8 @@ from . import files
 from .errors import ConfigError, Place
 
 if TYPE_CHECKING:
+    from .config import CoverConfig, Profile, Project
     from .model import Book
-    from .project import CoverConfig, Profile, Project
     from .render import Renderer
 
 log = logging.getLogger("zhpress")
@@ -44,24 +44,6 @@ MIN_SLUG_MM = 8.0
 EPUB_COVER_PX = (1600, 2560)
 PRINT_PPI = 300
 PDFX_VARIANTS = ("pdf/x-1a", "pdf/x-3", "pdf/x-4")
-
-
-def isbn13(value: str) -> str:
-    """The ISBN-13 of an ISBN-13 or ISBN-10 (hyphens and spaces allowed); ValueError saying what is wrong."""
-    from stdnum import ean, isbn
-    from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
-
-    try:
-        number = isbn.validate(value)
-    except InvalidChecksum:
-        digits = isbn.compact(value)
-        expected = ean.calc_check_digit(digits[:-1]) if len(digits) == 13 else isbn._calc_isbn10_check_digit(digits[:-1])
-        raise ValueError(f"{value!r} is not a valid ISBN: the check digit should be {expected}") from None
-    except (InvalidLength, InvalidFormat):
-        raise ValueError(f"{value!r} is not a valid ISBN: it needs 13 digits (or 10, the last may be X)") from None
-    except ValidationError as exc:
-        raise ValueError(f"{value!r} is not a valid ISBN: {exc}") from None
-    return isbn.to_isbn13(number)
 
 
 def isbn_hyphenated(value: str | None) -> str | None:
@@ -211,11 +193,11 @@ class CoverPlan:
 
 
 def _line(project: Project, *loc: str) -> int | None:
-    from .project import _line_of_key
+    from .config import line_of_key
 
     if project.config_path is None:
         return None
-    return _line_of_key(project.config_path.read_text("utf-8-sig"), loc)
+    return line_of_key(project.config_path.read_text("utf-8-sig"), loc)
 
 
 def _table_line(project: Project, table: str) -> int | None:
@@ -257,7 +239,7 @@ def cover_plan(project: Project, *, forced: bool = False, spine: bool = True) ->
     `--cover`). Bad input is a ConfigError naming book.toml's line; so is a missing paper when a spine is
     asked for (`spine`: a print edition is built); a cover image without [cover] is a warning then (the
     book builds, without a spread)."""
-    from .project import CoverConfig, length_mm
+    from .config import CoverConfig, length_mm
 
     book = project.config.book
     config = project.config.cover
@@ -296,7 +278,7 @@ def is_cover_profile(profile: Profile) -> bool:
 def resolve_paper(project: Project, config: CoverConfig) -> Paper:
     """The paper from `[cover] paper`: a named stock, `{ caliper = "0.1mm" }`, `{ ppi = 444 }` or
     `{ stock = "offset-80g" }`; missing or ambiguous is a user error (a spine cannot be guessed)."""
-    from .project import length_mm
+    from .config import length_mm
 
     line = _line(project, "cover", "paper") or _table_line(project, "cover")
     where: Place = {"path": project.config_path, "line": line}

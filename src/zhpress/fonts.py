@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .config import FONT_PACKAGES, Profile
 from .errors import InputError
 from .model import Article, Book
-from .project import FONT_PACKAGES, Profile
 
 log = logging.getLogger("zhpress")
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import Profile, Project
 from .errors import ManuscriptError
 from .model import Article, Block, Book
-from .project import Profile, Project
 
 log = logging.getLogger("zhpress")
 

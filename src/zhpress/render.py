@@ -27,9 +27,9 @@ import jinja2.sandbox
 from markupsafe import Markup, escape
 
 from . import files
+from .config import Profile, Project
 from .errors import InputError
 from .model import Article, Block, Book, Inline
-from .project import Profile, Project
 
 log = logging.getLogger("zhpress")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jinja2
 
+from .config import slugify
 from .errors import InputError
-from .project import slugify
 
 TEMPLATES = ("news", "essays", "blank")
 

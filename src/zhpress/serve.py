@@ -31,8 +31,8 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 from lxml import etree
 
+from .config import Profile
 from .errors import InputError
-from .project import Profile
 from .watch import BuildProcess, BuildRun, Watcher, build_command
 
 PREVIEW_DIR = Path(".zhpress-cache") / "preview"
@@ -157,7 +157,7 @@ class Builder:
     def rebuild(self) -> None:
         """EPUB profiles, then PDF profiles; the first failure is published as the error and ends the round."""
         from .build import output_name
-        from .project import load_project
+        from .config import load_project
 
         self.preview.update(building=True)
         for kind in ("epub", "pdf"):

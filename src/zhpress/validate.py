@@ -18,8 +18,8 @@ from typing import Any
 
 from lxml import etree
 
+from .config import Profile
 from .errors import InputError, ValidationFailed
-from .project import Profile
 
 OPF_NS = "http://www.idpf.org/2007/opf"
 

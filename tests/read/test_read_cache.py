@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from zhpress.build import read_book
-from zhpress.project import load_project
+from zhpress.config import load_project
 from zhpress.read import cache as read_cache
 from zhpress.read import read_manuscript
 from zhpress.read.cache import ReadCache

@@ -61,8 +61,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RenderError
 
 if TYPE_CHECKING:  # the render workers import this module: they need no pydantic
+    from ..config import Profile, Project
     from ..model import Book
-    from ..project import Profile, Project
     from .executor import Executor
 
 log = logging.getLogger("zhpress")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from ..config import isbn13
 from ..cover import (
     SPINE_TEXT_MIN_MM,
     CoverPlan,
@@ -22,7 +23,6 @@ from ..cover import (
     cover_cache,
     ean5,
     front_context,
-    isbn13,
     isbn_hyphenated,
     spread_for,
 )
@@ -33,8 +33,8 @@ from .writer import MARK_WIDTH, _stable_ids, draw_crop_marks, fetch_roots, icc_p
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from ..config import Profile, Project
     from ..model import Book
-    from ..project import Profile, Project
 
 log = logging.getLogger("zhpress")
 

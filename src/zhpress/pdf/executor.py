@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import InputError, RenderError, ZhpressError
 
 if TYPE_CHECKING:
-    from ..project import Profile
+    from ..config import Profile
     from .chunked import Rendered, RenderJob
 
 Items = Iterable["tuple[int, RenderJob] | None"]

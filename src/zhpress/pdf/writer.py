@@ -24,8 +24,8 @@ from ..errors import InputError, RenderError
 if TYPE_CHECKING:  # the render workers import this module: they need neither pydantic nor jinja2
     from concurrent.futures import Executor
 
+    from ..config import Profile, Project
     from ..model import Book
-    from ..project import Profile, Project
     from ..render import Renderer
 
 log = logging.getLogger("zhpress")
@@ -463,7 +463,7 @@ def draw_crop_marks(pdf: Any, bleed: float, slug: float, *, marks: bool = True) 
     RGB. Without `marks`, only the boxes: media box = bleed box."""
     import pikepdf
 
-    from ..project import MARK_OFFSET_MM
+    from ..config import MARK_OFFSET_MM
 
     offset = max(bleed, MARK_OFFSET_MM * MM)
     length = min(5 * MM, bleed + slug - offset - MM)
