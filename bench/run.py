@@ -267,7 +267,7 @@ CONVERT = textwrap.dedent(
     settings = ConversionSettings(config="s2twp", quotes="corner")
     # the same raw call with the dictionaries zhpress chains in front of OpenCC's (news corrections)
     same = opencc.OpenCC(str(get_converter(settings).config_path))
-    import zhpress.convert as convert
+    import zhpress.convert.book as convert
     best_raw = best_same = best_ours = best_one = 1e9
     split = convert.SPLIT_CHARS
     for _ in range(5):

@@ -126,14 +126,14 @@ def test_shipped_entry(config: str, entry) -> None:
     entries = get_converter(settings).zhpress_entries
     config = settings.config or ""
     # the entry must change something, or protect the sentence from another entry, in news or computing use
-    from zhpress.convert import _opencc
+    from zhpress.convert import load_opencc
 
     def effect(base: str) -> bool:
-        with_it = _opencc(build_config(base, entries)).convert(entry.context)
-        if with_it != _opencc(f"{base}.json").convert(entry.context):
+        with_it = load_opencc(build_config(base, entries)).convert(entry.context)
+        if with_it != load_opencc(f"{base}.json").convert(entry.context):
             return True
         others = tuple(e for e in entries if e != entry)
-        return with_it != _opencc(build_config(base, others)).convert(entry.context)
+        return with_it != load_opencc(build_config(base, others)).convert(entry.context)
 
     assert effect(config) or effect({"s2tw": "s2twp", "s2hk": "s2hkp"}[config]), f"{entry.source} has no effect"
 
@@ -338,11 +338,11 @@ def test_a_phrase_that_does_not_come_back_is_a_suspect() -> None:
 
     conv = get_converter(COMPUTING)
     texts = ["高端数码打印设备", "干部的头发"]
-    report = ConversionReport(COMPUTING, [(t, conv.convert_script(t)) for t in texts])
-    back = opencc.OpenCC("tw2sp").convert(conv.convert_script(texts[0]))
+    report = ConversionReport(COMPUTING, [(t, conv.convert_many([t])[0]) for t in texts])
+    back = opencc.OpenCC("tw2sp").convert(conv.convert_many([texts[0]])[0])
     assert back != texts[0]  # the round trip does not restore 高端
     assert [s.source for s in report.suspects] == ["端"] and "高端" in report.suspects[0].context
-    news = ConversionReport(TW, [(t, get_converter(TW).convert_script(t)) for t in texts])
+    news = ConversionReport(TW, [(t, get_converter(TW).convert_many([t])[0]) for t in texts])
     assert news.suspects == []  # 干→幹, 发→髮 come back as other characters: known one-to-many
 
 
@@ -415,7 +415,7 @@ def test_converter_is_cached() -> None:
 def test_batched_conversion_equals_per_string(default_book: Book) -> None:
     conv = get_converter(TW)
     texts = [t for art in default_book.articles for t in art.texts()] + ["两行\n头发", "干部"]
-    assert conv.convert_many(texts) == [conv.convert_script(t) for t in texts]
+    assert conv.convert_many(texts) == [conv.convert_many([t])[0] for t in texts]
 
 
 # --- long books: the conversion on two cores -------------------------------------------------------------
@@ -423,7 +423,7 @@ def test_batched_conversion_equals_per_string(default_book: Book) -> None:
 
 def _long_book() -> Book:
     """The corpus and the default manuscripts, each paragraph made distinct, past the two-core threshold."""
-    from zhpress import convert
+    from zhpress.convert import book as convert
 
     paths = sorted(glob.glob(str(CONTENT / "*.txt")))
     corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -440,7 +440,7 @@ def _long_book() -> Book:
 
 
 def test_a_long_book_converted_on_two_cores_is_the_same_as_one_string_at_a_time(monkeypatch) -> None:
-    from zhpress import convert
+    from zhpress.convert import book as convert
 
     book = _long_book()
     forks: list[int] = []
@@ -452,13 +452,13 @@ def test_a_long_book_converted_on_two_cores_is_the_same_as_one_string_at_a_time(
     for old, new in zip(book.articles, out.articles, strict=True):
         assert new.headline == conv.convert(old.headline)
         assert [b.text for b in new.blocks] == [conv.convert(b.text) if b.text else b.text for b in old.blocks]
-    assert report.pairs and all(conv.convert_script(src) == out for src, out in report.pairs[:2000])
+    assert report.pairs and all(conv.convert_many([src])[0] == out for src, out in report.pairs[:2000])
 
 
 def test_a_failing_conversion_child_is_redone_in_the_build(monkeypatch) -> None:
     import os
 
-    from zhpress import convert
+    from zhpress.convert import book as convert
 
     parent = os.getpid()
 
