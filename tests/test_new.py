@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_zhpress
-from zhpress.normalize import han_chars
+from zhpress.chars import han_chars
 from zhpress.read.decode import decode_manuscript
 from zhpress.read.markdown import split_front_matter
 from zhpress.validate import run_epubcheck

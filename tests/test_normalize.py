@@ -6,7 +6,8 @@ import unicodedata
 
 import pytest
 
-from zhpress.normalize import han_chars, normalize_text
+from zhpress.chars import han_chars
+from zhpress.normalize import normalize_text
 
 
 @pytest.mark.parametrize(

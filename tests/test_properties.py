@@ -11,8 +11,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from zhpress.chars import han_chars
 from zhpress.errors import InputError
-from zhpress.normalize import han_chars, normalize_text
+from zhpress.normalize import normalize_text
 from zhpress.read.decode import decode_manuscript
 from zhpress.read.raw import parse_raw
 

@@ -15,53 +15,20 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from .chars import CONTROL_RE, HAN_RE, WIDE_CLASS, WIDE_RE
+
 log = logging.getLogger("zhpress")
-
-# Han ideographs (the Unicode script Han, in ranges): radicals, 々 〇 and the Hangzhou numerals, the
-# unified ideographs with their extensions, and the compatibility ideographs.
-_HAN_RANGES = (
-    (0x2E80, 0x2FDF),
-    (0x3005, 0x3005),
-    (0x3007, 0x3007),
-    (0x3021, 0x3029),
-    (0x3038, 0x303B),
-    (0x3400, 0x4DBF),
-    (0x4E00, 0x9FFF),
-    (0xF900, 0xFAFF),
-    (0x20000, 0x323AF),
-)
-_HAN_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _HAN_RANGES)
-HAN_RE = re.compile(f"[{_HAN_CLASS}]")
-
-# Characters that set a full-width context: Han, CJK symbols and punctuation, full-width forms, and
-# the curly quotes, dashes and ellipsis Chinese text shares with Western text.
-_WIDE_CLASS = _HAN_CLASS + "\u3000-\u303f\uff00-\uffef\u2014\u2015\u2018\u2019\u201c\u201d\u2026"
 
 _FULL_WIDTH = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
 
 # A run of NO-BREAK SPACEs between two wide characters is letter-spacing, not content.
-_NBSP_SPACING_RE = re.compile(f"(?<=[{_WIDE_CLASS}])\u00a0+(?=[{_WIDE_CLASS}])")
+_NBSP_SPACING_RE = re.compile(f"(?<=[{WIDE_CLASS}])\u00a0+(?=[{WIDE_CLASS}])")
 # `,:;?!` after a wide character and before a wide character or the end of the text.
-_PUNCT_RE = re.compile(f"(?<=[{_WIDE_CLASS}])[,:;?!](?=[{_WIDE_CLASS}]|\\Z)")
-_WIDE_RE = re.compile(f"[{_WIDE_CLASS}]")
-
-
-def is_han(char: str) -> bool:
-    """Whether one character is a Han ideograph."""
-    return HAN_RE.fullmatch(char) is not None
-
-
-def han_chars(text: str) -> str:
-    """The Han characters of a text, in order, after NFC (for "no Han character lost" checks).
-
-    NFC is applied first because normalization maps CJK compatibility ideographs to their unified
-    forms; the comparison is therefore up to canonical equivalence.
-    """
-    return "".join(HAN_RE.findall(unicodedata.normalize("NFC", text)))
+_PUNCT_RE = re.compile(f"(?<=[{WIDE_CLASS}])[,:;?!](?=[{WIDE_CLASS}]|\\Z)")
 
 
 def _is_wide_at(text: str, index: int) -> bool:
-    return 0 <= index < len(text) and _WIDE_RE.match(text, index) is not None
+    return 0 <= index < len(text) and WIDE_RE.match(text, index) is not None
 
 
 def _convert_parentheses(text: str) -> str:
@@ -120,8 +87,6 @@ def normalize_text(text: str) -> str:
 INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060-\u2064\u206a-\u206f\u202a-\u202e\u2066-\u2069\u061c\ufeff]")
 _BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _JOINERS = "\u200c\u200d"
-# Control characters a text cannot hold (C0 but tab, LF, CR; DEL; C1; U+FFFE, U+FFFF).
-CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _joins(text: str, index: int) -> bool:
@@ -206,13 +171,9 @@ def check_decoded(text: str, path: Path | str, line: int) -> str:
 
 
 __all__ = [
-    "CONTROL_RE",
-    "HAN_RE",
     "INVISIBLE_RE",
     "check_decoded",
     "clean_source",
-    "han_chars",
-    "is_han",
     "normalize_text",
     "strip_invisible",
 ]

@@ -35,7 +35,9 @@ import re
 
 from markupsafe import Markup, escape
 
-__all__ = ["typeset", "typeset_pieces", "TYPESET_CSS", "CLOSING_MARKS", "OPENING_MARKS", "is_han"]
+from .chars import is_han
+
+__all__ = ["typeset", "typeset_pieces", "TYPESET_CSS", "CLOSING_MARKS", "OPENING_MARKS"]
 
 #: Full-width marks drawn in the left half of their em box, blank on the right (SC style).
 CLOSING_MARKS = "，。、；：？！）》」』”’】〉〕〗｝］"
@@ -57,18 +59,6 @@ _LATIN_CHAR = r"[0-9A-Za-z\u00c0-\u024f\u0370-\u03ff.,:;!?%‰‱°℃℉&@#$*+\
 #: Signs that close a number and belong to its run (`50%以上`: spaced on both sides like `50`).
 _NUMBER_SIGNS = "%‰‱°℃℉"
 _LATIN_RUN = re.compile(rf"{_LATIN_CHAR}+(?: {_LATIN_CHAR}+)*")
-
-
-def is_han(char: str) -> bool:
-    """True for a Han ideograph (CJK unified, extensions, compatibility) or 〇."""
-    code = ord(char)
-    return (
-        0x3400 <= code <= 0x4DBF
-        or 0x4E00 <= code <= 0x9FFF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x3FFFF
-        or char == "\u3007"
-    )
 
 
 _CLOSING_BEFORE_MARK = re.compile(f"[{re.escape(CLOSING_MARKS)}](?=[{re.escape(CLOSING_MARKS + OPENING_MARKS)}])")

@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from tests.conftest import ROOT, run_zhpress
-from zhpress.normalize import han_chars
+from zhpress.chars import han_chars
 from zhpress.read.decode import decode_manuscript
 from zhpress.validate import run_epubcheck
 

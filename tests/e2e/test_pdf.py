@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from tests.conftest import ROOT, run_zhpress
 from tests.print_marks import mark_problems
-from zhpress.normalize import han_chars
+from zhpress.chars import han_chars
 from zhpress.read.decode import decode_manuscript
 
 BOOK = "dangqi-shanghai"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from zhpress.typeset import CLOSING_MARKS, OPENING_MARKS, is_han
+from zhpress.chars import is_han
+from zhpress.typeset import CLOSING_MARKS, OPENING_MARKS
 
 MM = 72 / 25.4
 EM = 10.5  # the print profiles' body size in points

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from zhpress.chars import is_han
 from zhpress.errors import RenderError
 from zhpress.pdf import justify
-from zhpress.typeset import is_han
 
 EM = 10.5
 TOLERANCE = 0.5  # pt

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from corpus_paths import DEFAULT_000, DEFAULT_001, corpus_files
 
+from zhpress.chars import han_chars
 from zhpress.errors import ManuscriptError
 from zhpress.model import Article, Block
-from zhpress.normalize import han_chars
 from zhpress.read import TitleParts, read_manuscript
 from zhpress.read.decode import read_text
 from zhpress.read.raw import crawler_header, parse_raw

@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..chars import CONTROL_RE
 from ..errors import ConfigError
-from ..normalize import CONTROL_RE, strip_invisible, warn_invisible
+from ..normalize import strip_invisible, warn_invisible
 from .lines import line_of_key
 from .profiles import resolve_profiles
 from .resolved import ArticleSource, Project

@@ -14,17 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from zhpress.chars import CONTROL_RE, is_han
 from zhpress.errors import ManuscriptError
-from zhpress.normalize import clean_source, is_han
+from zhpress.normalize import clean_source
 
 log = logging.getLogger("zhpress")
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _SAVE_HINT = "save the file as UTF-8 (or GB18030) and build again"
-
-# Control characters that have no place in a manuscript (and are not allowed in XML 1.0 or are
-# discouraged there): C0 except tab, LF and CR; DEL; C1; and the noncharacters U+FFFE and U+FFFF.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 # Share of uncommon characters (among the non-ASCII ones) above which a decode is implausible.
 _MAX_UNCOMMON_SHARE = 0.1
@@ -121,7 +118,7 @@ def _has_utf8_multibyte(prefix: bytes) -> bool:
 
 
 def _check_controls(text: str, data: bytes, encoding: str, path: Path) -> None:
-    match = _CONTROL_RE.search(text)
+    match = CONTROL_RE.search(text)
     if match is None:
         return
     offset = len(text[: match.start()].encode(encoding, errors="replace"))

@@ -23,10 +23,11 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from zhpress.chars import CONTROL_RE
 from zhpress.errors import ManuscriptError
 from zhpress.model import FRONT_ROLES, ROLES, Article, Block, Inline, plain_text
 from zhpress.normalize import INVISIBLE_RE, check_decoded, normalize_text
-from zhpress.read.decode import _CONTROL_RE, read_text
+from zhpress.read.decode import read_text
 from zhpress.read.raw import (
     MAX_HEADING,
     TitleKey,
@@ -111,7 +112,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, str], str, int]
             )
         if not isinstance(value, str):
             raise _front_matter_error(path, f"{key} must be a string, not {type(value).__name__}", line)
-        control = _CONTROL_RE.search(value) or INVISIBLE_RE.search(value)
+        control = CONTROL_RE.search(value) or INVISIBLE_RE.search(value)
         if control is not None:
             raise _front_matter_error(
                 path,

@@ -17,9 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, NamedTuple, TypedDict
 
+from zhpress.chars import HAN_CLASS, HAN_RE
 from zhpress.errors import ManuscriptError
 from zhpress.model import Article, Block
-from zhpress.normalize import HAN_RE, normalize_text
+from zhpress.normalize import normalize_text
 from zhpress.read.decode import read_text
 
 log = logging.getLogger("zhpress")
@@ -39,7 +40,7 @@ TitleKey = Literal["kicker", "headline", "subtitle", "column", "byline"]
 _SPLIT_KEYS: tuple[TitleKey, ...] = ("kicker", "headline", "subtitle", "column")  # the parts of the headline block
 
 
-_HAN = HAN_RE.pattern[1:-1]  # the class body, for building other patterns
+_HAN = HAN_CLASS
 
 # A heading is short; longer segments are paragraphs whatever their punctuation.
 MAX_HEADING = 32
