@@ -91,9 +91,11 @@ EXPORT = textwrap.dedent(
     import sys, datetime as dt
     from pathlib import Path
     from zhpress.config import load_project
-    from zhpress.build import read_book, edition_book, build_date
+    from zhpress.build import build_date
+    from zhpress.convert.edition import edition_book
+    from zhpress.read.book import read_book
     from zhpress.convert import get_converter
-    from zhpress.build import conversion_settings
+    from zhpress.convert.edition import conversion_settings
     from zhpress.pdf.writer import render_html
     from zhpress.typeset import typeset, TYPESET_CSS
     root, out = Path(sys.argv[1]), Path(sys.argv[2])
@@ -253,7 +255,7 @@ CONVERT = textwrap.dedent(
     import json, sys, time, opencc
     from pathlib import Path
     from zhpress.config import load_project
-    from zhpress.build import read_book
+    from zhpress.read.book import read_book
     from zhpress.convert import ConversionSettings, convert_book, get_converter
     from dataclasses import replace
     book = read_book(load_project(Path(sys.argv[1])))

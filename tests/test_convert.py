@@ -485,8 +485,8 @@ def _project(tmp_path: Path, extra: str) -> Path:
 
 
 def test_book_settings_reach_the_conversion(tmp_path: Path) -> None:
-    from zhpress.build import conversion_settings
     from zhpress.config import load_project
+    from zhpress.convert.edition import conversion_settings
 
     project = load_project(_project(tmp_path, '\n[profiles.ebook-tw]\nvocabulary = "computing"\n'))
     tw = conversion_settings(project, project.profiles["ebook-tw"])

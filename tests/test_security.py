@@ -292,8 +292,8 @@ def test_the_read_cache_round_trips_every_field_generically() -> None:
 
     classes = [c for c in vars(model).values() if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__]
     assert {c.__name__ for c in classes} >= {"Article", "Block", "Book", "BookMeta", "Creator"}
-    from zhpress.build import read_book
     from zhpress.config import load_project
+    from zhpress.read.book import read_book
 
     book = read_book(load_project(ROOT))
     assert decode(json.loads(json.dumps(encode(book)))) == book

@@ -7,32 +7,32 @@ rendering one profile leaves the other profiles' outputs and that profile's prev
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import errno
-import fcntl
 import hashlib
 import logging
 import os
-import re
-import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from concurrent.futures import as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Profile, Project, check_id
+from . import files, render, workers
+from .config import Profile, Project
+from .convert import get_converter
+from .convert.edition import conversion_settings, edition_book
 from .cover import cover_plan, is_cover_profile
-from .errors import InputError, ManuscriptError, RenderError, ZhpressError
-from .model import Article, Book, BookMeta, Creator, Part
+from .editions import Job, edition
+from .errors import InputError, RenderError, ZhpressError
+from .inputs import check_book_folders, check_inputs
+from .model import Book
+from .output import check_output_folder, output_lock, remove_stale_parts, write_output
+from .read.book import read_book
 
 log = logging.getLogger("zhpress")
-
-LOCK_NAME = ".zhpress.lock"
-
 
 @dataclass
 class Outcome:
@@ -51,136 +51,6 @@ class Outcome:
         return self.error is None
 
 
-def warn_unsettled_titles(config: Path | None, articles: tuple[Article, ...]) -> None:
-    """One warning for the whole book naming every article whose kicker the reader could not tell from its
-    headline (fused with no mark), and the book.toml keys that settle them."""
-    pending = [a for a in articles if a.unsettled_title]
-    if pending:
-        names = ", ".join(f"{a.source} (id {a.id})" for a in pending)
-        log.warning(
-            "%s: %d article(s) may have a kicker fused into the headline with no mark between them, so the whole "
-            "block is the headline: %s; state `kicker` and `headline` in their [[articles]] entries to split them",
-            config or "book.toml", len(pending), names,
-        )
-
-
-def read_book(project: Project, *, cache: bool = False) -> Book:
-    """Read and normalize every manuscript of the project into one Book (in the source script). With
-    `cache`, manuscripts unchanged since an earlier build are taken from PROJECT/.zhpress-cache/read."""
-    from . import files
-    from .pdf.chunked import CACHE_DIR
-    from .read import read_manuscript
-    from .read.cache import ReadCache
-
-    store = ReadCache(project.root / CACHE_DIR / "read", base=project.root) if cache else None
-    if store is not None and not store.usable:
-        store = None
-
-    def read(path: Path, **arguments: Any) -> Article:
-        data = files.read_confined(
-            path, project.content_dir, what="manuscript", error=ManuscriptError, folder_name="content/",
-            missing_hint="check the file name in book.toml",
-        )
-        if store is not None:
-            return store.read(path, read_manuscript, data=data, **arguments)
-        with files.given(path, data):
-            return read_manuscript(path, **arguments)
-
-    articles = tuple(
-        read(src.path, article_id=src.id, source=src.source, title=src.title or None, **({"role": src.role} if src.role else {}))
-        for src in project.articles
-    )
-    articles = tuple(
-        replace(a, role=None if src.role == "chapter" else src.role) if src.role else a
-        for src, a in zip(project.articles, articles, strict=True)
-    )
-    if store is not None:
-        store.save()
-    articles = tuple(
-        dataclasses.replace(article, running_head=src.running_head) if src.running_head else article
-        for src, article in zip(project.articles, articles, strict=True)
-    )
-    seen: dict[str, str] = {}
-    for src, article in zip(project.articles, articles, strict=True):
-        try:
-            check_id(article.id)
-        except ValueError as exc:  # an id from a front matter (book.toml's are checked when it is loaded)
-            shown = article.id if len(article.id) <= 40 else article.id[:40] + "…"
-            raise ManuscriptError(f"article id {shown!r} {exc}", path=src.path, hint="change the front matter's `id`") from None
-        if article.id in seen:
-            raise ManuscriptError(
-                f"article id {article.id!r} is already used by {seen[article.id]}",
-                path=src.path,
-                hint="give the articles different ids (front matter `id`, or `id` in book.toml's [[articles]])",
-            )
-        seen[article.id] = article.source
-    warn_unsettled_titles(project.config_path, articles)
-    cfg = project.config.book
-    creators = tuple(Creator(n, "aut") for n in cfg.authors) + tuple(Creator(n, "edt") for n in cfg.editors)
-    meta = BookMeta(
-        id=project.book_id,
-        title=cfg.title,
-        subtitle=cfg.subtitle,
-        creators=creators,
-        publisher=cfg.publisher,
-        date=cfg.date,
-        rights=cfg.rights,
-        description=cfg.description,
-        subjects=tuple(cfg.subjects),
-        language=cfg.language,
-        isbn=cfg.isbn,
-        edition=cfg.edition,
-        printing=cfg.printing,
-        price=cfg.price,
-    )
-    return Book(meta, *_book_order(project, articles))
-
-
-def _book_order(project: Project, articles: tuple[Article, ...]) -> tuple[tuple[Article, ...], tuple[Part, ...]]:
-    """Articles in reading order (front matter, chapters, back matter, each as listed) and the book's parts,
-    whose articles must be chapters that follow one another."""
-    from .model import BACK_ROLES, FRONT_ROLES
-
-    def rank(article: Article) -> int:
-        return 0 if article.role in FRONT_ROLES else 2 if article.role in BACK_ROLES else 1
-
-    ordered = tuple(sorted(articles, key=rank))
-    index = {a.id: i for i, a in enumerate(ordered)}
-    parts: list[Part] = []
-    seen: dict[str, str] = {}
-    for number, part in enumerate(project.config.parts):
-        line = _parts_line(project, number)
-        for article_id in part.articles:
-            if article_id not in index:
-                raise InputError(
-                    f"part {part.title!r} names the article {article_id!r}, which the book does not have",
-                    path=project.config_path, line=line, hint=f"the articles are {', '.join(index)}",
-                )
-            if article_id in seen:
-                raise InputError(f"article {article_id!r} is in two parts ({seen[article_id]!r} and {part.title!r})",
-                                 path=project.config_path, line=line)  # fmt: skip
-            if ordered[index[article_id]].role is not None:
-                raise InputError(f"part {part.title!r}: article {article_id!r} is {ordered[index[article_id]].role}, not a chapter",
-                                 path=project.config_path, line=line)  # fmt: skip
-            seen[article_id] = part.title
-        positions = [index[a] for a in part.articles]
-        if positions != list(range(positions[0], positions[0] + len(positions))) if positions else True:
-            raise InputError(
-                f"part {part.title!r}: its articles must follow one another in the book's reading order",
-                path=project.config_path, line=line, hint="list them in [[parts]] as they are listed in [[articles]]",
-            )
-        parts.append(Part(part.title, tuple(part.articles)))
-    return ordered, tuple(parts)
-
-
-def _parts_line(project: Project, number: int) -> int | None:
-    from .config import line_of_key
-
-    if project.config_path is None:
-        return None
-    return line_of_key(project.config_path.read_text("utf-8-sig"), ("parts", number, "title"))
-
-
 def build_date(project: Project, book: Book) -> dt.datetime:
     """SOURCE_DATE_EPOCH when set; else the book's date; else a fixed date derived from the content."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -197,279 +67,28 @@ def build_date(project: Project, book: Book) -> dt.datetime:
     return dt.datetime(2000, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=days)
 
 
-def conversion_settings(project: Project, profile: Profile) -> Any:
-    """The conversion stage's settings for a profile."""
-    from .convert import ConversionSettings
-
-    return ConversionSettings(
-        config=profile.conversion,  # type: ignore[arg-type]
-        quotes=profile.quotes,
-        protected=tuple(project.config.conversion.protected),
-        overrides=profile.overrides,
-        verbatim=tuple(project.config.conversion.verbatim),
-        vocabulary=profile.vocabulary,
-    )
-
-
-def edition_book(
-    project: Project, profile: Profile, book: Book, converted: dict[object, tuple[Book, object]] | None = None
-) -> tuple[Book, object]:
-    """The book as this edition prints it: converted, with the edition's language and identifier.
-    `converted` remembers conversions by their settings, so editions that share them (ebook-tw and
-    print-tw) convert the book once."""
-    from .convert import convert_book
-
-    settings = conversion_settings(project, profile)
-    if converted is None or settings not in converted:
-        result = convert_book(book, settings)
-        if converted is None:
-            converted = {}
-        converted[settings] = result
-    converted_book, report = converted[settings]
-    identifier = project.config.book.identifiers.get(profile.name)
-    meta = replace(converted_book.meta, language=profile.language, identifier=identifier)
-    return replace(converted_book, meta=meta), report
-
-
-def output_name(project: Project, profile: Profile) -> str:
-    """`{book-id}-{profile}.{epub|pdf}`."""
-    return f"{project.book_id}-{profile.name}.{profile.format}"
-
-
-def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, Book]) -> None:
-    """Everything a build reads, checked before anything is written: templates, stylesheets, fonts, glyphs."""
-    from . import fonts, images, stylesheets
-    from .render import Renderer
-
-    for book in {id(b): b for b in editions.values()}.values():
-        images.book_images(project, book)
-
-    roots = [project.content_dir, project.styles_dir]
-    for profile in profiles:
-        renderer = Renderer(project, profile, convert=lambda s: s)
-        names = ["_article.html", "edition.css.j2"]
-        if profile.format == "epub":
-            names += [f"epub/{n}.xhtml" for n in ("cover", "title", "article", "colophon", "nav")]
-            names += ["epub/typography.css.j2", "epub/fonts.css.j2"]
-        else:
-            names += ["pdf/book.html"]
-        renderer.check_templates(names)
-        for name, css in renderer.stylesheets():
-            if name.startswith("base-"):  # zhpress's own sheets: only the syntax is worth a look
-                stylesheets.check_syntax(css, name, project.styles_dir)
-            else:
-                stylesheets.check_stylesheet(
-                    css, name, project.styles_dir, roots, self_contained=profile.format == "epub"
-                )
-        try:
-            face = fonts.require_font(profile.font_family, profile=profile.name)
-        except InputError as exc:
-            if exc.path is None and project.config_path is not None:
-                exc.path = str(project.config_path)
-                exc.line = _profile_key_line(project, profile.name, "font_family")
-            raise
-        if profile.emphasis == "kai":  # emphasis set in a Kai face: the face must be there, never a fallback
-            from .render import kai_family
-
-            try:
-                fonts.require_font(kai_family(profile.language), profile=profile.name)
-            except InputError as exc:
-                exc.path = str(project.config_path) if project.config_path else None
-                exc.line = _profile_key_line(project, profile.name, "emphasis")
-                raise
-        fonts.check_coverage(face, profile, editions[profile.name])
-        if profile.page is not None and profile.page.pdf_variant.startswith("pdf/x"):
-            images.check_print_resolution(project, profile, editions[profile.name])
-
-
-def _profile_key_line(project: Project, profile: str, key: str) -> int | None:
-    """The line of `[profiles.NAME]`'s key in book.toml, when the book sets it."""
-    from .config import line_of_key
-
-    if project.config_path is None or profile not in project.config.profiles:
-        return None
-    if getattr(project.config.profiles[profile], key, None) is None:
-        return None
-    return line_of_key(project.config_path.read_text("utf-8-sig"), ("profiles", profile, key))
-
-
-def check_output_folder(out_dir: Path, *, explicit: bool) -> None:
-    """The output folder is used as given: a symbolic link named `dist` is refused unless `-o` names it
-    (a book could ship one leading to another book's outputs); something else in its place is refused."""
-    if not explicit and os.path.islink(out_dir):
-        raise InputError(
-            "the output folder is a symbolic link; zhpress writes only into a folder named on purpose",
-            path=out_dir,
-            hint="remove the link, or name the folder with -o to write there anyway",
-        )
-    if os.path.lexists(out_dir) and not out_dir.is_dir():
-        raise InputError("cannot write to the output folder: not a folder", path=out_dir, hint="choose another folder with -o")
-
-
-@contextmanager
-def output_lock(out_dir: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Serialize builds into one output folder: a second build waits for the first to finish."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        handle = os.fdopen(fd, "r+b")
-    except OSError as exc:
-        raise InputError(
-            f"cannot write to the output folder: {exc.strerror}", path=out_dir, hint="choose another folder with -o"
-        ) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            if on_wait:
-                on_wait()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-_PART = re.compile(r"^\..+\.(?:epub|pdf|conversion\.tsv|conversion\.html)\.part-(\d+)$")
-
-
-def remove_stale_parts(out_dir: Path) -> list[Path]:
-    """Delete `.NAME.part-PID` files left by builds that were killed (their process is gone): only regular
-    files of the user's own by the names zhpress gives them, never anything else found there."""
-    removed: list[Path] = []
-    if not out_dir.is_dir():
-        return removed
-    for path in out_dir.iterdir():
-        match = _PART.match(path.name)
-        if not match or not _ours(path):
-            continue
-        pid = int(match[1])
-        alive = pid != os.getpid() and _pid_alive(pid)
-        if not alive:
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
-
-
-def _ours(path: Path) -> bool:
-    """A regular file with one name, owned by the user: what zhpress writes (never a link, FIFO or folder)."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and info.st_uid == os.geteuid()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def part_path(target: Path) -> Path:
-    """The temporary name a build writes before renaming into place."""
-    return target.with_name(f".{target.name}.part-{os.getpid()}")
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write `data` under a temporary name beside `target` (created afresh: never a file, link or FIFO
-    someone put there), then rename it into place. A failure (a full disk, an unwritable folder) is one
-    user error naming `target`."""
-    tmp = part_path(target)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    created = False
-    try:
-        try:
-            fd = os.open(tmp, flags, 0o644)
-        except FileExistsError:
-            if not _ours(tmp):
-                raise InputError(
-                    f"something that zhpress did not write is in the way of its temporary file {tmp.name}",
-                    path=target.parent,
-                    hint="remove it, or choose another folder with -o",
-                ) from None
-            tmp.unlink()  # this process's own leftover (a process of the same number that was killed)
-            fd = os.open(tmp, flags, 0o644)
-        created = True
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        created = False
-    except OSError as exc:
-        raise InputError(
-            f"cannot write: {exc.strerror or exc}", path=target, hint="free some space or choose another folder with -o"
-        ) from None
-    finally:
-        if created:
-            tmp.unlink(missing_ok=True)
-
-
 def build_profile(
-    project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime,
+    project: Project, profile: Profile, edition_book: Book, report: object, out_dir: Path, date: dt.datetime,
     *, jobs: int = 1, cache: bool = True, render_pool: Any = None, cover: Any = None, executor: Any = None,
 ) -> Outcome:
     """Build one edition for `out_dir`: the outcome carries its files, complete and checked, for
     `write_outcome`. A long PDF is rendered in chunks by `jobs` processes, reusing cached chunks unless
     `cache` is False; a print edition also gets its cover spread when `cover` (a `CoverPlan`) has a paper,
     an EPUB its cover image."""
-    from .convert import get_converter
-    from .render import Renderer
-
     start = time.perf_counter()
-    outcome = Outcome(profile.name)
-    converter = get_converter(conversion_settings(project, profile))
-    target = out_dir / output_name(project, profile)
-    if profile.format == "epub":
-        from .cover import front_image_for_epub
-        from .epub import build_epub
-        from .validate import check_epub_bytes
-
-        renderer = Renderer(project, profile, convert=converter.convert)
-        image = front_image_for_epub(project, profile, edition, renderer, cover, cache=cache, render_pool=render_pool)
-        data = build_epub(edition, renderer, date, cover=image)
-        check_epub_bytes(data, target.name)
-    else:
-        from . import workers
-        from .pdf.chunked import CHUNK_ARTICLES
-        from .pdf.writer import build_pdf
-        from .validate import check_pdf_bytes
-
-        chunks = -(-len(edition.articles) // CHUNK_ARTICLES)
-
-        def on_chunk(kind: str, index: int, from_cache: bool, pages: int) -> None:
-            if kind == "body":  # the long part; front matter and folio pieces take a moment at the end
-                workers.report("chunk", profile.name, pages, chunks)
-
-        data, outcome.pages = build_pdf(
-            project, profile, edition, date, converter.convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
-            render_pool=render_pool, executor=executor,
-        )
-        check_pdf_bytes(data, target.name, profile)
-    files = [(target, data)]
-    if profile.format == "pdf" and cover is not None and cover.paper is not None and is_cover_profile(profile):
-        from .pdf.cover import build_cover_pdf, cover_name
-
-        assert outcome.pages is not None
-        spread = build_cover_pdf(
-            project, profile, edition, cover, outcome.pages, date, converter.convert, render_pool=render_pool
-        )
-        files.append((out_dir / cover_name(project, profile), spread))
+    convert = get_converter(conversion_settings(project, profile)).convert
+    job = Job(project, profile, edition_book, date, convert, out_dir, cache=cache, jobs=jobs,
+              render_pool=render_pool, executor=executor, cover=cover)  # fmt: skip
+    built = edition(profile).build(job)
+    outcome = Outcome(profile.name, files=built.files, pages=built.pages)
     if profile.conversion:
-        stem = target.with_suffix("").name
-        files.append((target.with_name(f"{stem}.conversion.tsv"), report.to_tsv().encode("utf-8")))  # type: ignore[attr-defined]
-        html = report.to_html(title=f"{edition.meta.title} · {profile.name}", lang=profile.language)  # type: ignore[attr-defined]
-        files.append((target.with_name(f"{stem}.conversion.html"), html.encode("utf-8")))
-        outcome.conversion = f"{profile.name}: {report.summary()}: {target.with_name(f'{stem}.conversion.html')}"  # type: ignore[attr-defined]
-    outcome.files = files  # written by the process that holds the output folder's lock
-    outcome.seconds = time.perf_counter() - start
+        stem = job.target.with_suffix("").name
+        html_path = job.target.with_name(f"{stem}.conversion.html")
+        outcome.files.append((job.target.with_name(f"{stem}.conversion.tsv"), report.to_tsv().encode("utf-8")))  # type: ignore[attr-defined]
+        html = report.to_html(title=f"{edition_book.meta.title} · {profile.name}", lang=profile.language)  # type: ignore[attr-defined]
+        outcome.files.append((html_path, html.encode("utf-8")))
+        outcome.conversion = f"{profile.name}: {report.summary()}: {html_path}"  # type: ignore[attr-defined]
+    outcome.seconds = time.perf_counter() - start  # the files are written by the process that holds the lock
     return outcome
 
 
@@ -477,7 +96,7 @@ def write_outcome(outcome: Outcome) -> Outcome:
     """Move a built profile's files into place (each atomically); called in the process holding the lock,
     so a worker never renames anything into the output folder."""
     for path, payload in outcome.files:
-        write_atomic(path, payload)
+        write_output(path, payload)
         outcome.outputs.append(path)
     outcome.files = []
     return outcome
@@ -501,12 +120,8 @@ class BuildRequest:
 
 def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], dt.datetime]:
     """Read and check every input; raises InputError before anything is written."""
-    from . import files
-
-    if any(profile.format == "pdf" for profile in request.profiles):
-        from .pdf.justify import check_engine_version
-
-        check_engine_version()  # before any work: an unsupported engine would fail only after reading
+    for kind in {id(k): k for k in map(edition, request.profiles)}.values():
+        kind.check_engine()  # before any work: an unsupported engine would fail only after reading
     check_output_folder(request.out_dir, explicit=request.out_explicit)
     check_book_folders(request.project)
     book = read_book(request.project, cache=request.cache)
@@ -523,19 +138,6 @@ def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], 
     return editions, reports, build_date(request.project, book)
 
 
-def check_book_folders(project: Project) -> None:
-    """content/, styles/ and styles/templates/ are the book's own folders: none may lead outside it."""
-    from . import files
-
-    root = os.path.realpath(project.root)
-    for folder in (project.content_dir, project.styles_dir, project.styles_dir / "templates"):
-        if os.path.lexists(folder) and not files.is_inside(os.path.realpath(folder), root):
-            raise InputError(
-                "this folder of the book leads outside it (a symbolic link)", path=folder,
-                hint="zhpress reads only files inside the book; copy the files into the book",
-            )
-
-
 def run_build(
     request: BuildRequest,
     *,
@@ -547,25 +149,21 @@ def run_build(
 
     When a PDF is asked for, the worker processes are forked first, so that they import WeasyPrint
     while this process reads and checks the inputs."""
-    from . import files, workers
-
     jobs = max(1, min(request.jobs, len(request.profiles)))
-    pdf = any(p.format == "pdf" for p in request.profiles)
-    pool = workers.take(jobs) if pdf else None
-    from . import render
-
+    in_workers = any(edition(p).renders_in_workers for p in request.profiles)
+    pool = workers.take(jobs) if in_workers else None
     render.compiled_templates = request.cache
     try:
         with files.reading_once():  # what was checked is what is used
             editions, reports, date = prepare(request)
-            if not pdf:  # the workers started early draw an EPUB cover not drawn before; else they go
-                pool = workers.take(1) if workers.started() and _covers_to_draw(request, editions) else None
+            if not in_workers:  # the workers started early draw an EPUB cover not drawn before; else they go
+                pool = workers.take(1) if workers.started() and _engine_needed(request, editions, date) else None
                 workers.discard()
             with output_lock(request.out_dir, on_wait):
                 remove_stale_parts(request.out_dir)
                 if request.executor is not None:  # a cluster's client is this process's: profiles one by one
-                    request.executor.check([p.font_family for p in request.profiles if p.format == "pdf"])
-                if pool is not None and pdf and request.executor is None and not _renders_in_one_pass(request, editions):
+                    request.executor.check([p.font_family for p in request.profiles if edition(p).renders_in_workers])
+                if pool is not None and in_workers and request.executor is None and not _one_pass(request, editions, date):
                     return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
                 outcomes: list[Outcome] = []
                 for profile in request.profiles:
@@ -586,31 +184,23 @@ def run_build(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _covers_to_draw(request: BuildRequest, editions: dict[str, Book]) -> bool:
-    """Whether an EPUB of this build needs its cover image drawn (not given, not cached)."""
-    from .convert import get_converter
-    from .cover import epub_cover_to_draw
-    from .render import Renderer
-
-    if not request.cache:
-        return True
-    for profile in request.profiles:
-        convert = get_converter(conversion_settings(request.project, profile)).convert
-        renderer = Renderer(request.project, profile, convert=convert)
-        if epub_cover_to_draw(request.project, editions[profile.name], renderer, request.cover_plan):
-            return True
-    return False
+def _job(request: BuildRequest, profile: Profile, editions: dict[str, Book], date: dt.datetime) -> Job:
+    convert = get_converter(conversion_settings(request.project, profile)).convert
+    return Job(request.project, profile, editions[profile.name], date, convert, request.out_dir,
+               cache=request.cache, cover=request.cover_plan)  # fmt: skip
 
 
-def _renders_in_one_pass(request: BuildRequest, editions: dict[str, Book]) -> bool:
+def _engine_needed(request: BuildRequest, editions: dict[str, Book], date: dt.datetime) -> bool:
+    """Whether an edition of this build starts the rendering engine (an EPUB cover image not given or cached)."""
+    return any(edition(p).needs_engine(_job(request, p, editions, date)) for p in request.profiles)
+
+
+def _one_pass(request: BuildRequest, editions: dict[str, Book], date: dt.datetime) -> bool:
     """A build of one single-pass PDF: it runs here and only WeasyPrint's render goes to the worker, which
     then needs no more than WeasyPrint loaded (the render starts sooner than a whole profile could)."""
-    from .pdf.chunked import chunking_applies
-
-    if len(request.profiles) != 1 or request.profiles[0].format != "pdf":
+    if len(request.profiles) != 1 or not edition(request.profiles[0]).renders_in_workers:
         return False
-    profile = request.profiles[0]
-    return not chunking_applies(request.project, profile, editions[profile.name])
+    return edition(request.profiles[0]).single_pass(_job(request, request.profiles[0], editions, date))
 
 
 def _build_one(
@@ -619,8 +209,6 @@ def _build_one(
 ) -> Outcome:
     """One profile; any failure becomes the outcome's error instead of stopping the build. The stylesheets
     and templates are the bytes the build checked (`request.reads`), also in a worker process."""
-    from . import files, render
-
     render.compiled_templates = request.cache
     try:
         # Cores left over by the profiles built at once go to each PDF's chunk workers.
@@ -670,10 +258,9 @@ def _build_parallel(
     on_start: Callable[[Profile], None] | None,
     on_done: Callable[[Outcome], None] | None,
 ) -> list[Outcome]:
-    """Profiles in the worker processes; PDF profiles first: they take longest, so the EPUBs fill the gaps."""
-    from concurrent.futures import as_completed
-
-    order = sorted(request.profiles, key=lambda p: p.format != "pdf")
+    """Profiles in the worker processes; those rendered in workers (PDF) first: they take longest, so the
+    others (EPUB) fill the gaps."""
+    order = sorted(request.profiles, key=lambda p: not edition(p).renders_in_workers)
     results: dict[str, Outcome] = {}
     futures = {}
     for profile in order:

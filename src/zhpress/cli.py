@@ -568,7 +568,8 @@ class _Progress:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from .build import edition_book, read_book
+    from .convert.edition import edition_book
+    from .read.book import read_book
 
     project = _project(args)
     book = read_book(project)
@@ -630,7 +631,8 @@ def _print_outline(article: Any) -> None:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from .build import edition_book, read_book
+    from .convert.edition import edition_book
+    from .read.book import read_book
 
     project = _project(args)
     profile = project.select([args.profile])[0]

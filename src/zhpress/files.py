@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, RenderError
 
 log = logging.getLogger("zhpress")
 
@@ -220,15 +220,24 @@ def decode_utf8(data: bytes, path: Path, *, what: str) -> str:
 # --- writing ----------------------------------------------------------------------------------------------
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write `data` under a fresh temporary name beside `path` (never following a link), then rename it
-    into place; an OSError names `path`."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def write_atomic(path: Path, data: bytes, *, mode: int | None = 0o644, temp: Path | None = None,
+                 durable: bool = False) -> None:
+    """Write `data` under a temporary name beside `path` (a fresh unique one, or `temp` created afresh:
+    never a file, link or FIFO someone put there), then rename it into place; `durable` syncs it to disk
+    first. An OSError names `path`."""
+    if temp is None:
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    else:
+        tmp = str(temp)
+        handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
-            os.fchmod(out.fileno(), mode)
+            if mode is not None:
+                os.fchmod(out.fileno(), mode)
+            if durable:
+                os.fsync(out.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         if exc.filename is None:
@@ -239,13 +248,39 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             os.unlink(tmp)
 
 
+def write_text_once(path: Path, text: str) -> None:
+    """`text` into `path` atomically unless the file already holds it (generated files several builds share)."""
+    try:
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text.encode("utf-8"))
+
+
 # --- cache folders and signed entries ---------------------------------------------------------------------
 
+#: A book's own cache folder, under its root (`read/`, `pdf/`, `images/`, `cover/`).
+PROJECT_CACHE = ".zhpress-cache"
 
-def user_cache_dir() -> Path:
-    """The user's own cache folder for zhpress (XDG_CACHE_HOME, else ~/.cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "zhpress"
+
+def user_cache_dir(name: str | None = None) -> Path:
+    """The user's own cache folder for zhpress (XDG_CACHE_HOME, else ~/.cache), or its subfolder `name`."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "zhpress"
+    return base / name if name else base
+
+
+def writable_cache_dir(name: str, what: str) -> Path:
+    """A writable folder for generated files zhpress can always remake (the user's cache folder `name`,
+    else one in the system's temporary folder); RenderError naming `what` when there is none."""
+    for folder in (user_cache_dir(name), Path(tempfile.gettempdir()) / f"zhpress-{name}"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    raise RenderError(f"no writable cache directory for {what}")
 
 
 _warned: set[str] = set()

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import files
 from .config import Profile, Project
 from .errors import ManuscriptError
 from .model import Article, Block, Book
@@ -23,7 +24,7 @@ FORMATS = ("JPEG", "PNG", "GIF")
 PRINT_PPI = 300
 #: The tallest a figure's image is set in print, as a share of the page's text area (see print.css).
 MAX_HEIGHT_SHARE = 0.6
-IMAGE_CACHE = Path(".zhpress-cache") / "images"
+IMAGE_CACHE = Path(files.PROJECT_CACHE) / "images"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +127,7 @@ def pdf_images(project: Project, book: Book, *, cmyk: bool, icc: Path) -> dict[s
         ext = "jpg" if cmyk else image.epub_name.rpartition(".")[2]
         target = folder / f"{digest}{'-cmyk' if cmyk else ''}.{ext}"
         if not target.is_file():
-            from .pdf.chunked import write_atomic_file
-
-            write_atomic_file(target, to_cmyk(image.data, icc) if cmyk else image.data)
+            files.write_atomic(target, to_cmyk(image.data, icc) if cmyk else image.data, mode=0o600)
         out[src] = target.resolve().as_uri()
     return out
 

@@ -156,8 +156,8 @@ class Builder:
 
     def rebuild(self) -> None:
         """EPUB profiles, then PDF profiles; the first failure is published as the error and ends the round."""
-        from .build import output_name
         from .config import load_project
+        from .editions import output_name
 
         self.preview.update(building=True)
         for kind in ("epub", "pdf"):

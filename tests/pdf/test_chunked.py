@@ -15,11 +15,13 @@ import pytest
 from pypdf import PdfReader
 
 from tests.print_marks import crop_marks, mark_problems
-from zhpress.build import build_date, conversion_settings, edition_book, read_book
+from zhpress.build import build_date
 from zhpress.config import load_project
 from zhpress.convert import get_converter
+from zhpress.convert.edition import conversion_settings, edition_book
 from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf, chunking_applies
 from zhpress.pdf.writer import build_single_pdf
+from zhpress.read.book import read_book
 
 pdfplumber = pytest.importorskip("pdfplumber")
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from zhpress.build import read_book
 from zhpress.config import load_project
 from zhpress.read import cache as read_cache
 from zhpress.read import read_manuscript
+from zhpress.read.book import read_book
 from zhpress.read.cache import ReadCache
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,14 +6,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import tempfile
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import opencc
 
+from .. import files
 from ..errors import RenderError
 from .settings import Entry
 
@@ -24,28 +23,6 @@ def _share_dir() -> Path:
     if not (share / "s2t.json").is_file():
         raise RenderError(f"OpenCC's dictionaries were not found in {share}", hint="reinstall the opencc package")
     return share
-
-
-def _cache_root() -> Path:
-    """A writable directory for generated OpenCC configs (XDG cache, else the system temp directory)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    for root in (Path(base) / "zhpress" / "opencc", Path(tempfile.gettempdir()) / "zhpress-opencc"):
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(root, os.W_OK):
-            return root
-    raise RenderError("no writable cache directory for OpenCC configs")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary name so concurrent builds never read half a file."""
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return
-    tmp = path.with_name(f".{path.name}.part-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _absolutize(node: Any, share: Path) -> Any:
@@ -102,10 +79,10 @@ def build_config(config: str, extras: tuple[Entry, ...]) -> str:
     digest = hashlib.sha256(
         json.dumps([str(share), base, sorted(texts.items())], ensure_ascii=False).encode("utf-8")
     ).hexdigest()[:24]
-    directory = _cache_root() / f"{config}-{digest}"
+    directory = files.writable_cache_dir("opencc", "OpenCC configs") / f"{config}-{digest}"
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in texts.items():
-        _write_atomic(directory / name, text)
+        files.write_text_once(directory / name, text)
 
     def refs(stage: int) -> dict[str, dict[str, Any]]:
         return {o: {"type": "text", "file": str(directory / f"{o}-{stage}.txt")} for o in groups}
@@ -127,7 +104,7 @@ def build_config(config: str, extras: tuple[Entry, ...]) -> str:
         for i, stage in enumerate(chain)
     ]
     path = directory / "config.json"
-    _write_atomic(path, json.dumps(out, ensure_ascii=False, indent=1))
+    files.write_text_once(path, json.dumps(out, ensure_ascii=False, indent=1))
     return str(path)
 
 
@@ -149,10 +126,10 @@ def normalizer() -> opencc.OpenCC:
     cfg = {"name": "zhpress normalization", "segmentation": {"type": "mmseg", "dict": node},
            "conversion_chain": [{"dict": node}]}
     digest = hashlib.sha256(json.dumps(cfg).encode("utf-8")).hexdigest()[:24]
-    directory = _cache_root() / f"normalize-{digest}"
+    directory = files.writable_cache_dir("opencc", "OpenCC configs") / f"normalize-{digest}"
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "config.json"
-    _write_atomic(path, json.dumps(cfg, ensure_ascii=False))
+    files.write_text_once(path, json.dumps(cfg, ensure_ascii=False))
     return load_opencc(str(path))
 
 

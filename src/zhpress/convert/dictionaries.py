@@ -56,12 +56,13 @@ def characters_only(config: str, term: str) -> str:
 def book_entries(settings: ConversionSettings) -> tuple[Entry, ...]:
     """The book-level overrides, protected terms (to their character conversion) and verbatim terms (to
     themselves) as dictionary entries."""
-    entries = [Entry(src, tgt, "book", path=settings.origin) for src, tgt in settings.overrides]
+    where = dict(settings.lines)
+    entries = [Entry(src, tgt, "book", path=settings.origin, line=where.get(src)) for src, tgt in settings.overrides]
     for term in settings.verbatim:
-        entries.append(Entry(term, term, "book", path=settings.origin, protected=True, verbatim=True))
+        entries.append(Entry(term, term, "book", path=settings.origin, line=where.get(term), protected=True, verbatim=True))
     for term in settings.protected:
         target = characters_only(settings.config, term) if settings.config and term else term
-        entries.append(Entry(term, target, "book", path=settings.origin, protected=True))
+        entries.append(Entry(term, target, "book", path=settings.origin, line=where.get(term), protected=True))
     if settings.config is not None:
         _validate(entries)
     return tuple(entries)

@@ -1,4 +1,4 @@
-"""The EPUB writer: XHTML from the templates, packaged by ebooklib, zipped reproducibly."""
+"""The EPUB edition: XHTML from the templates, packaged by ebooklib, zipped reproducibly."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from typing import Any
 
 from ebooklib import epub
 
-from .images import BookImage, book_images
-from .model import FRONT_ROLES, Book
-from .render import ArticleView, Renderer
-from .subset import EmbeddedFont, FaceToEmbed, displayed_characters
-from .typeset import typeset, typeset_pieces
+from ..images import BookImage, book_images
+from ..model import FRONT_ROLES, Book
+from ..render import ArticleView, Renderer
+from ..subset import EmbeddedFont, FaceToEmbed, displayed_characters
+from ..typeset import typeset, typeset_pieces
+from . import Built, Job
+from .cover import epub_cover_to_draw, front_image_for_epub
 
 STYLE_HREF = "style/book.css"
 
@@ -165,7 +167,7 @@ def edition_identifier(book: Book, profile: str) -> str:
 def edition_faces(renderer: Renderer) -> list[FaceToEmbed]:
     """The faces an edition uses, regular and (when installed) bold, each refused if its licence forbids
     embedding."""
-    from .fonts import find_font, require_font
+    from ..fonts import find_font, require_font
 
     profile = renderer.profile
     stem = profile.font_family.replace(" ", "")
@@ -230,3 +232,42 @@ def _reproducible_zip(data: bytes, date: dt.datetime, lang: str) -> bytes:
             dst.writestr(info, payload, compresslevel=6 if name != "mimetype" else None)
     return out.getvalue()
 
+
+
+class EpubEdition:
+    """EPUB 3: the articles as XHTML documents, packaged by ebooklib, checked by reading it back."""
+
+    suffix = "epub"
+    templates = (
+        *(f"epub/{name}.xhtml" for name in ("cover", "title", "article", "colophon", "nav")),
+        "epub/typography.css.j2",
+        "epub/fonts.css.j2",
+    )
+    self_contained = True
+    renders_in_workers = False
+
+    def check_engine(self) -> None:
+        """ebooklib has no version it refuses."""
+
+    def single_pass(self, job: Job) -> bool:
+        return True
+
+    def needs_engine(self, job: Job) -> bool:
+        """Only a cover image to draw (none given, none cached) starts WeasyPrint."""
+        if not job.cache:
+            return True
+        return epub_cover_to_draw(job.project, job.book, Renderer(job.project, job.profile, convert=job.convert), job.cover)
+
+    def build(self, job: Job) -> Built:
+        from ..validate import check_epub_bytes
+
+        renderer = Renderer(job.project, job.profile, convert=job.convert)
+        image = front_image_for_epub(
+            job.project, job.profile, job.book, renderer, job.cover, cache=job.cache, render_pool=job.render_pool
+        )
+        data = build_epub(job.book, renderer, job.date, cover=image)
+        check_epub_bytes(data, job.target.name)
+        return Built([(job.target, data)])
+
+
+EDITION = EpubEdition()
