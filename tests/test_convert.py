@@ -497,6 +497,29 @@ def test_book_settings_reach_the_conversion(tmp_path: Path) -> None:
     assert get_converter(hk).convert("张芳曼在华为技术有限公司做志愿者") == "張芳曼在华为技术有限公司做義工"
 
 
+@pytest.mark.parametrize(
+    ("table", "line", "words"),
+    [
+        ('[conversion]\nprotected = ["张芳曼", "有 空格"]\n', 5, "white space"),
+        ('[conversion]\nverbatim = ["华为"]\nprotected = ["华为"]\n', 6, "both"),
+        ('[profiles.ebook-tw]\noverrides = { "软件" = "" }\n', 5, "empty target"),
+    ],
+)
+def test_a_bad_conversion_entry_names_book_toml_and_its_line(tmp_path: Path, table: str, line: int, words: str) -> None:
+    from zhpress.config import load_project
+    from zhpress.convert.edition import edition_book
+    from zhpress.read.book import read_book
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.txt").write_text("标题\n\n正文。\n", encoding="utf-8")
+    (tmp_path / "content" / "book.toml").write_text('[book]\ntitle = "书"\n\n' + table, encoding="utf-8")
+    project = load_project(tmp_path)
+    with pytest.raises(ConfigError, match=words) as caught:
+        edition_book(project, project.profiles["ebook-tw"], read_book(project))
+    assert caught.value.path == str(tmp_path / "content" / "book.toml")
+    assert caught.value.line == line
+
+
 def test_a_bad_vocabulary_is_a_user_error(tmp_path: Path) -> None:
     from zhpress.config import load_project
 

@@ -594,12 +594,14 @@ def _print_outline(article: Any) -> None:
     no markup in it is interpreted)."""
     from rich.text import Text
 
+    from .model import TITLE_PARTS
+
     def short(text: str, limit: int = 60) -> str:
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
     role = f"  {article.role}" if article.role else ""
     out.print(Text.assemble((article.id, "bold"), "  ", (f"({article.source})", "dim"), (role, "cyan")))
-    for key in ("kicker", "headline", "column", "subtitle", "byline"):
+    for key in TITLE_PARTS:
         value = getattr(article, key)
         if value:
             out.print(Text.assemble(f"  {key:9} ", (value, _TITLE_STYLES[key])))

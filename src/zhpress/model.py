@@ -2,7 +2,8 @@
 
 Every stage after reading (normalize, convert, render, the writers) works on these types and nothing else.
 Inline markup is data (`Inline` runs), never HTML. One walk over every text of the model
-(`Book.text_groups`, `Book.map_text_groups`) serves conversion, glyph checks, counting and inspect, so a
+(`Book.text_groups`, `Book.texts`, `Book.map_text_groups`, `Book.map_texts`; `BookMeta.texts` and
+`BookMeta.map_texts` for the metadata) serves conversion, glyph checks, counting and inspect, so a
 new block type is added in one place.
 """
 
@@ -37,8 +38,6 @@ BlockType = Literal[
 #: An article's title parts in reading order (the column where the archive has it: after the headline).
 TITLE_PARTS = ("kicker", "headline", "column", "subtitle", "byline")
 
-BLOCK_TYPES: tuple[str, ...] = BlockType.__args__  # type: ignore[attr-defined]
-
 InlineKind = Literal[
     "text",  # plain text
     "emphasis",  # `children`
@@ -54,6 +53,9 @@ InlineKind = Literal[
 FRONT_ROLES = ("dedication", "epigraph", "foreword", "preface", "acknowledgements")
 BACK_ROLES = ("afterword", "appendix", "bibliography", "colophon")
 ROLES = ("chapter", *FRONT_ROLES, *BACK_ROLES)
+
+#: The metadata fields that are text a reader sees (converted with the book; creators and subjects too).
+META_TEXTS = ("title", "subtitle", "publisher", "rights", "description", "edition", "printing", "price")
 
 #: What `map_text_groups` maps: one inline sequence's texts at a time (a paragraph's runs, a caption …).
 GroupMap = Callable[[tuple[str, ...]], tuple[str, ...]]
@@ -367,6 +369,27 @@ class BookMeta:
     printing: str | None = None  # 印次
     price: str | None = None  # 定价
 
+    def texts(self) -> Iterator[str]:
+        """Every convertible text of the metadata (never ids, dates, language tags or ISBNs)."""
+        for key in META_TEXTS:
+            value = getattr(self, key)
+            if value:
+                yield value
+        yield from (c.name for c in self.creators if c.name)
+        yield from (s for s in self.subjects if s)
+
+    def map_texts(self, fn: Callable[[str], str]) -> BookMeta:
+        """The metadata with every text of `texts` mapped by `fn`."""
+
+        def one(value: str | None) -> str | None:
+            return fn(value) if value else value
+
+        return replace(
+            self, **{key: one(getattr(self, key)) for key in META_TEXTS},  # type: ignore[arg-type]
+            creators=tuple(Creator(fn(c.name) if c.name else c.name, c.role) for c in self.creators),
+            subjects=tuple(fn(s) if s else s for s in self.subjects),
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Part:
@@ -411,8 +434,12 @@ class Book:
         parts = tuple(Part(fn((p.title,))[0], p.articles) for p in self.parts)
         return Book(self.meta, tuple(a.map_text_groups(fn) for a in self.articles), parts)
 
+    def map_texts(self, fn: Callable[[str], str]) -> Book:
+        """The book with every text of `texts` mapped by `fn` on its own (metadata untouched: `meta.map_texts`)."""
+        return self.map_text_groups(lambda group: tuple(fn(t) if t else t for t in group))
+
 
 __all__ = [
-    "BACK_ROLES", "BLOCK_TYPES", "FRONT_ROLES", "ROLES", "Article", "Block", "BlockType", "Book", "BookMeta",
+    "BACK_ROLES", "FRONT_ROLES", "META_TEXTS", "ROLES", "Article", "Block", "BlockType", "Book", "BookMeta",
     "Creator", "Inline", "Part", "plain_text", "replace",
 ]  # fmt: skip

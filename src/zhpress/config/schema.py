@@ -17,11 +17,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CreatorConfig(_Strict):
-    name: str
-    role: Literal["aut", "edt"] = "aut"
-
-
 class BookConfig(_Strict):
     """The [book] table."""
 

@@ -7,7 +7,7 @@ import os
 from collections import Counter
 from typing import Any
 
-from ..model import Book, Creator, replace
+from ..model import Book, replace
 from .converter import Converter, get_converter
 from .quotes import corner_quotes
 from .report import ConversionReport
@@ -23,12 +23,7 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
         return book, ConversionReport(settings, [])
     conv = get_converter(settings)
     meta = book.meta
-    sources: list[str] = [
-        t
-        for t in (meta.title, meta.subtitle, meta.publisher, meta.rights, meta.description, meta.edition,
-                  meta.printing, meta.price, *(c.name for c in meta.creators), *meta.subjects)
-        if t
-    ]
+    sources: list[str] = list(meta.texts())
     groups = list(book.text_groups())
     sources += [t for group in groups for t in group if t]
     unique = list(dict.fromkeys(sources))
@@ -42,22 +37,7 @@ def convert_book(book: Book, settings: ConversionSettings) -> tuple[Book, Conver
     script = {k: c for k, (c, _) in zip(unique, done, strict=True)}
     final = {k: f for k, (_, f) in zip(unique, done, strict=True)}
 
-    def text(value: str | None) -> str | None:
-        return final[value] if value else value
-
-    new_meta = replace(
-        meta,
-        title=final[meta.title] if meta.title else meta.title,
-        subtitle=text(meta.subtitle),
-        creators=tuple(Creator(final[c.name] if c.name else c.name, c.role) for c in meta.creators),
-        publisher=text(meta.publisher),
-        rights=text(meta.rights),
-        description=text(meta.description),
-        subjects=tuple(final[s] if s else s for s in meta.subjects),
-        edition=text(meta.edition),
-        printing=text(meta.printing),
-        price=text(meta.price),
-    )
+    new_meta = meta.map_texts(final.__getitem__)
 
     def group_text(group: tuple[str, ...]) -> tuple[str, ...]:
         # Each run converted on its own; quotation marks by their nesting over the whole inline sequence.

@@ -56,13 +56,15 @@ def characters_only(config: str, term: str) -> str:
 def book_entries(settings: ConversionSettings) -> tuple[Entry, ...]:
     """The book-level overrides, protected terms (to their character conversion) and verbatim terms (to
     themselves) as dictionary entries."""
-    where = dict(settings.lines)
-    entries = [Entry(src, tgt, "book", path=settings.origin, line=where.get(src)) for src, tgt in settings.overrides]
+    where = {(kind, term): line for kind, term, line in settings.lines}
+    path = settings.origin
+    entries = [Entry(src, tgt, "book", path=path, line=where.get(("override", src))) for src, tgt in settings.overrides]
     for term in settings.verbatim:
-        entries.append(Entry(term, term, "book", path=settings.origin, line=where.get(term), protected=True, verbatim=True))
+        line = where.get(("verbatim", term))
+        entries.append(Entry(term, term, "book", path=path, line=line, protected=True, verbatim=True))
     for term in settings.protected:
         target = characters_only(settings.config, term) if settings.config and term else term
-        entries.append(Entry(term, target, "book", path=settings.origin, line=where.get(term), protected=True))
+        entries.append(Entry(term, target, "book", path=path, line=where.get(("protected", term)), protected=True))
     if settings.config is not None:
         _validate(entries)
     return tuple(entries)

@@ -25,21 +25,23 @@ def conversion_settings(project: Project, profile: Profile) -> ConversionSetting
     )
 
 
-def _term_lines(project: Project, profile: Profile) -> tuple[tuple[str, int], ...]:
-    """(term, line) for the book's conversion terms and overrides, the profile's overrides winning."""
+def _term_lines(project: Project, profile: Profile) -> tuple[tuple[str, str, int], ...]:
+    """(kind, term, line) for the book's protected and verbatim terms and its overrides (a profile's
+    overrides winning over the book's)."""
     if project.config_path is None:
         return ()
     text = project.config_path.read_text("utf-8-sig")
     conversion = project.config.conversion
-    places: list[tuple[str, tuple[object, ...]]] = [
-        *((term, ("conversion", "protected", i)) for i, term in enumerate(conversion.protected)),
-        *((term, ("conversion", "verbatim", i)) for i, term in enumerate(conversion.verbatim)),
-        *((source, ("conversion", "overrides", source)) for source in conversion.overrides),
+    places: list[tuple[str, str, tuple[object, ...]]] = [
+        *(("protected", term, ("conversion", "protected", i)) for i, term in enumerate(conversion.protected)),
+        *(("verbatim", term, ("conversion", "verbatim", i)) for i, term in enumerate(conversion.verbatim)),
+        *(("override", source, ("conversion", "overrides", source)) for source in conversion.overrides),
     ]
     declared = project.config.profiles.get(profile.name)
-    places += [(source, ("profiles", profile.name, "overrides", source)) for source in (declared and declared.overrides) or {}]
-    found = {term: line for term, loc in places if (line := line_of_key(text, loc)) is not None}
-    return tuple(sorted(found.items()))
+    overrides = (declared and declared.overrides) or {}
+    places += [("override", source, ("profiles", profile.name, "overrides", source)) for source in overrides]
+    found = {(kind, term): line for kind, term, loc in places if (line := line_of_key(text, loc)) is not None}
+    return tuple(sorted((kind, term, line) for (kind, term), line in found.items()))
 
 
 def edition_book(

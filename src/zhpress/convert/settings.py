@@ -36,7 +36,7 @@ class ConversionSettings:
     protected: tuple[str, ...] = ()  # no phrase substitution, but the edition's character conversion
     overrides: tuple[tuple[str, str], ...] = ()  # book-level phrase → target, inside segmentation
     origin: str | None = None  # the file the book-level entries come from (book.toml), for error messages
-    lines: tuple[tuple[str, int], ...] = ()  # (term, line) where `origin` states each book-level term
+    lines: tuple[tuple[str, str, int], ...] = ()  # (kind, term, line): where `origin` states a book-level term
     verbatim: tuple[str, ...] = ()  # terms kept exactly as written (not even character conversion)
     vocabulary: Vocabulary = "news"  # news: zhpress's regional dictionary; computing: + OpenCC's phrases
 

@@ -78,9 +78,14 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
             )
         seen[article.id] = article.source
     warn_unsettled_titles(project.config_path, articles)
+    return Book(_book_meta(project), *_book_order(project, articles))
+
+
+def _book_meta(project: Project) -> BookMeta:
+    """The book's metadata from book.toml's [book] table."""
     cfg = project.config.book
     creators = tuple(Creator(n, "aut") for n in cfg.authors) + tuple(Creator(n, "edt") for n in cfg.editors)
-    meta = BookMeta(
+    return BookMeta(
         id=project.book_id,
         title=cfg.title,
         subtitle=cfg.subtitle,
@@ -96,7 +101,6 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
         printing=cfg.printing,
         price=cfg.price,
     )
-    return Book(meta, *_book_order(project, articles))
 
 
 def _book_order(project: Project, articles: tuple[Article, ...]) -> tuple[tuple[Article, ...], tuple[Part, ...]]:
