@@ -57,6 +57,9 @@ PROFILES_HELP = """profiles (editions; a book adds or changes them in content/bo
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The command line's parser.
+
+    Long because it is one declaration per command and option, read as `zhpress --help` prints them."""
     parser = argparse.ArgumentParser(
         prog="zhpress",
         description="Build Chinese books: EPUB 3 and print PDF editions, simplified and traditional.",

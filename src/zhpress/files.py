@@ -71,7 +71,9 @@ def read_confined(
     missing_hint: str | None = None,
 ) -> bytes:
     """The bytes of `path`, a regular file inside one of `within` (after resolving every symbolic link),
-    no larger than `limit` (default: `LIMITS[what]`). Anything else is `error` naming `path` as given."""
+    no larger than `limit` (default: `LIMITS[what]`). Anything else is `error` naming `path` as given.
+
+    Long because each refusal (outside, not regular, linked, changed while opened) is a step of its own that must stay in this order."""
     roots = [within] if isinstance(within, Path) else list(within)
     limit = LIMITS.get(what, 64 * MiB) if limit is None else limit
     real = _real(path)

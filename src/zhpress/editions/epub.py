@@ -48,7 +48,9 @@ def _modified(date: dt.datetime) -> dt.datetime:
 
 def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tuple[str, bytes] | None = None) -> bytes:
     """The EPUB of `book` for the renderer's profile, as bytes; the same inputs give the same bytes.
-    `cover` is the cover image (file name, bytes): the package's cover-image, shown on the cover page."""
+    `cover` is the cover image (file name, bytes): the package's cover-image, shown on the cover page.
+
+    Long because it assembles one package in reading order (documents, styles, fonts, images, nav, metadata); each piece is one call."""
     profile = renderer.profile
     vertical = profile.writing == "vertical"
     # The print edition's typography pass (punctuation pairs, Latin/Han spacing, numbers with units) in

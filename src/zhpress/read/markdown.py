@@ -233,7 +233,9 @@ class _Reader:
     # --------------------------------------------------------------------------------------- inline
 
     def runs(self, parent: Token, line: int) -> tuple[Inline, ...]:
-        """The runs of an inline token (adjacent text merged, edges stripped)."""
+        """The runs of an inline token (adjacent text merged, edges stripped).
+
+        Long because it is one walk over markdown-it's inline tokens with one branch per token kind."""
         children = parent.children or []
         stack: list[tuple[str, str | None, list[Inline]]] = [("root", None, [])]
         skipping: str | None = None
@@ -323,7 +325,9 @@ class _Reader:
     # --------------------------------------------------------------------------------------- blocks
 
     def blocks(self, tokens: list[Token], i: int = 0, close: str | None = None) -> tuple[list[Block], int]:
-        """Blocks from tokens[i:] up to the token of type `close`; returns them and the index after it."""
+        """Blocks from tokens[i:] up to the token of type `close`; returns them and the index after it.
+
+        Long because it is one walk over markdown-it's block tokens with one branch per token kind."""
         out: list[Block] = []
         while i < len(tokens):
             token = tokens[i]
@@ -532,7 +536,9 @@ def _plain(block: Block, kind: str = "paragraph") -> bool:
 def parse_markdown(
     text: str, *, path: Path, article_id: str, source: str, title: TitleParts | None = None, role: str | None = None
 ) -> Article:
-    """Read decoded Markdown text into an Article."""
+    """Read decoded Markdown text into an Article.
+
+    Long because it is the reader's sequence: front matter, parse, title block, body, notes, each checked where its line is known."""
     text = re.sub(r"\r\n|\r", "\n", text)
     fields, body, line_offset = split_front_matter(text, path)
     env: dict[str, Any] = {}

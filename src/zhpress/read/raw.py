@@ -630,7 +630,9 @@ def _heading(lines: Sequence[str], byline: str | None) -> Block:
 
 
 def classify_body(items: Sequence[Segment]) -> list[Block]:
-    """Headings, paragraphs, captions and breaks for the middle of an article (after note and epigraph)."""
+    """Headings, paragraphs, captions and breaks for the middle of an article (after note and epigraph).
+
+    Long because the archive's body conventions are rules tried in order on each segment; split up they lose that order."""
     blocks: list[Block] = []
     n = len(items)
     norm = [_norm(t) if t is not _BREAK else "" for t in items]
@@ -737,7 +739,9 @@ def build_article(
     header: Sequence[str] | None = None,
 ) -> Article:
     """Turn a manuscript's segments into an Article by the archive conventions: the first segment is the
-    headline block, unless `header` gives the crawler's three header lines."""
+    headline block, unless `header` gives the crawler's three header lines.
+
+    Long because it is the raw reader's sequence: title block, editor's note, epigraph, body, credits, each consuming segments in order."""
     items = _trim_breaks(items)
     if header is not None:
         if any(v for k, v in (title or {}).items() if k != "byline"):
