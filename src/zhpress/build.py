@@ -68,7 +68,7 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
     """Read and normalize every manuscript of the project into one Book (in the source script). With
     `cache`, manuscripts unchanged since an earlier build are taken from PROJECT/.zhpress-cache/read."""
     from . import files
-    from .pdf.chunked import CACHE_DIR
+    from .pdf import CACHE_DIR
     from .read import read_manuscript
     from .read.cache import ReadCache
 
@@ -438,8 +438,7 @@ def build_profile(
         check_epub_bytes(data, target.name)
     else:
         from . import workers
-        from .pdf.chunked import CHUNK_ARTICLES
-        from .pdf.writer import build_pdf
+        from .pdf import CHUNK_ARTICLES, build_pdf
         from .validate import check_pdf_bytes
 
         chunks = -(-len(edition.articles) // CHUNK_ARTICLES)
@@ -455,7 +454,7 @@ def build_profile(
         check_pdf_bytes(data, target.name, profile)
     files = [(target, data)]
     if profile.format == "pdf" and cover is not None and cover.paper is not None and is_cover_profile(profile):
-        from .pdf.cover import build_cover_pdf, cover_name
+        from .pdf import build_cover_pdf, cover_name
 
         assert outcome.pages is not None
         spread = build_cover_pdf(
@@ -504,7 +503,7 @@ def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], 
     from . import files
 
     if any(profile.format == "pdf" for profile in request.profiles):
-        from .pdf.justify import check_engine_version
+        from .pdf import check_engine_version
 
         check_engine_version()  # before any work: an unsupported engine would fail only after reading
     check_output_folder(request.out_dir, explicit=request.out_explicit)
@@ -605,7 +604,7 @@ def _covers_to_draw(request: BuildRequest, editions: dict[str, Book]) -> bool:
 def _renders_in_one_pass(request: BuildRequest, editions: dict[str, Book]) -> bool:
     """A build of one single-pass PDF: it runs here and only WeasyPrint's render goes to the worker, which
     then needs no more than WeasyPrint loaded (the render starts sooner than a whole profile could)."""
-    from .pdf.chunked import chunking_applies
+    from .pdf import chunking_applies
 
     if len(request.profiles) != 1 or request.profiles[0].format != "pdf":
         return False

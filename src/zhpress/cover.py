@@ -453,9 +453,9 @@ def front_image_for_epub(project: Project, profile: Profile, book: Book, rendere
     cached = _cached_cover(target) if cache else None
     if cached is not None:
         return "images/cover.png", cached
-    from .pdf.cover import rasterize
+    from .pdf.raster import rasterize
 
-    data = rasterize(project, html, sheets, EPUB_COVER_PX, render_pool=render_pool)
+    data = rasterize(project, html, sheets, EPUB_COVER_PX, extra_roots=[cover_cache(project)], render_pool=render_pool)
     key = files.signing_key()
     if cache and key is not None:
         try:
@@ -500,7 +500,7 @@ def _epub_cover_page(project: Project, book: Book, renderer: Renderer,
 
 def cover_cache(project: Project) -> Path:
     """Where converted cover images are kept: the book's own cache when it is the user's, else the user's."""
-    from .pdf.chunked import CACHE_DIR
+    from .pdf import CACHE_DIR
 
     own = files.own_folder(project.root / CACHE_DIR / "cover", base=project.root)
     return own if own is not None else files.own_folder(files.user_cache_dir() / "cover") or files.user_cache_dir()
@@ -519,7 +519,7 @@ def _engines() -> tuple[str, ...]:
 
     from . import __version__
 
-    marks = [__version__, hashlib.sha256((Path(__file__).parent / "pdf" / "cover.py").read_bytes()).hexdigest()]
+    marks = [__version__, hashlib.sha256((Path(__file__).parent / "pdf" / "raster.py").read_bytes()).hexdigest()]
     for name in ("weasyprint", "pypdfium2", "PIL"):
         spec = find_spec(name)
         origin = Path(spec.origin) if spec and spec.origin else None

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import files
 from .errors import ManuscriptError
 from .model import Article, Block, Book
 from .project import Profile, Project
@@ -126,9 +127,7 @@ def pdf_images(project: Project, book: Book, *, cmyk: bool, icc: Path) -> dict[s
         ext = "jpg" if cmyk else image.epub_name.rpartition(".")[2]
         target = folder / f"{digest}{'-cmyk' if cmyk else ''}.{ext}"
         if not target.is_file():
-            from .pdf.chunked import write_atomic_file
-
-            write_atomic_file(target, to_cmyk(image.data, icc) if cmyk else image.data)
+            files.write_atomic(target, to_cmyk(image.data, icc) if cmyk else image.data, mode=0o600)
         out[src] = target.resolve().as_uri()
     return out
 

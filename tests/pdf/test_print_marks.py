@@ -13,7 +13,7 @@ import pytest
 from tests.pdf.test_chunked import inputs
 from tests.print_marks import crop_marks, mark_problems
 from zhpress.errors import ConfigError
-from zhpress.pdf.writer import build_single_pdf
+from zhpress.pdf.edition import build_single_pdf
 from zhpress.project import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
