@@ -68,7 +68,7 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
     """Read and normalize every manuscript of the project into one Book (in the source script). With
     `cache`, manuscripts unchanged since an earlier build are taken from PROJECT/.zhpress-cache/read."""
     from . import files
-    from .pdf import CACHE_DIR
+    from .files import CACHE_DIR
     from .read import read_manuscript
     from .read.cache import ReadCache
 
@@ -546,11 +546,12 @@ def run_build(
 
     When a PDF is asked for, the worker processes are forked first, so that they import WeasyPrint
     while this process reads and checks the inputs."""
-    from . import files, workers
+    from . import files
+    from .pdf import pool as render_workers
 
     jobs = max(1, min(request.jobs, len(request.profiles)))
     pdf = any(p.format == "pdf" for p in request.profiles)
-    pool = workers.take(jobs) if pdf else None
+    pool = render_workers.take(jobs) if pdf else None
     from . import render
 
     render.compiled_templates = request.cache
@@ -558,8 +559,8 @@ def run_build(
         with files.reading_once():  # what was checked is what is used
             editions, reports, date = prepare(request)
             if not pdf:  # the workers started early draw an EPUB cover not drawn before; else they go
-                pool = workers.take(1) if workers.started() and _covers_to_draw(request, editions) else None
-                workers.discard()
+                pool = render_workers.take(1) if render_workers.started() and _covers_to_draw(request, editions) else None
+                render_workers.discard()
             with output_lock(request.out_dir, on_wait):
                 remove_stale_parts(request.out_dir)
                 if request.executor is not None:  # a cluster's client is this process's: profiles one by one
@@ -577,7 +578,7 @@ def run_build(
                 return outcomes
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop now, not after their renders
         if pool is not None:
-            workers.stop(pool)
+            render_workers.stop(pool)
             pool = None
         raise
     finally:

@@ -500,9 +500,7 @@ def _epub_cover_page(project: Project, book: Book, renderer: Renderer,
 
 def cover_cache(project: Project) -> Path:
     """Where converted cover images are kept: the book's own cache when it is the user's, else the user's."""
-    from .pdf import CACHE_DIR
-
-    own = files.own_folder(project.root / CACHE_DIR / "cover", base=project.root)
+    own = files.own_folder(project.root / files.CACHE_DIR / "cover", base=project.root)
     return own if own is not None else files.own_folder(files.user_cache_dir() / "cover") or files.user_cache_dir()
 
 

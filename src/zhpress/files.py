@@ -241,6 +241,9 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
 
 # --- cache folders and signed entries ---------------------------------------------------------------------
 
+#: A project's own caches, a folder per kind inside it (read, pdf, cover).
+CACHE_DIR = ".zhpress-cache"
+
 
 def user_cache_dir() -> Path:
     """The user's own cache folder for zhpress (XDG_CACHE_HOME, else ~/.cache)."""

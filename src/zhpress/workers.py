@@ -1,9 +1,7 @@
-"""The build's worker processes, forked as soon as the command line is read.
-
-A PDF build spends about a second importing WeasyPrint. Forking the workers before zhpress loads its own
-modules and reads the book lets that import run on another core while this process does its part; an
-EPUB-only build sends them away unused. Standard library only: importing this module must cost nothing
-(each worker imports `zhpress.pdf.engine` and WeasyPrint once it is forked).
+"""The build's processes: how the build and its workers take SIGINT and SIGTERM, the temporary folders
+removed with them, the progress queue, and the rules of forking (`forking`, `die_with_parent`). Standard
+library only: importing this module must cost nothing (the render workers are forked just after it,
+`zhpress.pdf.pool`).
 """
 
 from __future__ import annotations
@@ -16,15 +14,12 @@ import signal
 import sys
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .errors import Terminated
 
-_pool: ProcessPoolExecutor | None = None
-_size = 0
 _events: Any = None  # a queue made before the fork: workers report progress through it
 _scratch: dict[str, int] = {}  # temporary folders of the build, with the process that made each
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -133,84 +128,3 @@ def die_with_parent() -> None:
         return
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
-
-
-def _import_renderer() -> None:
-    """Worker start-up: WeasyPrint, before any work arrives (the engine needs no configuration models: a
-    single-pass render needs only strings)."""
-    die_with_parent()
-    from .pdf import engine  # here, in the worker: this module is imported before the early fork, so it stays light
-
-    engine.import_weasyprint()
-
-
-def start(jobs: int) -> None:
-    """Fork `jobs` workers now; they import the renderer while the caller goes on."""
-    global _pool, _size
-    if _pool is not None:
-        return
-    events()
-    with forking():
-        _pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_import_renderer)
-        _size = jobs
-        for _ in range(jobs):  # make the processes now, not at the first real task
-            _pool.submit(int)
-
-
-def start_early(argv: list[str]) -> None:
-    """For `zhpress build`, fork the workers before the command line module is imported: a glance at the
-    arguments gives their number (one per named profile, at most one per core). Anything unusual (`-j`,
-    help, `--watch`, whose builds run in their own processes) is left to the command line."""
-    if not argv or argv[0] != "build":
-        return
-    profiles = 0
-    args = iter(argv[1:])
-    for arg in args:
-        if arg in ("-C", "-o"):
-            next(args, None)
-        elif arg.startswith(("-j", "--jobs", "-h", "--help", "--watch")):
-            return
-        elif not arg.startswith("-"):
-            profiles += 1
-    cores = os.cpu_count() or 1
-    start(min(cores, profiles or cores))
-
-
-def started() -> bool:
-    """Whether workers were started and not yet taken or discarded."""
-    return _pool is not None
-
-
-def take(jobs: int) -> ProcessPoolExecutor:
-    """The started pool if it has at least `jobs` workers, else a new one of that size."""
-    global _pool
-    if _pool is not None and _size >= jobs:
-        pool, _pool = _pool, None
-        return pool
-    discard()
-    start(jobs)
-    return take(jobs)
-
-
-def discard() -> None:
-    """Stop the started workers without waiting for their imports (nothing of theirs is needed)."""
-    global _pool
-    if _pool is None:
-        return
-    stop(_pool)
-    _pool = None
-
-
-def stop(pool: ProcessPoolExecutor) -> None:
-    """End a pool's workers now (SIGTERM: each removes its temporary folders), whatever they are doing;
-    one that does not end within 10 s is killed. Then this process's own temporary folders go."""
-    processes = list((pool._processes or {}).values())  # the executor has no public way to stop at once
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(10)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
-    remove_scratch()

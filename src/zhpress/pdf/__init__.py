@@ -4,7 +4,7 @@
   PDF edition as bytes and its page count, in one pass or in chunks (`chunking_applies`, `CHUNK_ARTICLES`);
 - `build_cover_pdf(...)` and `cover_name(...)`: a print edition's cover spread and its file name;
 - `check_engine_version()`: refuse an unsupported WeasyPrint before a build reads anything;
-- `CACHE_DIR`: the project's cache folder.
+- `pool`: the render workers forked as soon as the command line is read.
 
 Inside, one profile's build reads top-down: edition -> sources -> chunked -> schedule -> executor ->
 engine (-> weasy70) -> cache -> merge -> finish -> tagging (docs/pdf-stage.md).
@@ -16,18 +16,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .cache import CACHE_DIR
     from .cover import build_cover_pdf, cover_name
     from .edition import build_pdf
     from .schedule import CHUNK_ARTICLES, chunking_applies
     from .weasy70 import check_engine_version
 
-__all__ = ["CACHE_DIR", "CHUNK_ARTICLES", "build_cover_pdf", "build_pdf", "check_engine_version", "chunking_applies", "cover_name"]
+__all__ = ["CHUNK_ARTICLES", "build_cover_pdf", "build_pdf", "check_engine_version", "chunking_applies", "cover_name"]
 
 # Handed on when first asked for, not imported here: the render workers import `zhpress.pdf.engine` as
 # they start and must not load the templates and configuration models (about a second).
 _HOME = {
-    "CACHE_DIR": "cache", "CHUNK_ARTICLES": "schedule", "build_cover_pdf": "cover", "build_pdf": "edition",
+    "CHUNK_ARTICLES": "schedule", "build_cover_pdf": "cover", "build_pdf": "edition",
     "check_engine_version": "weasy70", "chunking_applies": "schedule", "cover_name": "cover",
 }
 

@@ -23,7 +23,7 @@ log = logging.getLogger("zhpress")
 
 #: Bump when the chunk format or what a cache entry records changes (the history is in docs/pdf-stage.md).
 CACHE_FORMAT = "5"
-CACHE_DIR = ".zhpress-cache"
+
 
 #: The modules whose source changes a rendered part: the worker's render and post-processing, and every
 #: patch of WeasyPrint (the merge, which only reads parts, is not part of the key).
@@ -33,7 +33,7 @@ _RENDER_CODE = ("engine.py", "parts.py", "weasy70/__init__.py", "weasy70/guard.p
 
 def cache_dir(project: Project) -> Path:
     """Where a project's rendered chunks are kept."""
-    return project.root / CACHE_DIR / "pdf"
+    return project.root / files.CACHE_DIR / "pdf"
 
 
 def versions() -> str:
