@@ -231,7 +231,9 @@ def _dests(pdf: Any, page_map: dict[tuple[int, int], Any]) -> dict[str, list[Any
 @contextmanager
 def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[Any]) -> Iterator[Any]:
     """The merged document (open pikepdf.Pdf): the front matter's first `front_pages` pages, then every
-    body chunk with its folio piece's pages overlaid. Parts are `Rendered` results."""
+    body chunk with its folio piece's pages overlaid. Parts are `Rendered` results. One function of about
+    90 lines: every part stays open until the end, and its pages, fonts, colour profiles, destinations and
+    outline are linked into the merged file in the one pass over the parts."""
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.open(front.path))
         sources: dict[str, dict[str, Any]] = {}
