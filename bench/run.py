@@ -96,17 +96,15 @@ EXPORT = textwrap.dedent(
     from zhpress.read.book import read_book
     from zhpress.convert import get_converter
     from zhpress.convert.edition import conversion_settings
-    from zhpress.pdf.writer import render_html
-    from zhpress.typeset import typeset, TYPESET_CSS
+    from zhpress.pdf.sources import edition_sources
     root, out = Path(sys.argv[1]), Path(sys.argv[2])
     project = load_project(root)
     profile = project.profiles["print"]
     book = read_book(project)
     edition, _ = edition_book(project, profile, book)
     convert = get_converter(conversion_settings(project, profile)).convert
-    html, sheets, _ = render_html(project, profile, edition, build_date(project, book), convert,
-                                  text_filter=lambda t: typeset(t, latin_spacing=profile.page.latin_spacing))
-    sheets.insert(2, ("typeset.css", TYPESET_CSS))
+    src = edition_sources(project, profile, edition, build_date(project, book), convert)
+    html, sheets = src.book_html(), src.sheets
     (out / "book.html").write_text(html, "utf-8")
     (out / "book.css").write_text("\\n".join(css for _, css in sheets), "utf-8")
     md = []
@@ -218,8 +216,8 @@ def incremental(book: Path, out: Path) -> dict[str, list[dict[str, float]]]:
 SINGLE_PASS = textwrap.dedent(
     """
     import sys
-    import zhpress.pdf.chunked as chunked
-    chunked.MIN_CHUNKED_ARTICLES = 10**9  # the whole book as one WeasyPrint document
+    import zhpress.pdf.schedule as schedule
+    schedule.MIN_CHUNKED_ARTICLES = 10**9  # the whole book as one WeasyPrint document
     from zhpress.cli import main
     sys.exit(main(["build", "print", "-C", sys.argv[1], "-o", sys.argv[2], "-q", "--no-cache"]))
     """

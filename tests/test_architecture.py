@@ -14,10 +14,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "zhpress"
 MAX_LINES = 60
 LONG_MARK = "Long because"
 
-# The PDF stage (pdf/, workers.py) is being reshaped into its parts; until then these checks fail there
-# only. Remove this marker, and RESHAPING, once pdf/ and workers.py pass.
-RESHAPING = ("zhpress.pdf", "zhpress.workers")
-pdf_stage_being_reshaped = pytest.mark.xfail(strict=False, reason="pdf stage being reshaped")
 
 
 def _module_name(path: Path) -> str:
@@ -26,10 +22,6 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
-
-
-def _reshaping(name: str) -> bool:
-    return any(name == prefix or name.startswith(prefix + ".") for prefix in RESHAPING)
 
 
 def _imports(name: str, path: Path) -> set[str]:
@@ -94,10 +86,8 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def _graph(keep: bool = True) -> dict[str, set[str]]:
-    graph = {name: _imports(name, path) for name, path in MODULES.items()}
-    # A package's __init__ that its own modules import is what they stand on, not above them.
-    return graph if keep else {n: {m for m in deps if not _reshaping(m)} for n, deps in graph.items() if not _reshaping(n)}
+def _graph() -> dict[str, set[str]]:
+    return {name: _imports(name, path) for name, path in MODULES.items()}
 
 
 def test_the_graph_walk_sees_function_level_and_relative_imports() -> None:
@@ -110,12 +100,6 @@ def test_the_graph_walk_sees_function_level_and_relative_imports() -> None:
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
-def test_no_import_cycle_outside_the_pdf_stage() -> None:
-    cycle = _cycle(_graph(keep=False))
-    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
-
-
-@pdf_stage_being_reshaped
 def test_no_import_cycle() -> None:
     cycle = _cycle(_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
@@ -131,14 +115,8 @@ def _import_alone(names: list[str]) -> list[str]:
     return failed
 
 
-def test_every_module_imports_alone_outside_the_pdf_stage() -> None:
-    failed = _import_alone([n for n in MODULES if not _reshaping(n)])
-    assert not failed, "\n".join(failed)
-
-
-@pdf_stage_being_reshaped
-def test_every_pdf_stage_module_imports_alone() -> None:
-    failed = _import_alone([n for n in MODULES if _reshaping(n)])
+def test_every_module_imports_alone() -> None:
+    failed = _import_alone(list(MODULES))
     assert not failed, "\n".join(failed)
 
 
@@ -156,12 +134,6 @@ def _long_functions(names: list[str]) -> list[str]:
     return found
 
 
-def test_no_long_function_without_a_reason_outside_the_pdf_stage() -> None:
-    long = _long_functions([n for n in MODULES if not _reshaping(n)])
-    assert not long, f"functions over {MAX_LINES} lines without a '{LONG_MARK} …' docstring line:\n" + "\n".join(long)
-
-
-@pdf_stage_being_reshaped
 def test_no_long_function_without_a_reason() -> None:
     long = _long_functions(list(MODULES))
     assert not long, f"functions over {MAX_LINES} lines without a '{LONG_MARK} …' docstring line:\n" + "\n".join(long)

@@ -10,7 +10,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from zhpress.errors import RenderError
-from zhpress.pdf import justify
+from zhpress.pdf.weasy70 import guard
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ def _weasyprint_requirement() -> Requirement:
 
 def test_pyproject_allows_only_the_versions_the_hook_supports() -> None:
     specifier = _weasyprint_requirement().specifier
-    for supported in justify.SUPPORTED_WEASYPRINT:
+    for supported in guard.SUPPORTED_WEASYPRINT:
         assert specifier.contains(supported), f"pyproject refuses supported WeasyPrint {supported}"
     # Neighbours of the supported releases: the last minor before and the next major must be refused.
     for unsupported in ("62.0", "69.9", "71.0", "80.0"):
@@ -31,15 +31,15 @@ def test_pyproject_allows_only_the_versions_the_hook_supports() -> None:
 
 
 def test_the_installed_engine_is_a_supported_one() -> None:
-    assert importlib.metadata.version("weasyprint") in justify.SUPPORTED_WEASYPRINT
-    justify.check_engine_version()
+    assert importlib.metadata.version("weasyprint") in guard.SUPPORTED_WEASYPRINT
+    guard.check_engine_version()
 
 
 def test_an_unsupported_engine_is_refused_before_reading(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from zhpress.build import BuildRequest, prepare
     from zhpress.config import load_project
 
-    monkeypatch.setattr(justify, "SUPPORTED_WEASYPRINT", ("71.0",))
+    monkeypatch.setattr(guard, "SUPPORTED_WEASYPRINT", ("71.0",))
     project_dir = tmp_path / "book"
     (project_dir / "content").mkdir(parents=True)
     (project_dir / "content" / "book.toml").write_text('[book]\ntitle = "书"\n', "utf-8")

@@ -188,7 +188,7 @@ def test_confined_fetcher_refuses_network_and_outside_files(tmp_path: Path, secr
     could), fetches nothing but the book's files."""
     import weasyprint
 
-    from zhpress.pdf.writer import confined_fetcher
+    from zhpress.pdf.engine import confined_fetcher
 
     base, hits = server
     book = tmp_path / "book"

@@ -342,7 +342,7 @@ def test_a_cache_record_naming_a_fifo_or_an_outside_file_is_discarded_at_once(tm
     """Even a record signed with the user's own key is not trusted with paths: a "fetched" file that is a
     FIFO or outside the book, a PDF that is a FIFO, make the entry a miss without hanging."""
     from zhpress import files
-    from zhpress.pdf.chunked import CACHE_FORMAT, ChunkCache
+    from zhpress.pdf.cache import CACHE_FORMAT, ChunkCache
 
     book = tmp_path / "book"
     (book / "content").mkdir(parents=True)

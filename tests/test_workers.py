@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from zhpress import workers
+from zhpress.pdf import engine
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ldconfig is Linux's")
 
@@ -19,7 +19,7 @@ NAMES = [
 
 
 def test_names_are_found_as_ctypes_finds_them() -> None:
-    lookup = workers._ldconfig_names()
+    lookup = engine._ldconfig_names()
     assert lookup is not None
     assert lookup("harfbuzz") is not None  # WeasyPrint's own libraries are installed
     for name in NAMES:
@@ -30,8 +30,8 @@ def test_weasyprint_imports_with_the_lookup_and_the_usual_one_is_put_back() -> N
     code = (
         "import ctypes.util, sys\n"
         "usual = ctypes.util.find_library\n"
-        "from zhpress import workers\n"
-        "workers.import_weasyprint()\n"
+        "from zhpress.pdf import engine\n"
+        "engine.import_weasyprint()\n"
         "import weasyprint.text.ffi as ffi\n"
         "assert ctypes.util.find_library is usual\n"
         "assert ffi.harfbuzz_subset is not None and ffi.pangoft2 is not None\n"

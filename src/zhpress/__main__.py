@@ -16,15 +16,16 @@ def run() -> int:
     _signal.signal(_signal.SIGINT, _stopped_early)
     _signal.signal(_signal.SIGTERM, _stopped_early)
     from . import workers
+    from .pdf import pool
 
     workers.handle_signals()
     try:
-        workers.start_early(sys.argv[1:])
+        pool.start_early(sys.argv[1:])
         from .cli import main
 
         return main()
     except KeyboardInterrupt as exc:  # before the command line could take it (while it was imported)
-        workers.discard()
+        pool.discard()
         workers.remove_scratch()
         return workers.interrupted_status(exc)
 

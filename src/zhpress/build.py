@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import files, render, workers
+from . import files, render
 from .config import Profile, Project
 from .convert import get_converter
 from .convert.edition import conversion_settings, edition_book
@@ -30,6 +30,7 @@ from .errors import InputError, RenderError, ZhpressError
 from .inputs import check_book_folders, check_inputs
 from .model import Book
 from .output import check_output_folder, output_lock, remove_stale_parts, write_output
+from .pdf import pool as render_workers
 from .read.book import read_book
 
 log = logging.getLogger("zhpress")
@@ -151,14 +152,14 @@ def run_build(
     while this process reads and checks the inputs."""
     jobs = max(1, min(request.jobs, len(request.profiles)))
     in_workers = any(edition(p).renders_in_workers for p in request.profiles)
-    pool = workers.take(jobs) if in_workers else None
+    pool = render_workers.take(jobs) if in_workers else None
     render.compiled_templates = request.cache
     try:
         with files.reading_once():  # what was checked is what is used
             editions, reports, date = prepare(request)
             if not in_workers:  # the workers started early draw an EPUB cover not drawn before; else they go
-                pool = workers.take(1) if workers.started() and _engine_needed(request, editions, date) else None
-                workers.discard()
+                pool = render_workers.take(1) if render_workers.started() and _engine_needed(request, editions, date) else None
+                render_workers.discard()
             with output_lock(request.out_dir, on_wait):
                 remove_stale_parts(request.out_dir)
                 if request.executor is not None:  # a cluster's client is this process's: profiles one by one
@@ -176,7 +177,7 @@ def run_build(
                 return outcomes
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop now, not after their renders
         if pool is not None:
-            workers.stop(pool)
+            render_workers.stop(pool)
             pool = None
         raise
     finally:

@@ -226,10 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "build" and args.jobs >= 1 and not args.watch:
-        from . import workers
+        from .pdf import pool
 
         # Before anything else is imported: the workers load the PDF engine while the book is read.
-        workers.start(min(args.jobs, len(args.profiles) or args.jobs))
+        pool.start(min(args.jobs, len(args.profiles) or args.jobs))
     from rich.logging import RichHandler
 
     quiet = getattr(args, "quiet", False)
@@ -272,8 +272,9 @@ def _quiet_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
 def _stop_workers() -> None:
     """Workers forked for a build that no longer needs them stop at once (never left to finish imports);
     temporary folders an interrupt left are removed."""
+    if "zhpress.pdf.pool" in sys.modules:
+        sys.modules["zhpress.pdf.pool"].discard()
     if "zhpress.workers" in sys.modules:
-        sys.modules["zhpress.workers"].discard()
         sys.modules["zhpress.workers"].remove_scratch()
 
 

@@ -81,6 +81,10 @@ class RenderError(ZhpressError):
     """A profile failed while rendering. Exit status 1."""
 
 
+class MergeError(RenderError):
+    """The parts of a chunked PDF build cannot be merged into the single-pass result."""
+
+
 class ValidationFailed(ZhpressError):
     """A built file failed validation. Exit status 1."""
 

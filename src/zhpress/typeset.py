@@ -12,7 +12,7 @@ strip the tags and unescape, and the input comes back. Classes:
 ``zh-latin``
     A run of Latin letters or digits inside Chinese text (only with ``latin_spacing``). ``zh-sp-l`` and
     ``zh-sp-r`` add a quarter-em margin on the side that touches a Han character; the PDF writer's
-    justification hook (`zhpress.pdf.justify`) removes it where the run starts or ends a line.
+    justification hook (`zhpress.pdf.weasy70`) removes it where the run starts or ends a line.
     A number's signs belong to its run (``50%以上``: a quarter em before ``50`` and after ``%``; ``-2.06``).
 ``zh-nobr``
     A number and the Han character after it (``72万``, ``4月``, ``50%以``), kept on one line.

@@ -1,25 +1,25 @@
-"""The build's worker processes, forked as soon as the command line is read.
-
-A PDF build spends about a second importing WeasyPrint. Forking the workers before zhpress loads its own
-modules and reads the book lets that import run on another core while this process does its part; an
-EPUB-only build sends them away unused. Standard library only: importing this module must cost nothing.
+"""The build's processes: how the build and its workers take SIGINT and SIGTERM, the temporary folders
+removed with them, the progress queue, and the rules of forking (`forking`, `die_with_parent`). Standard
+library only: importing this module must cost nothing (the render workers are forked just after it,
+`zhpress.pdf.pool`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import shutil
 import signal
+import sys
+import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .errors import Terminated
 
-_pool: ProcessPoolExecutor | None = None
-_size = 0
 _events: Any = None  # a queue made before the fork: workers report progress through it
 _scratch: dict[str, int] = {}  # temporary folders of the build, with the process that made each
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -47,8 +47,6 @@ def restore_signals(handlers: dict[int, Any]) -> None:
 
 def interrupted_status(exc: BaseException) -> int:
     """Say that the build was stopped, on stderr; the exit status: 143 for SIGTERM, 130 for Ctrl-C."""
-    import sys
-
     terminated = isinstance(exc, Terminated)
     sys.stderr.write("terminated\n" if terminated else "interrupted\n")
     return 143 if terminated else 130
@@ -78,9 +76,6 @@ def forking() -> Iterator[None]:
 def scratch_dir(prefix: str) -> Iterator[Path]:
     """A temporary folder for this build, removed when done; on an interrupt it is removed by
     `remove_scratch` once the workers that may still write into it have stopped."""
-    import shutil
-    import tempfile
-
     path = tempfile.mkdtemp(prefix=prefix)
     _scratch[path] = os.getpid()
     try:
@@ -97,8 +92,6 @@ def scratch_dir(prefix: str) -> Iterator[Path]:
 
 def remove_scratch(only: str | None = None) -> None:
     """Remove the temporary folders this process made (`only`: just that one)."""
-    import shutil
-
     for path, pid in list(_scratch.items()):
         if pid == os.getpid() and only in (None, path):
             shutil.rmtree(path, ignore_errors=True)
@@ -124,8 +117,6 @@ def die_with_parent() -> None:
     mid-way leaves no worker behind that could still rename a file into place (Linux; elsewhere a no-op).
     Ctrl-C is the build's to handle (a worker ignores it); SIGTERM ends the worker with its temporary
     folders."""
-    import ctypes
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_terminated)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
@@ -137,153 +128,3 @@ def die_with_parent() -> None:
         return
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
-
-
-def _import_renderer() -> None:
-    """Worker start-up: the PDF engine, the justification hook and the render job, before any work arrives
-    (without zhpress's configuration models: a single-pass render needs only strings)."""
-    die_with_parent()
-    import_weasyprint()
-
-    from .pdf import chunked, justify, writer  # noqa: F401
-
-
-def import_weasyprint() -> None:
-    """Import WeasyPrint with its libraries looked up in one reading of ldconfig's list.
-
-    WeasyPrint tries several names for each library it loads; cffi asks `ctypes.util.find_library` about
-    each, and on Linux every name it does not know runs ldconfig, then the compiler and the linker (about
-    15 ms a name, 0.3 s of the 0.9 s import on Debian, on the critical path of every PDF build). Here the
-    list is read once; a name missing from it is looked up the usual way when LD_LIBRARY_PATH is set (the
-    linker's search could then find more), else it is missing. Should the import fail all the same, it is
-    retried with the usual lookup."""
-    import sys
-
-    if "weasyprint" in sys.modules:
-        return
-    import ctypes.util
-
-    usual = ctypes.util.find_library
-    known = _ldconfig_names()
-    if known is None:
-        import weasyprint
-
-        return
-
-    def find_library(name: str) -> str | None:
-        found = known(name)
-        if found is None and os.environ.get("LD_LIBRARY_PATH"):
-            return usual(name)
-        return found
-
-    ctypes.util.find_library = find_library
-    try:
-        import weasyprint
-    except (ImportError, OSError):
-        for module in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
-            del sys.modules[module]
-        ctypes.util.find_library = usual
-        import weasyprint  # noqa: F401
-    finally:
-        ctypes.util.find_library = usual
-
-
-def _ldconfig_names() -> Any:
-    """A lookup of library names in ldconfig's list as `ctypes.util` does it on Linux (same pattern, same
-    ABI), or None when the list cannot be read here."""
-    import re
-    import struct
-    import subprocess
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        listing = subprocess.run(
-            ["/sbin/ldconfig", "-p"], capture_output=True, env={"LC_ALL": "C", "LANG": "C"}, check=True, timeout=10
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    machine = os.uname().machine + ("-32" if struct.calcsize("l") == 4 else "-64")
-    abi = {
-        "x86_64-64": "libc6,x86-64", "ppc64-64": "libc6,64bit", "sparc64-64": "libc6,64bit",
-        "s390x-64": "libc6,64bit", "ia64-64": "libc6,IA-64",
-    }.get(machine, "libc6")
-
-    def lookup(name: str) -> str | None:
-        found = re.search(os.fsencode(rf"\s+(lib{re.escape(name)}\.[^\s]+)\s+\({abi}"), listing)
-        return os.fsdecode(found.group(1)) if found else None
-
-    return lookup
-
-
-def start(jobs: int) -> None:
-    """Fork `jobs` workers now; they import the renderer while the caller goes on."""
-    global _pool, _size
-    if _pool is not None:
-        return
-    events()
-    with forking():
-        _pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_import_renderer)
-        _size = jobs
-        for _ in range(jobs):  # make the processes now, not at the first real task
-            _pool.submit(int)
-
-
-def start_early(argv: list[str]) -> None:
-    """For `zhpress build`, fork the workers before the command line module is imported: a glance at the
-    arguments gives their number (one per named profile, at most one per core). Anything unusual (`-j`,
-    help, `--watch`, whose builds run in their own processes) is left to the command line."""
-    if not argv or argv[0] != "build":
-        return
-    profiles = 0
-    args = iter(argv[1:])
-    for arg in args:
-        if arg in ("-C", "-o"):
-            next(args, None)
-        elif arg.startswith(("-j", "--jobs", "-h", "--help", "--watch")):
-            return
-        elif not arg.startswith("-"):
-            profiles += 1
-    cores = os.cpu_count() or 1
-    start(min(cores, profiles or cores))
-
-
-def started() -> bool:
-    """Whether workers were started and not yet taken or discarded."""
-    return _pool is not None
-
-
-def take(jobs: int) -> ProcessPoolExecutor:
-    """The started pool if it has at least `jobs` workers, else a new one of that size."""
-    global _pool
-    if _pool is not None and _size >= jobs:
-        pool, _pool = _pool, None
-        return pool
-    discard()
-    start(jobs)
-    return take(jobs)
-
-
-def discard() -> None:
-    """Stop the started workers without waiting for their imports (nothing of theirs is needed)."""
-    global _pool
-    if _pool is None:
-        return
-    stop(_pool)
-    _pool = None
-
-
-def stop(pool: ProcessPoolExecutor) -> None:
-    """End a pool's workers now (SIGTERM: each removes its temporary folders), whatever they are doing;
-    one that does not end within 10 s is killed. Then this process's own temporary folders go."""
-    processes = list((pool._processes or {}).values())  # the executor has no public way to stop at once
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(10)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
-    remove_scratch()

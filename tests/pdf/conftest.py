@@ -17,7 +17,7 @@ import pytest
 
 pdfplumber = pytest.importorskip("pdfplumber")
 
-from zhpress.pdf.justify import cjk_justification  # noqa: E402
+from zhpress.pdf.weasy70 import cjk_justification  # noqa: E402
 from zhpress.typeset import TYPESET_CSS, typeset  # noqa: E402
 
 MM = 72 / 25.4

@@ -19,8 +19,9 @@ from zhpress.build import build_date
 from zhpress.config import load_project
 from zhpress.convert import get_converter
 from zhpress.convert.edition import conversion_settings, edition_book
-from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf, chunking_applies
-from zhpress.pdf.writer import build_single_pdf
+from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf
+from zhpress.pdf.edition import build_single_pdf
+from zhpress.pdf.schedule import chunking_applies
 from zhpress.read.book import read_book
 
 pdfplumber = pytest.importorskip("pdfplumber")
@@ -240,7 +241,7 @@ def test_page_styles_shared_by_equal_pages_change_no_byte(book: Path, monkeypatc
     very PDF of WeasyPrint's own computation for every page (left, right, blank, first, nth, named pages)."""
     from weasyprint.layout import page
 
-    from zhpress.pdf import justify
+    from zhpress.pdf.weasy70 import guard, speedups
 
     computed: list[Any] = []
     own = page.set_page_type_computed_styles
@@ -254,7 +255,7 @@ def test_page_styles_shared_by_equal_pages_change_no_byte(book: Path, monkeypatc
     shared, pages = build_single_pdf(*args)
     misses = len(computed)
     computed.clear()
-    monkeypatch.setattr(justify, "_page_styles", lambda *a: justify._originals["page_styles"](*a))
+    monkeypatch.setattr(speedups, "page_styles", lambda *a: guard.original("layout.page:set_page_type_computed_styles")(*a))
     unshared, _ = build_single_pdf(*args)
     assert len(computed) >= pages and misses < pages / 3  # a page may be laid out again
     assert shared == unshared
@@ -322,7 +323,7 @@ def test_no_cache_flag() -> None:
 
 
 def _job(folder: Path, index: int) -> Any:
-    from zhpress.pdf.chunked import RenderJob
+    from zhpress.pdf.engine import RenderJob
 
     html = '<html lang="zh"><body><p>中文排版。</p></body></html>'
     return RenderJob("body", index, html, (("a.css", "p { margin: 0 }"),), str(folder), str(folder), (str(folder),),
@@ -330,7 +331,7 @@ def _job(folder: Path, index: int) -> Any:
 
 
 def test_forked_workers_render_each_job_once(tmp_path: Path) -> None:
-    from zhpress.pdf.chunked import _forked
+    from zhpress.pdf.executor import _forked
 
     results = dict(_forked(2, [(i, _job(tmp_path, i)) for i in range(5)]))
     assert sorted(results) == list(range(5))
@@ -342,17 +343,17 @@ def test_forked_workers_render_each_job_once(tmp_path: Path) -> None:
 def test_a_worker_error_reaches_the_build_with_its_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An error raised in a forked worker is raised by the build, as it was (type, file), not lost."""
     from zhpress.errors import InputError
-    from zhpress.pdf import chunked
+    from zhpress.pdf import executor
 
     def failing(job: Any) -> Any:
         if job.index == 2:
             raise InputError("stylesheet cannot be used: test", path=tmp_path / "bad.css")
         return real(job)
 
-    real = chunked.render_job
-    monkeypatch.setattr(chunked, "render_job", failing)
+    real = executor.render_job
+    monkeypatch.setattr(executor, "render_job", failing)
     with pytest.raises(InputError) as caught:
-        list(chunked._forked(2, [(i, _job(tmp_path, i)) for i in range(4)]))
+        list(executor._forked(2, [(i, _job(tmp_path, i)) for i in range(4)]))
     assert caught.value.path == str(tmp_path / "bad.css")
 
 
@@ -360,11 +361,11 @@ def test_a_worker_that_dies_is_reported_not_waited_for(tmp_path: Path, monkeypat
     import os
 
     from zhpress.errors import RenderError
-    from zhpress.pdf import chunked
+    from zhpress.pdf import executor
 
-    monkeypatch.setattr(chunked, "render_job", lambda job: os._exit(3))
+    monkeypatch.setattr(executor, "render_job", lambda job: os._exit(3))
     with pytest.raises(RenderError, match="exit code 3"):
-        list(chunked._forked(2, [(i, _job(tmp_path, i)) for i in range(3)]))
+        list(executor._forked(2, [(i, _job(tmp_path, i)) for i in range(3)]))
 
 
 def test_the_front_matter_renders_once_every_chunk_is_before_the_folio_pieces(tmp_path: Path) -> None:
@@ -384,7 +385,7 @@ def test_the_front_matter_renders_once_every_chunk_is_before_the_folio_pieces(tm
 def test_a_job_source_that_waits_with_nothing_running_is_an_error(tmp_path: Path) -> None:
     """None from the job source means "wait for the next result"; with no job running none will come."""
     from zhpress.errors import RenderError
-    from zhpress.pdf.chunked import _forked
+    from zhpress.pdf.executor import _forked
 
     with pytest.raises(RenderError, match="waiting for results"):
         list(_forked(2, [None]))

@@ -12,7 +12,7 @@ import pytest
 
 from zhpress.chars import is_han
 from zhpress.errors import RenderError
-from zhpress.pdf import justify
+from zhpress.pdf import weasy70
 
 EM = 10.5
 TOLERANCE = 0.5  # pt
@@ -209,8 +209,8 @@ def test_hook_installs_and_restores_weasyprint():
     from weasyprint.text import line_break
 
     before = (inline.justify_line, inline.remove_last_whitespace, line_break.Layout.set_text)
-    with justify.cjk_justification():
-        with justify.cjk_justification():
+    with weasy70.cjk_justification():
+        with weasy70.cjk_justification():
             assert inline.justify_line is not before[0]
         assert inline.justify_line is not before[0]
     assert (inline.justify_line, inline.remove_last_whitespace, line_break.Layout.set_text) == before
@@ -221,7 +221,7 @@ def test_hook_refuses_another_weasyprint_version(monkeypatch):
 
     monkeypatch.setattr(weasyprint, "__version__", "71.0")
     with pytest.raises(RenderError, match="71.0"):
-        justify.install()
+        weasy70.install()
 
 
 def test_hook_refuses_changed_internals(monkeypatch):
@@ -229,7 +229,7 @@ def test_hook_refuses_changed_internals(monkeypatch):
 
     monkeypatch.setattr(inline, "justify_line", lambda context, line: None)
     with pytest.raises(RenderError, match="justify_line"):
-        justify.install()
+        weasy70.install()
 
 
 def test_leader_dots_are_one_text_run_at_the_same_places(pdfkit):

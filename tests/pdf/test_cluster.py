@@ -148,9 +148,9 @@ def test_build_all_on_a_cluster_shares_one_client_and_gives_the_local_bytes(tmp_
     """`zhpress build-all --scheduler`: both books' chunked editions on the cluster through one client,
     the same files as a local build."""
     from zhpress import cli
-    from zhpress.pdf import chunked, executor
+    from zhpress.pdf import executor, schedule
 
-    monkeypatch.setattr(chunked, "MIN_CHUNKED_ARTICLES", 2)  # a small book rendered in chunks, as a long one is
+    monkeypatch.setattr(schedule, "MIN_CHUNKED_ARTICLES", 2)  # a small book rendered in chunks, as a long one is
     make_project(tmp_path / "shelf" / "alpha", [400, 500, 400])
     make_project(tmp_path / "shelf" / "beta", [300, 300])
     (tmp_path / "shelf" / "beta" / "content" / "book.toml").write_text(

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import run_zhpress
 from tests.pdf.test_chunked import inputs
-from zhpress.pdf.writer import build_single_pdf
+from zhpress.pdf.edition import build_single_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESS = '''isbn = "978-0-306-40615-7"

@@ -14,7 +14,7 @@ from tests.pdf.test_chunked import inputs
 from tests.print_marks import crop_marks, mark_problems
 from zhpress.config import load_project
 from zhpress.errors import ConfigError
-from zhpress.pdf.writer import build_single_pdf
+from zhpress.pdf.edition import build_single_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 MM = 72 / 25.4

@@ -13,7 +13,8 @@ import pytest
 
 from tests.pdf.test_chunked import inputs
 from zhpress.pdf.chunked import build_chunked_pdf
-from zhpress.pdf.writer import build_single_pdf, running_head
+from zhpress.pdf.edition import build_single_pdf
+from zhpress.pdf.sources import running_head
 
 LONG_A = "发挥组织优势　凝聚强大合力　上海市广大党员干部积极投身抗疫一线守护城市平安和人民健康"
 LONG_B = "党旗飘扬在上海抗疫一线，广大党员挺身而出承担险重任务，深入社区为群众排忧解难办实事"

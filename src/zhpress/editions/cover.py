@@ -25,12 +25,12 @@ def cover_files(job: Job, pages: int) -> list[tuple[Path, bytes]]:
     plan = job.cover
     if plan is None or plan.paper is None or not is_cover_profile(job.profile):
         return []
-    from ..pdf import cover as print_cover
+    from .. import pdf
 
-    spread = print_cover.build_cover_pdf(
+    spread = pdf.build_cover_pdf(
         job.project, job.profile, job.book, plan, pages, job.date, job.convert, render_pool=job.render_pool
     )
-    return [(job.out_dir / print_cover.cover_name(job.project, job.profile), spread)]
+    return [(job.out_dir / pdf.cover_name(job.project, job.profile), spread)]
 
 
 def front_image_for_epub(project: Project, profile: Profile, book: Book, renderer: Renderer,
@@ -46,9 +46,9 @@ def front_image_for_epub(project: Project, profile: Profile, book: Book, rendere
     cached = _cached_cover(target) if cache else None
     if cached is not None:
         return "images/cover.png", cached
-    from ..pdf import cover as print_cover
+    from ..pdf.raster import rasterize
 
-    data = print_cover.rasterize(project, html, sheets, EPUB_COVER_PX, render_pool=render_pool)
+    data = rasterize(project, html, sheets, EPUB_COVER_PX, extra_roots=[cover_cache(project)], render_pool=render_pool)
     key = files.signing_key()
     if cache and key is not None:
         try:
@@ -102,7 +102,7 @@ def _engines() -> tuple[str, ...]:
 
     from .. import __version__
 
-    marks = [__version__, hashlib.sha256((Path(__file__).resolve().parents[1] / "pdf" / "cover.py").read_bytes()).hexdigest()]
+    marks = [__version__, hashlib.sha256((Path(__file__).resolve().parents[1] / "pdf" / "raster.py").read_bytes()).hexdigest()]
     for name in ("weasyprint", "pypdfium2", "PIL"):
         spec = find_spec(name)
         origin = Path(spec.origin) if spec and spec.origin else None

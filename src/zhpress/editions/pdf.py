@@ -3,8 +3,7 @@ reading it back, and a print edition's cover spread beside it."""
 
 from __future__ import annotations
 
-from .. import workers
-from ..pdf import chunked, justify, writer
+from .. import pdf, workers
 from ..validate import check_pdf_bytes
 from . import Built, Job
 from .cover import cover_files
@@ -20,23 +19,23 @@ class PdfEdition:
 
     def check_engine(self) -> None:
         """Only the WeasyPrint release the PDF stage supports."""
-        justify.check_engine_version()
+        pdf.check_engine_version()
 
     def single_pass(self, job: Job) -> bool:
-        return not chunked.chunking_applies(job.project, job.profile, job.book)
+        return not pdf.chunking_applies(job.project, job.profile, job.book)
 
     def needs_engine(self, job: Job) -> bool:
         return True
 
     def build(self, job: Job) -> Built:
         profile = job.profile
-        chunks = -(-len(job.book.articles) // chunked.CHUNK_ARTICLES)
+        chunks = -(-len(job.book.articles) // pdf.CHUNK_ARTICLES)
 
         def on_chunk(kind: str, index: int, from_cache: bool, pages: int) -> None:
             if kind == "body":  # the long part; front matter and folio pieces take a moment at the end
                 workers.report("chunk", profile.name, pages, chunks)
 
-        data, pages = writer.build_pdf(
+        data, pages = pdf.build_pdf(
             job.project, profile, job.book, job.date, job.convert, jobs=job.jobs, cache=job.cache,
             on_chunk=on_chunk, render_pool=job.render_pool, executor=job.executor,
         )

@@ -1,5 +1,5 @@
-"""The print cover as PDF/X-4 (one page: the spread with its slug) and the EPUB's cover image, both drawn
-by WeasyPrint from the templates in `templates/cover/`."""
+"""The print cover as PDF/X-4 (one page: the spread with its slug), drawn by WeasyPrint from the templates
+in `templates/cover/` (the EPUB's cover image: `zhpress.pdf.raster`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pikepdf
 from markupsafe import Markup
 
-from ..config import isbn13
+from ..config import Profile, Project, isbn13
 from ..cover import (
     SPINE_TEXT_MIN_MM,
     CoverPlan,
@@ -27,14 +29,12 @@ from ..cover import (
     spread_for,
 )
 from ..errors import InputError
+from ..model import Book
+from ..render import Renderer
 from ..workers import scratch_dir
-from .writer import MARK_WIDTH, _stable_ids, draw_crop_marks, fetch_roots, icc_path, pdf_options, refused_error
-
-if TYPE_CHECKING:
-    from concurrent.futures import Executor
-
-    from ..config import Profile, Project
-    from ..model import Book
+from .engine import RenderJob, icc_path, refused_error, render_job
+from .finish import MARK_WIDTH, draw_crop_marks, stable_ids
+from .sources import fetch_roots, pdf_options
 
 log = logging.getLogger("zhpress")
 
@@ -79,9 +79,6 @@ def build_cover_pdf(
     convert: Callable[[str], str], *, render_pool: Executor | None = None,
 ) -> bytes:
     """The cover spread of this print edition for a book block of `pages` pages, as PDF/X bytes."""
-    from ..pdf.chunked import RenderJob, render_job
-    from ..render import Renderer
-
     assert profile.page is not None
     spread = spread_for(plan, profile, pages)
     renderer = Renderer(project, profile, convert=convert)
@@ -131,8 +128,6 @@ def build_cover_pdf(
 def finish_cover(raw: bytes, spread: Spread, seed: str) -> bytes:
     """TrimBox for the whole spread, BleedBox, crop marks at its corners and fold marks at the spine and
     flaps, all in the slug outside the bleed in 100 % K; stable ids."""
-    import pikepdf
-
     pt = 72 / 25.4
     with pikepdf.open(io.BytesIO(raw)) as pdf:
         page = pdf.pages[0]
@@ -153,41 +148,8 @@ def finish_cover(raw: bytes, spread: Spread, seed: str) -> bytes:
         page.obj.Contents = pikepdf.Array([*page.obj.Contents, pdf.make_indirect(marks)])
         if "/Annots" in page.obj:
             del page.obj["/Annots"]
-        _stable_ids(pdf, seed)
+        stable_ids(pdf, seed)
         pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()
-
-
-def rasterize(
-    project: Project, html: str, sheets: list[tuple[str, str]], size: tuple[int, int], *, render_pool: Executor | None = None
-) -> bytes:
-    """One page of HTML drawn by WeasyPrint (in `render_pool` when given) and rasterised by PDFium at `size`
-    pixels, as PNG bytes."""
-    import pypdfium2
-    from PIL import Image
-
-    from ..pdf.chunked import RenderJob, render_job
-
-    with scratch_dir("zhpress-cover-") as scratch:
-        job = RenderJob(
-            "book", 0, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
-            tuple(str(r) for r in [*fetch_roots(project), cover_cache(project)]), (), "",
-            str(Path(scratch) / "front.pdf"),
-        )
-        rendered = render_job(job) if render_pool is None else render_pool.submit(render_job, job).result()
-        if rendered.refused:
-            raise refused_error(rendered.refused, project.styles_dir)
-        document = pypdfium2.PdfDocument(rendered.path)
-        try:
-            page = document[0]
-            width, _height = page.get_size()
-            image = page.render(scale=size[0] / width).to_pil().convert("RGB")
-        finally:
-            document.close()
-    if image.size != size:
-        image = image.resize(size, Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()

@@ -9,91 +9,24 @@ intent once, the named destinations and the outline rebuilt with the merged page
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import cache, lru_cache
 from math import ceil
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from ..errors import RenderError
+import pikepdf
+
+from ..errors import MergeError
+from .parts import find_font_file, maps_from_json, read_font_maps
+from .weasy70.fonts import subset
 
 FOLIO_NAME = "/zhFolio"
 
 
-class MergeError(RenderError):
-    """The parts of a chunked build cannot be merged into the single-pass result."""
-
-
 # --- fonts ------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _installed_font_files() -> tuple[str, ...]:
-    """Every font file fontconfig knows."""
-    result = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True, check=False)
-    return tuple(sorted({line for line in result.stdout.splitlines() if line}))
-
-
-@cache
-def _file_head(path: str) -> tuple[int, str]:
-    file = Path(path)
-    with file.open("rb") as handle:
-        head = handle.read(65536)
-    return file.stat().st_size, hashlib.sha1(head).hexdigest()
-
-
-def find_font_file(source: dict[str, Any]) -> Path | None:
-    """The installed font file a rendered document's font came from (matched by size and head digest)."""
-    for path in _installed_font_files():
-        try:
-            if Path(path).stat().st_size != source["size"]:
-                continue
-            if _file_head(path) == (source["size"], source["head"]):
-                return Path(path)
-        except OSError:
-            continue
-    return None
-
-
-_hb_declared = False
-
-
-def _subset(path: Path, index: int, glyphs: list[int], family: str) -> bytes:
-    """The subset of the font at `path` (face `index`) keeping `glyphs` at their ids, as WeasyPrint makes it."""
-    global _hb_declared
-    from weasyprint.pdf.fonts import Font
-    from weasyprint.text.ffi import ffi, harfbuzz
-
-    if not _hb_declared:
-        ffi.cdef(
-            "hb_blob_t * hb_blob_create_from_file_or_fail (const char *file_name);"
-            "hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);"
-        )
-        _hb_declared = True
-    blob = harfbuzz.hb_blob_create_from_file_or_fail(str(path).encode())
-    if blob == ffi.NULL:
-        raise MergeError(f"cannot read the font file {path}", path=path)
-    try:
-        face = ffi.gc(harfbuzz.hb_face_create(blob, index), harfbuzz.hb_face_destroy)
-    finally:
-        harfbuzz.hb_blob_destroy(blob)
-    holder = SimpleNamespace(hb_face=face, missing={}, family=family, file_content=b"")
-    Font._harfbuzz_subset(holder, dict.fromkeys(glyphs, ""), False)  # noqa: SLF001 (WeasyPrint's own subsetter)
-    if not holder.file_content:
-        raise MergeError(f"HarfBuzz could not subset {family}", path=path)
-    return bytes(holder.file_content)
-
-
-_BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
-_W_TOKEN = re.compile(rb"\[|\]|[-+]?(?:\d+\.?\d*|\.\d+)")
 
 
 @dataclass
@@ -114,59 +47,6 @@ class _Face:
             self.widths.setdefault(glyph, value)
         for glyph, text in to_unicode.items():
             self.to_unicode.setdefault(glyph, text)
-
-
-def read_font_maps(font: Any) -> tuple[dict[int, Any], dict[int, bytes]]:
-    """A Type 0 font's glyph widths (/W) and Unicode map (ToUnicode), read from its PDF syntax (pikepdf's
-    item access was most of the merge's font time)."""
-    if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
-        raise MergeError(f"font {font.get('/BaseFont')} is not a Type 0 font in Identity-H")
-    cid = font.DescendantFonts[0]
-    widths: dict[int, Any] = {}
-    if "/W" in cid:
-        first: int | None = None
-        inside = False
-        offset = 0
-        tokens = _W_TOKEN.findall(cid.W.unparse())
-        if tokens[:1] != [b"["] or tokens[-1:] != [b"]"]:
-            raise MergeError(f"font {font.get('/BaseFont')}: /W is not an array")
-        for token in tokens[1:-1]:
-            if token == b"[":
-                if first is None or inside:
-                    raise MergeError(f"font {font.get('/BaseFont')}: unexpected /W array")
-                inside, offset = True, 0
-            elif token == b"]":
-                inside, first = False, None
-            elif inside:
-                assert first is not None
-                value = int(token) if token.lstrip(b"-+").isdigit() else Decimal(token.decode())
-                widths.setdefault(first + offset, value)
-                offset += 1
-            elif first is None:
-                first = int(token)
-            else:  # "first last width" ranges: WeasyPrint does not write them
-                raise MergeError(f"font {font.get('/BaseFont')}: unexpected /W range")
-    to_unicode: dict[int, bytes] = {}
-    for glyph, text in _BFCHAR.findall(font.ToUnicode.read_bytes()):
-        to_unicode.setdefault(int(glyph, 16), text)
-    return widths, to_unicode
-
-
-def font_maps(fonts: Any) -> dict[str, dict[str, Any]]:
-    """The widths and Unicode maps of a part's fonts (its /Font resources), as JSON for the chunk cache."""
-    maps: dict[str, dict[str, Any]] = {}
-    for key, font in fonts.items():
-        widths, to_unicode = read_font_maps(font)
-        maps[key.lstrip("/")] = {
-            "widths": [[g, v if isinstance(v, int) else str(v)] for g, v in widths.items()],
-            "unicode": [[g, t.decode("ascii")] for g, t in to_unicode.items()],
-        }
-    return maps
-
-
-def maps_from_json(maps: dict[str, Any]) -> tuple[dict[int, Any], dict[int, bytes]]:
-    widths = {int(g): v if isinstance(v, int) else Decimal(v) for g, v in maps["widths"]}
-    return widths, {int(g): t.encode("ascii") for g, t in maps["unicode"]}
 
 
 def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str, _Face], maps_file: str | None = None) -> None:
@@ -190,13 +70,11 @@ def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str,
 
 def _build_font(pdf: Any, face: _Face) -> Any:
     """One Type 0 font for the face: the union subset, merged /W and ToUnicode, WeasyPrint's descriptor."""
-    import pikepdf
-
     path = find_font_file(face.source)
     if path is None:
         raise MergeError(f"the font file of {face.source.get('family')} is no longer installed")
     glyphs = sorted(set(face.widths) | set(face.to_unicode))
-    data = _subset(path, face.source["index"], glyphs, face.source.get("family", ""))
+    data = subset(path, face.source["index"], glyphs, face.source.get("family", ""))
     first_cid = face.first.DescendantFonts[0]
     first_descriptor = first_cid.FontDescriptor
     if data[:4] == b"OTTO":
@@ -306,8 +184,6 @@ def _outline_items(pdf: Any, page_map: dict[tuple[int, int], Any]) -> list[dict[
 
 def _write_outline(pdf: Any, items: list[dict[str, Any]]) -> None:
     """The outline as WeasyPrint writes it (`add_outlines`)."""
-    import pikepdf
-
     if "/Outlines" in pdf.Root:
         del pdf.Root["/Outlines"]
 
@@ -355,9 +231,9 @@ def _dests(pdf: Any, page_map: dict[tuple[int, int], Any]) -> dict[str, list[Any
 @contextmanager
 def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[Any]) -> Iterator[Any]:
     """The merged document (open pikepdf.Pdf): the front matter's first `front_pages` pages, then every
-    body chunk with its folio piece's pages overlaid. Parts are `Rendered` results."""
-    import pikepdf
-
+    body chunk with its folio piece's pages overlaid. Parts are `Rendered` results.
+    Long because every part stays open until the end, and its pages, fonts, colour profiles, destinations and
+    outline are linked into the merged file in the one pass over the parts."""
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.open(front.path))
         sources: dict[str, dict[str, Any]] = {}
@@ -460,8 +336,6 @@ def _flat_pages(pdf: Any) -> list[Any]:
 
 def _relink(obj: Any, mapping: dict[tuple[int, int], Any], visited: set[tuple[int, int]]) -> None:
     """Point every reference to an object of `mapping` (by id) at its replacement, below `obj`."""
-    import pikepdf
-
     if obj.is_indirect:
         if obj.objgen in visited:
             return
@@ -487,8 +361,6 @@ def _folio_form(out: Any, piece: Any, page: Any, resources: dict[tuple[int, int]
                 profiles: dict[tuple[int, int], Any]) -> Any:
     """A folio piece's page as a form XObject in the merged file: made there directly from the page's
     compressed contents, its resources copied once per piece (`resources`, by the piece's object id)."""
-    import pikepdf
-
     contents = page.Contents
     own = page.Resources
     if isinstance(contents, pikepdf.Array) or contents.get("/Filter") != "/FlateDecode" or "/DecodeParms" in contents \
@@ -509,8 +381,6 @@ def _folio_form(out: Any, piece: Any, page: Any, resources: dict[tuple[int, int]
 
 def _page_form(pdf: Any, obj: Any) -> Any:
     """A page (dictionary) of a folio piece as a form XObject of the same box, to draw over a body page."""
-    import pikepdf
-
     contents = obj.Contents
     streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
     single = streams[0] if len(streams) == 1 else None

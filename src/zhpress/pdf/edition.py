@@ -1,0 +1,70 @@
+"""One PDF edition: rendered in one pass (short books, tagged PDF, a book's own template) or in chunks
+(`zhpress.pdf.chunked`), then finished."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import Executor as Pool
+from pathlib import Path
+from typing import Any
+
+from ..config import Profile, Project
+from ..model import Book
+from ..render import article_anchor
+from ..workers import scratch_dir
+from .chunked import OnChunk, build_chunked_pdf
+from .engine import RenderJob, refused_error, render_job
+from .finish import finish_pdf, padded_count
+from .schedule import chunking_applies
+from .sources import PDFX_VARIANTS, edition_sources, fetch_roots, pdf_options
+
+
+def build_pdf(
+    project: Project,
+    profile: Profile,
+    book: Book,
+    date: dt.datetime,
+    convert: Callable[[str], str],
+    *,
+    jobs: int = 1,
+    cache: bool = True,
+    on_chunk: OnChunk | None = None,
+    render_pool: Pool | None = None,
+    executor: Any = None,
+) -> tuple[bytes, int]:
+    """The PDF of one edition as bytes, and its page count. Long books are rendered in chunks by `jobs`
+    worker processes (or by `executor`, a `zhpress.pdf.executor` one) and merged, reusing cached chunks
+    unless `cache` is False; `on_chunk(kind, index, from_cache, pages)` hears of every finished chunk. A
+    single-pass render goes to `render_pool` when given (a worker that has WeasyPrint loaded already)."""
+    if chunking_applies(project, profile, book):
+        return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
+                                 executor=executor)
+    return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool)
+
+
+def build_single_pdf(
+    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str],
+    *, render_pool: Pool | None = None,
+) -> tuple[bytes, int]:
+    """The PDF of one edition rendered as one WeasyPrint document, and its page count. The HTML is made
+    here; WeasyPrint runs in `render_pool` if given, else in this process."""
+    page = profile.page
+    assert page is not None
+    src = edition_sources(project, profile, book, date, convert)
+    html = src.book_html()
+    with scratch_dir("zhpress-pdf-") as scratch:
+        job = RenderJob(
+            "book", 0, html, tuple(src.sheets), str(project.content_dir), str(project.styles_dir),
+            tuple(str(r) for r in fetch_roots(project)), tuple(sorted(pdf_options(profile).items())), "",
+            str(Path(scratch) / "book.pdf"),
+        )
+        rendered = render_job(job) if render_pool is None else render_pool.submit(render_job, job).result()
+        if rendered.refused:
+            raise refused_error(rendered.refused, project.styles_dir)
+        raw = Path(rendered.path).read_bytes()
+    front_pages = rendered.anchors.get(article_anchor(1), 0)  # the front matter, padded to an even count
+    seed = hashlib.sha256("\0".join([profile.name, html, *(css for _, css in src.sheets)]).encode()).hexdigest()
+    data = finish_pdf(raw, profile, front_pages=front_pages, cmyk=page.pdf_variant in PDFX_VARIANTS, seed=seed)
+    return data, padded_count(rendered.pages, page.signature)

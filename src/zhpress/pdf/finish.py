@@ -1,0 +1,171 @@
+"""Finishing a rendered PDF (single-pass or merged): page labels matching the printed folios, blank pages
+up to the signature, PDF/X boxes and crop marks in 100 % K, no links in print, pagination artifacts in
+tagged PDF, stable document ids, the large streams compressed in parallel."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import pikepdf
+
+from ..config import MARK_OFFSET_MM
+from ..errors import RenderError
+from .tagging import mark_furniture_as_artifacts
+
+if TYPE_CHECKING:
+    from ..config import Profile
+
+MM = 72 / 25.4  # points in a millimetre
+MARK_WIDTH = 0.25  # pt: the hairline printers expect
+LARGE_STREAM = 64 * 1024
+
+
+def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
+    """Page labels matching the printed folios, 100 % K marks, stable document ids, no links in print."""
+    with pikepdf.open(io.BytesIO(raw)) as pdf:
+        return finish_document(pdf, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
+
+
+def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
+    """`finish_pdf` on an open pikepdf document (the chunked build's merged file); returns the saved bytes."""
+    page = profile.page
+    assert page is not None
+    nums: list[Any] = []
+    if front_pages:
+        nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
+    nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
+    pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
+    pad_pages(pdf, page.signature)
+    if page.marks or page.bleed:
+        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks)
+    if cmyk:
+        for page_dict in page_objects(pdf):
+            if "/Annots" in page_dict:
+                del page_dict["/Annots"]
+    if page.pdf_variant == "pdf/ua-1" or not cmyk:
+        pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+        for page_dict in page_objects(pdf):  # links are for every reader: printable, never hidden
+            for annot in page_dict.get("/Annots", []):
+                annot.F = 4
+    if page.pdf_variant == "pdf/ua-1":
+        mark_furniture_as_artifacts(pdf)  # running heads and folios: pagination artifacts, not content
+    stable_ids(pdf, seed)
+    pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
+    _compress_large_streams(pdf)
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+def page_objects(pdf: Any) -> list[Any]:
+    """The page dictionaries of a document, read from its page tree. The chunked merge builds the tree on
+    its /Kids array, which pikepdf's page list (a cache qpdf keeps of the front matter's pages) does not see."""
+    kids = list(pdf.Root.Pages.Kids)
+    if all(kid.get("/Type") == "/Page" for kid in kids):
+        return kids
+    return [pdf_page.obj for pdf_page in pdf.pages]
+
+
+def padded_count(pages: int, signature: int) -> int:
+    """The page count once padded to a multiple of the signature (2: an even count)."""
+    return -(-pages // signature) * signature
+
+
+def pad_pages(pdf: Any, signature: int) -> int:
+    """Blank pages at the end of the book block up to a multiple of `signature`, of the last page's boxes,
+    so that the last page of text keeps its place and the sheets fold whole; how many were added."""
+    kids = pdf.Root.Pages.Kids
+    pages = page_objects(pdf)
+    missing = padded_count(len(pages), signature) - len(pages)
+    if not missing:
+        return 0
+    if len(pages) != len(kids):
+        raise RenderError("the page tree is nested; blank pages cannot be appended to it")
+    last = pages[-1]
+    boxes = {key: pikepdf.Array(list(last[key])) for key in ("/MediaBox", "/TrimBox", "/BleedBox") if key in last}
+    contents = pdf.make_indirect(pikepdf.Stream(pdf, b""))
+    for _ in range(missing):
+        fields: dict[str, Any] = {
+            "/Type": pikepdf.Name.Page, "/Parent": pdf.Root.Pages, "/Resources": pikepdf.Dictionary(), "/Contents": contents, **boxes,
+        }
+        blank = pdf.make_indirect(pikepdf.Dictionary(fields))
+        kids.append(blank)
+    pdf.Root.Pages.Count = len(kids)
+    return missing
+
+
+def _compress_large_streams(pdf: Any) -> None:
+    """Compress the large uncompressed streams (font subsets, the ICC profile) on every core at once: zlib
+    lets other threads run, and these few streams are most of what saving the file costs. The rest is
+    left to qpdf when saving, as before; the result is the same zlib stream qpdf would write."""
+    large = [
+        obj for obj in pdf.objects
+        if isinstance(obj, pikepdf.Stream) and "/Filter" not in obj and int(obj.get("/Length", 0)) >= LARGE_STREAM
+    ]
+    if not large:
+        return
+    with ThreadPoolExecutor(max_workers=min(len(large), os.cpu_count() or 1)) as threads:
+        packed = list(threads.map(lambda data: zlib.compress(data, 6), [obj.read_raw_bytes() for obj in large]))
+    for obj, data in zip(large, packed, strict=True):
+        obj.write(data, filter=pikepdf.Name.FlateDecode)
+
+
+def draw_crop_marks(pdf: Any, bleed: float, slug: float, *, marks: bool = True) -> None:
+    """The boxes of every page and its crop marks, in 100 % K (DeviceCMYK, as PDF/X wants): the bleed box
+    is the trim box plus `bleed` (pt; WeasyPrint caps it at 10 pt), the media box the bleed box plus `slug`,
+    and at each corner a line on the extension of each trim edge starts at the bleed (3 mm from the trim at
+    least) and runs 5 mm into the slug. Drawn once per page size as two streams every page shares, rather
+    than by WeasyPrint, which paints them as an SVG on each page (a tenth of a print build's time) and in
+    RGB. Without `marks`, only the boxes: media box = bleed box."""
+    offset = max(bleed, MARK_OFFSET_MM * MM)
+    length = min(5 * MM, bleed + slug - offset - MM)
+    shared: dict[tuple[float, ...], tuple[Any, Any, Any, Any]] = {}
+    for page_dict in page_objects(pdf):
+        trim_box = page_dict.get("/TrimBox", page_dict.MediaBox)
+        key = tuple(float(v) for v in trim_box)
+        if key not in shared:
+            x0, y0, x1, y1 = key
+            bleed_box = [round(v, 4) for v in (x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed)]
+            media = [round(v, 4) for v in (x0 - bleed - slug, y0 - bleed - slug, x1 + bleed + slug, y1 + bleed + slug)]
+            near, far = offset, offset + length
+            lines = [
+                (x0 - near, y0, x0 - far, y0), (x1 + near, y0, x1 + far, y0),  # bottom trim edge, extended
+                (x0 - near, y1, x0 - far, y1), (x1 + near, y1, x1 + far, y1),  # top trim edge
+                (x0, y0 - near, x0, y0 - far), (x1, y0 - near, x1, y0 - far),  # left/right edges, below
+                (x0, y1 + near, x0, y1 + far), (x1, y1 + near, x1, y1 + far),  # left/right edges, above
+            ]
+            path = " ".join(f"{ax:.3f} {ay:.3f} m {bx:.3f} {by:.3f} l S" for ax, ay, bx, by in lines)
+            stroke = f"Q\nq 0 0 0 1 K {MARK_WIDTH} w 0 J {path} Q\n".encode()
+            shared[key] = (
+                pdf.make_indirect(pikepdf.Stream(pdf, b"q\n")), pdf.make_indirect(pikepdf.Stream(pdf, stroke)),
+                bleed_box, media,
+            )
+        before, after, bleed_box, media = shared[key]
+        page_dict.TrimBox = pikepdf.Array(list(trim_box))
+        page_dict.BleedBox = pikepdf.Array(bleed_box)
+        page_dict.MediaBox = pikepdf.Array(media)
+        if not marks:
+            continue
+        contents = page_dict.get("/Contents")
+        streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
+        # the page's own drawing is wrapped in q … Q, so whatever state it leaves cannot move the marks
+        page_dict.Contents = pikepdf.Array([before, *streams, after])
+
+
+_ID_PATTERN = re.compile(rb"(xmp\.did:|xmp\.iid:|uuid:)[0-9a-fA-F-]{32,36}")
+
+
+def stable_ids(pdf: Any, digest: str) -> None:
+    """Replace WeasyPrint's random XMP document ids with ones derived from the inputs (a hex digest)."""
+    uuid = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    metadata = pdf.Root.get("/Metadata")
+    if metadata is None:
+        return
+    xmp = metadata.read_bytes()
+    xmp = _ID_PATTERN.sub(lambda m: m[1] + uuid.encode(), xmp)
+    metadata.write(xmp)

@@ -1,0 +1,89 @@
+"""The chunk plan of a long PDF edition: whole articles in body chunks of `CHUNK_ARTICLES`, the folios of
+`FOLIO_GROUP` chunks in one folio piece, and the few rules and pages each kind of document adds."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from ..config import Profile, Project
+from ..model import Book
+
+#: Articles per body chunk. Fixed (not derived from the number of workers) so that cached chunks stay
+#: valid whatever `--jobs` is; small enough for several chunks per worker and cheap incremental rebuilds.
+CHUNK_ARTICLES = 6
+#: Body chunks whose folios one folio document carries (a document costs more to start than its pages).
+FOLIO_GROUP = 8
+#: Books with fewer articles are rendered in one pass: chunking costs a front-matter render, the folio
+#: pieces and a merge, which a short book does not win back.
+MIN_CHUNKED_ARTICLES = 24
+
+NO_FOLIOS_CSS = """
+/* chunked build, body chunk: folios are overlaid after the merge */
+@page body:left { @bottom-left { content: none; } }
+@page body:right { @bottom-right { content: none; } }
+/* a chunk that is not the last ends where the next article would open: its padding page is kept */
+#zh-chunk-end { break-before: right; }
+"""
+
+CHUNK_END = '<div id="zh-chunk-end"></div>'
+
+LITERAL_TOC_CSS = """
+/* chunked build, front matter: the contents' page numbers come from the rendered chunks */
+.contents a[data-page]::after { content: leader(".") attr(data-page); font-weight: normal; }
+"""
+
+
+def folio_css(start: int) -> str:
+    """The folio piece's own rules: no running heads, page numbers from `start`."""
+    return f"""
+/* chunked build, folio piece: only the page numbers of the body, starting at {start} */
+@page body:left {{ @top-left {{ content: none; }} }}
+@page body:right {{ @top-right {{ content: none; }} }}
+@page body:nth(1 of body) {{ counter-reset: page {start}; }}
+.zh-folio {{ height: 0; margin: 0; padding: 0; }}
+.zh-folio + .zh-folio {{ break-before: page; }}
+.zh-folio.zh-right {{ break-before: right; }}
+.zh-folio.zh-left {{ break-before: left; }}
+"""
+
+
+def chunking_applies(project: Project, profile: Profile, book: Book, *, min_articles: int | None = None) -> bool:
+    """Whether this edition is built in chunks: long enough (`MIN_CHUNKED_ARTICLES` unless `min_articles`),
+    not tagged, and the package's book template."""
+    page = profile.page
+    if page is None or page.pdf_variant == "pdf/ua-1":
+        return False
+    if (project.styles_dir / "templates" / "pdf" / "book.html").is_file():
+        return False  # a book's own template may not have the hooks chunking needs
+    return len(book.articles) >= (MIN_CHUNKED_ARTICLES if min_articles is None else min_articles)
+
+
+def articles_digest(articles: Iterable[Any]) -> str:
+    """A digest of a chunk's articles (frozen dataclasses, so their repr holds every field)."""
+    return hashlib.sha256("\0".join(repr(a) for a in articles).encode()).hexdigest()
+
+
+def chunks(count: int, size: int) -> list[range]:
+    """`count` items in consecutive groups of `size` (the last one shorter)."""
+    return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def folio_html(lang: str, blank: list[bool]) -> str:
+    """Empty pages, one per body page; a blank body page is made blank here too (by a forced side break
+    before the next page), so the stylesheets treat its margin boxes exactly as in the body."""
+    divs = []
+    for number, is_blank in enumerate(blank):
+        if is_blank:
+            continue
+        after_blank = number > 0 and blank[number - 1]
+        side = "right" if number % 2 == 0 else "left"
+        divs.append(f'<div class="zh-folio zh-{side}"></div>' if after_blank else '<div class="zh-folio"></div>')
+    if blank and blank[-1]:  # a padding page at the end: made by a page after it, which is dropped
+        side = "right" if len(blank) % 2 == 0 else "left"
+        divs.append(f'<div class="zh-folio zh-{side}" id="zh-chunk-end"></div>')
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"/></head><body>'
+        f'<main class="bodymatter">{"".join(divs)}</main></body></html>'
+    )
