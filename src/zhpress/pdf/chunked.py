@@ -201,9 +201,9 @@ def _versions() -> str:
     import weasyprint
 
     from .. import __version__
-    from . import justify
+    from . import justify, lone
 
-    code = [hashlib.sha256(Path(module).read_bytes()).hexdigest() for module in (justify.__file__, __file__)]
+    code = [hashlib.sha256(Path(module).read_bytes()).hexdigest() for module in (justify.__file__, lone.__file__, __file__)]
     return "\0".join([CACHE_FORMAT, __version__, weasyprint.__version__, pydyf.__version__, *code])
 
 

@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from zhpress.errors import RenderError
+from zhpress.pdf import lone
 
 __all__ = ["SUPPORTED_WEASYPRINT", "check_engine_version", "cjk_justification", "install", "is_cjk", "uninstall"]
 
@@ -47,6 +48,8 @@ _EXPECTED = {
     "layout.inline.justify_line": ("context", "line", "extra_width"),
     "layout.inline.remove_last_whitespace": ("context", "line"),
     "layout.inline.handle_leader": ("context", "line", "containing_block"),
+    "layout.inline.iter_line_boxes": ("context", "box", "position_y", "bottom_space", "skip_stack", "containing_block", "absolute_boxes", "fixed_boxes", "first_letter_style", "first_line_style"),
+    "layout.inline.split_inline_box": ("context", "box", "position_x", "max_x"),
     "layout.page.set_page_type_computed_styles": ("page_type", "html", "style_for"),
     "css.StyleFor._page_type_match": ("page_selector_type", "page_type"),
     "pdf.fonts.Font.__init__": ("self", "pango_font", "description", "font_size"),
@@ -408,6 +411,7 @@ def install() -> None:
 
             _originals["page_styles"] = page.set_page_type_computed_styles
             page.set_page_type_computed_styles = _page_styles
+            lone.install()
         _installed += 1
 
 
@@ -432,6 +436,7 @@ def uninstall() -> None:
             from weasyprint.layout import page
 
             page.set_page_type_computed_styles = _originals.pop("page_styles")
+            lone.uninstall()
 
 
 @contextmanager
