@@ -162,3 +162,12 @@ def test_no_forbidden_punctuation_at_line_edges(print_lines) -> None:
         for mark in "—…":
             assert not (line.text.startswith(mark) and not line.text.startswith(mark * 2)), line.text
             assert not (line.text.endswith(mark) and not line.text.endswith(mark * 2)), line.text
+
+
+@pytest.mark.parametrize("profile", ["print", "print-tw"])
+def test_no_paragraph_ends_in_a_lone_character(built: Path, profile: str) -> None:
+    """孤字: no body line holds a single letter or Han character (`作。`, `影……` once did, three per edition)."""
+    lines, _ = body_lines(built / f"dangqi-shanghai-{profile}.pdf")
+    assert len(lines) > 200
+    lone = [(line.page + 1, line.text) for line in lines if sum(c["text"].isalnum() for c in line.chars) == 1]
+    assert lone == []

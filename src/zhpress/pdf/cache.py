@@ -27,7 +27,7 @@ CACHE_FORMAT = "5"
 
 #: The modules whose source changes a rendered part: the worker's render and post-processing, and every
 #: patch of WeasyPrint (the merge, which only reads parts, is not part of the key).
-_RENDER_CODE = ("engine.py", "parts.py", "weasy70/__init__.py", "weasy70/guard.py", "weasy70/justify.py",
+_RENDER_CODE = ("engine.py", "parts.py", "weasy70/__init__.py", "weasy70/guard.py", "weasy70/justify.py", "weasy70/lone.py",
                 "weasy70/speedups.py", "weasy70/fonts.py")
 
 

@@ -20,6 +20,8 @@ _EXPECTED = {
     "layout.inline.remove_last_whitespace": ("context", "line"),
     "layout.inline.handle_leader": ("context", "line", "containing_block"),
     "layout.leader.leader_index": ("box",),
+    "layout.inline.iter_line_boxes": ("context", "box", "position_y", "bottom_space", "skip_stack", "containing_block", "absolute_boxes", "fixed_boxes", "first_letter_style", "first_line_style"),
+    "layout.inline.split_inline_box": ("context", "box", "position_x", "max_x"),
     "layout.page.set_page_type_computed_styles": ("page_type", "html", "style_for"),
     "css.StyleFor._page_type_match": ("page_selector_type", "page_type"),
     "pdf.fonts.Font.__init__": ("self", "pango_font", "description", "font_size"),
@@ -30,7 +32,7 @@ _EXPECTED = {
     "text.line_break.Layout.set_text": ("self", "text", "justify"),
     "text.line_break.create_layout": ("text", "style", "context", "max_width", "justification_spacing"),
 }
-_MODULES = ("css", "layout.inline", "layout.leader", "layout.page", "text.line_break", "pdf.fonts")
+_MODULES = ("css", "layout.block", "layout.inline", "layout.leader", "layout.page", "text.line_break", "pdf.fonts")
 
 #: What `install` replaced, by "module:attribute path", while it is installed.
 originals: dict[str, Callable[..., Any]] = {}
@@ -82,6 +84,13 @@ def checked_modules() -> dict[str, Any]:
                 path=__file__,
                 hint="port zhpress.pdf.weasy70 to this WeasyPrint",
             )
+    block, inline = roots["layout.block"], roots["layout.inline"]
+    if block.iter_line_boxes is not inline.iter_line_boxes and "layout.block:iter_line_boxes" not in originals:
+        raise RenderError(
+            f"WeasyPrint {version}'s block layout does not call layout.inline.iter_line_boxes: the lone-character rule does not fit",
+            path=__file__,
+            hint="port zhpress.pdf.weasy70.lone to this WeasyPrint",
+        )
     return roots
 
 
