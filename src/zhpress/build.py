@@ -277,7 +277,15 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
                 exc.path = str(project.config_path) if project.config_path else None
                 exc.line = _profile_key_line(project, profile.name, "emphasis")
                 raise
-        fonts.check_coverage(face, profile, editions[profile.name])
+        from . import fallback
+
+        try:
+            fallback.require_fallback_fonts(profile)
+        except InputError as exc:
+            exc.path = str(project.config_path) if project.config_path else None
+            exc.line = _profile_key_line(project, profile.name, "fallback_font")
+            raise
+        fallback.check_glyphs(project, face, profile, editions[profile.name])
         if profile.page is not None and profile.page.pdf_variant.startswith("pdf/x"):
             images.check_print_resolution(project, profile, editions[profile.name])
 

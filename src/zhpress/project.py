@@ -326,6 +326,7 @@ class ProfileConfig(_Strict):
     punctuation: Literal["full", "compress"] | None = None
     language: str | None = None
     font_family: str | None = None
+    fallback_font: str | list[str] | None = None  # faces for characters the body face lacks; default: found
     stylesheets: list[str] | None = None
     missing_glyphs: Literal["error", "warn"] | None = None
     emphasis: Literal["dots", "kai", "bold"] | None = None
@@ -413,6 +414,7 @@ class Profile:
     vocabulary: Literal["news", "computing", "none"] = "news"
     emphasis: Literal["dots", "kai", "bold"] = "dots"  # how Chinese emphasis is set: 着重号, a Kai face, bold
     punctuation: Literal["full", "compress"] = "compress"  # print: each mark in a full square, or pairs at 1.5 em
+    fallback_font: tuple[str, ...] | None = None  # faces for characters the body face lacks; None: fontconfig's
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -846,7 +848,13 @@ def _finish_profile(
         vocabulary=cfg.vocabulary or "news",
         emphasis=cfg.emphasis or "dots",
         punctuation=cfg.punctuation or ("full" if cfg.language.startswith("zh-Hant") else "compress"),  # type: ignore[union-attr]
+        fallback_font=_fallback_fonts(cfg.fallback_font),
     )
+
+
+def _fallback_fonts(value: str | list[str] | None) -> tuple[str, ...] | None:
+    """A profile's `fallback_font` as a tuple of families (None: found by fontconfig)."""
+    return None if value is None else (value,) if isinstance(value, str) else tuple(value)
 
 
 def _page_geometry(name: str, p: PageConfig, path: Path | None, line: Callable[..., int | None]) -> PageGeometry:

@@ -133,7 +133,10 @@ def print_renderer(project: Project, profile: Profile, book: Book, convert: Call
         return typeset_pieces(texts, marked, latin_spacing=latin, punctuation=punctuation)
 
     images = pdf_images(project, book, cmyk=page.pdf_variant in PDFX_VARIANTS, icc=icc_path())
-    return Renderer(project, profile, convert=convert, text_filter=text_filter, pieces_filter=pieces_filter, images=images)
+    from ..fallback import edition_fallback
+
+    return Renderer(project, profile, convert=convert, text_filter=text_filter, pieces_filter=pieces_filter, images=images,
+                    fallback_families=edition_fallback(profile, book).families)
 
 
 def render_html(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]) -> tuple[str, list[tuple[str, str]], Renderer]:
