@@ -200,12 +200,17 @@ class BookConfig(_Strict):
     print_run: str | None = None
     address: str | None = None
     phone: str | None = None
+    format: str | None = None  # 开本 as the press states it ("787×1092　1/32"); else from the trim size
 
-    @field_validator("isbn")
+    @field_validator("isbn", "format")
     @classmethod
-    def _isbn(cls, value: str | None) -> str | None:
-        if value is not None:
+    def _isbn(cls, value: str | None, info: Any) -> str | None:
+        if value is not None and info.field_name == "isbn":
             check_isbn(value)  # raises ValueError naming what is wrong
+        elif value is not None:
+            from .pdf.sheets import parse_format
+
+            parse_format(value)  # the 开本's 1/N, or ValueError naming what is wrong
         return value
 
     @field_validator("date")

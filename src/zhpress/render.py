@@ -349,7 +349,8 @@ class Renderer:
         page = self.profile.page
         if page is None:
             return None
-        return FORMAT_NAMES.get(page.trim_name, f"{page.width:g}×{page.height:g} mm")
+        given = getattr(self.project.config.book, "format", None)  # the 开本 the press states
+        return given or FORMAT_NAMES.get(page.trim_name, f"{page.width:g}×{page.height:g} mm")
 
     def render(self, name: str, **context: Any) -> str:
         """Render one template; any error in it (syntax, a name it lacks, one the sandbox refuses, or a

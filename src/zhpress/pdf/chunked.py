@@ -754,6 +754,13 @@ def build_chunked_pdf(
                 folio += body.pages
             return firsts
 
+        from .sheets import context_with_sheets, hinted_pages, remember_pages, same_sheets
+
+        front_guess = [hinted_pages(project, profile, cache=cache).get("front", 4)]  # 印张's page count: a guess
+
+        def body_pages() -> int:
+            return sum(b.pages for b in bodies_done if b is not None)
+
         def front_job() -> RenderJob:
             bodies = [b for b in bodies_done if b is not None]
             _raise_refused(bodies, project, refused_error)
@@ -763,7 +770,9 @@ def build_chunked_pdf(
             missing = [v.anchor for v in views if v.anchor not in toc_pages]
             if missing:
                 raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
-            front_html.append(src.renderer.render("pdf/book.html", **src.context, front_only=True, toc_pages=toc_pages))
+            pages = padded_count(front_guess[-1] + body_pages(), page.signature)
+            context = context_with_sheets(src.renderer, book, src.context, pages)
+            front_html[:] = [src.renderer.render("pdf/book.html", **context, front_only=True, toc_pages=toc_pages)]
             return job("front", 0, front_html[0], [*src.sheets, ("chunk-front.css", _LITERAL_TOC_CSS)])
 
         def folio_job(index: int) -> RenderJob:
@@ -798,6 +807,16 @@ def build_chunked_pdf(
                 fronts.append(result)
 
         runner.run(plan(), on_result)
+        for _ in range(3):  # 印张 printed for another page count than the real one: the front matter again
+            front_count = fronts[-1].anchors.get("zh-body-start", 0)
+            real = padded_count(front_count + body_pages(), page.signature)
+            if same_sheets(project, profile, padded_count(front_guess[-1] + body_pages(), page.signature), real):
+                break
+            front_guess.append(front_count)
+            fronts.clear()
+            runner.run(iter([front_job()]), on_result)
+        else:
+            raise RenderError(f"{profile.name}: the page count does not settle (印张 changes the layout it counts)")
         bodies = [b for b in bodies_done if b is not None]
         assert len(bodies) == len(groups) and len(fronts) == 1
         (front,) = fronts
@@ -830,6 +849,7 @@ def build_chunked_pdf(
     if store is not None:
         store.remember(profile.name, digests)
     total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
+    remember_pages(project, profile, cache=cache, pages=total, front=front_pages)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
 

@@ -139,13 +139,18 @@ def print_renderer(project: Project, profile: Profile, book: Book, convert: Call
                     fallback_families=edition_fallback(profile, book).families)
 
 
-def render_html(project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]) -> tuple[str, list[tuple[str, str]], Renderer]:
-    """The book's HTML and CSS for this profile."""
+def render_html(
+    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str], *,
+    pages: int | None = None,
+) -> tuple[str, list[tuple[str, str]], Renderer]:
+    """The book's HTML and CSS for this profile (`pages`: the page count 印张 is printed for)."""
+    from .sheets import context_with_sheets
+
     renderer = print_renderer(project, profile, book, convert)
     page = profile.page
     assert page is not None
     cmyk = page.pdf_variant in PDFX_VARIANTS
-    context = print_context(renderer, book, date)
+    context = context_with_sheets(renderer, book, print_context(renderer, book, date), pages)
     html = renderer.render("pdf/book.html", **context)
     css = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]
     if cmyk:
@@ -176,7 +181,7 @@ def print_context(renderer: Renderer, book: Book, date: dt.datetime) -> dict[str
 COPYRIGHT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "cn": (("title", "书　　名"), ("authors", "著　　者"), ("editors", "编　　者"), ("editor_in_charge", "责任编辑"),
            ("cover_designer", "封面设计"), ("publisher", "出版发行"), ("address", "地　　址"), ("phone", "电　　话"),
-           ("format", "开　　本"), ("characters", "字　　数"), ("edition", "版　　次"), ("printing", "印　　次"),
+           ("format", "开　　本"), ("sheets", "印　　张"), ("characters", "字　　数"), ("edition", "版　　次"), ("printing", "印　　次"),
            ("print_run", "印　　数"), ("isbn", "书　　号"), ("price", "定　　价"), ("typeface", "字　　体")),
     "tw": (("title", "書　　名"), ("authors", "作　　者"), ("editors", "編　　者"), ("editor_in_charge", "責任編輯"),
            ("cover_designer", "封面設計"), ("publisher", "出\u2002版\u2002者"), ("address", "地　　址"), ("phone", "電　　話"),
@@ -200,7 +205,7 @@ def copyright_page(renderer: Renderer, book: Book, context: dict[str, Any]) -> d
     values = {
         "title": title, "authors": "、".join(context["authors"]), "editors": "、".join(context["editors"]),
         "editor_in_charge": cfg.editor_in_charge, "cover_designer": cfg.cover_designer, "publisher": meta.publisher,
-        "address": cfg.address, "phone": cfg.phone, "format": context["format_name"],
+        "address": cfg.address, "phone": cfg.phone, "format": context["format_name"], "sheets": context.get("sheets"),
         "characters": f"{context['thousand_characters']} {context['labels']['thousand_characters']}",
         "edition": meta.edition, "printing": meta.printing, "print_run": cfg.print_run,
         "isbn": (meta.isbn if region == "tw" else f"ISBN {meta.isbn}") if meta.isbn else None, "price": meta.price,
@@ -256,16 +261,17 @@ def build_pdf(
     if chunking_applies(project, profile, book):
         return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
                                  executor=executor)
-    return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool)
+    return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool, cache=cache)
 
 
 def book_sources(
-    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str]
+    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str], *,
+    pages: int | None = None,
 ) -> tuple[str, list[tuple[str, str]], Renderer]:
     """The single-pass HTML of the book and every stylesheet in cascade order (typesetting rules included)."""
     from ..typeset import TYPESET_CSS
 
-    html, sheets, renderer = render_html(project, profile, book, date, convert)
+    html, sheets, renderer = render_html(project, profile, book, date, convert, pages=pages)
     sheets.insert(2, ("typeset.css", TYPESET_CSS))
     return html, sheets, renderer
 
@@ -313,17 +319,37 @@ def refused_error(refused: list[str], styles_dir: Path) -> InputError:
 
 def build_single_pdf(
     project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str],
-    *, render_pool: Executor | None = None,
+    *, render_pool: Executor | None = None, cache: bool = True,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered as one WeasyPrint document, and its page count. The HTML is made
-    here; WeasyPrint runs in `render_pool` if given, else in this process."""
+    here; WeasyPrint runs in `render_pool` if given, else in this process. A copyright page that prints
+    印张 is rendered with the last build's page count and rendered again when the real count differs."""
+    from .sheets import hinted_pages, remember_pages, same_sheets
+
+    page = profile.page
+    assert page is not None
+    guess = hinted_pages(project, profile, cache=cache).get("pages")
+    for _ in range(3):
+        data, pages = _render_single(project, profile, book, date, convert, render_pool=render_pool, pages=guess)
+        if same_sheets(project, profile, guess, pages):
+            remember_pages(project, profile, cache=cache, pages=pages)
+            return data, pages
+        guess = pages
+    raise RenderError(f"{profile.name}: the page count does not settle (印张 changes the layout it counts)")
+
+
+def _render_single(
+    project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str],
+    *, render_pool: Executor | None, pages: int | None,
+) -> tuple[bytes, int]:
+    """One single-pass render of the book (印张 printed for `pages`), finished; its padded page count."""
     from ..render import article_anchor
     from ..workers import scratch_dir
     from .chunked import RenderJob, render_job
 
     page = profile.page
     assert page is not None
-    html, sheets, _renderer = book_sources(project, profile, book, date, convert)
+    html, sheets, _renderer = book_sources(project, profile, book, date, convert, pages=pages)
     cmyk = page.pdf_variant in PDFX_VARIANTS
     with scratch_dir("zhpress-pdf-") as scratch:
         job = RenderJob(
