@@ -183,9 +183,10 @@ def check_glyphs(project: Project, face: Face, profile: Profile, book: Book) -> 
     for where, char in places_of(project, book, set(fallback.missing)):
         by_place.setdefault(where, []).append(_shown(char))
     listed = [f"{where}: {' '.join(chars[:8])}" for where, chars in by_place.items()]
-    tried = ", ".join(repr(f) for f in profile.fallback_font or ()) or "any installed face"
     if profile.fallback_font is None:
         tried = "any installed face"
+    else:
+        tried = ", ".join(repr(f) for f in profile.fallback_font) or "a fallback face (fallback_font = [])"
     message = f"font {face.family!r} cannot draw characters of edition {profile.name!r}, nor can {tried}: "
     message = _listing(message, listed)
     if profile.missing_glyphs == "error":
