@@ -17,6 +17,8 @@ import json
 import logging
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,3 +140,22 @@ def remember_pages(project: Project, profile: Profile, *, cache: bool, **counts:
         files.write_atomic(path, json.dumps(counts, sort_keys=True).encode(), mode=0o600)
     except OSError as exc:
         log.warning("%s: the PDF cache cannot be written (%s)", path.parent, exc.strerror)
+
+
+@contextmanager
+def said_once() -> Iterator[None]:
+    """While a book is rendered again for its 印张, each of its warnings is given once."""
+    seen: set[str] = set()
+
+    def first_time(record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in seen:
+            return False
+        seen.add(message)
+        return True
+
+    log.addFilter(first_time)
+    try:
+        yield
+    finally:
+        log.removeFilter(first_time)

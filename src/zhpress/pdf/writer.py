@@ -324,17 +324,18 @@ def build_single_pdf(
     """The PDF of one edition rendered as one WeasyPrint document, and its page count. The HTML is made
     here; WeasyPrint runs in `render_pool` if given, else in this process. A copyright page that prints
     印张 is rendered with the last build's page count and rendered again when the real count differs."""
-    from .sheets import hinted_pages, remember_pages, same_sheets
+    from .sheets import hinted_pages, remember_pages, said_once, same_sheets
 
     page = profile.page
     assert page is not None
     guess = hinted_pages(project, profile, cache=cache).get("pages")
-    for _ in range(3):
-        data, pages = _render_single(project, profile, book, date, convert, render_pool=render_pool, pages=guess)
-        if same_sheets(project, profile, guess, pages):
-            remember_pages(project, profile, cache=cache, pages=pages)
-            return data, pages
-        guess = pages
+    with said_once():
+        for _ in range(3):
+            data, pages = _render_single(project, profile, book, date, convert, render_pool=render_pool, pages=guess)
+            if same_sheets(project, profile, guess, pages):
+                remember_pages(project, profile, cache=cache, pages=pages)
+                return data, pages
+            guess = pages
     raise RenderError(f"{profile.name}: the page count does not settle (印张 changes the layout it counts)")
 
 
