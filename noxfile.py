@@ -19,6 +19,7 @@ nox.options.sessions = ["build"]
 # chromium-driver for the preview server's browser tests (Selenium).
 DEBIAN_PACKAGES = [
     "fonts-noto-cjk",
+    "fonts-hanazono",  # HanaMin A/B: a fallback face for CJK Extensions B-F, which Noto CJK lacks in part
     "libharfbuzz-subset0",
     "fontconfig",
     "poppler-utils",

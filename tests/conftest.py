@@ -46,6 +46,7 @@ def built(default_project: Path) -> Path:
 SLOW_MODULES = {
     "test_new", "test_serve", "test_watch", "test_cover", "test_cluster", "test_build_all", "test_interrupted",
     "test_chunked", "test_cjk_print", "test_security", "test_validation", "test_errors", "test_hostile",
+    "test_fallback_face",
 }
 
 

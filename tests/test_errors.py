@@ -207,16 +207,33 @@ def test_unknown_font_without_a_package(tmp_path: Path) -> None:
     refused(tmp_path, "ebook", expect=["'No Such Face Pro'", "not installed", "install the font"])
 
 
-RARE = "\U00020000"  # CJK Extension B, not in Noto Serif CJK
+def _no_face_has() -> str:
+    """A CJK character (Extension G or later) that no installed face draws, asked of fontconfig."""
+    import subprocess
+
+    for code in (0x30000, 0x3134A, 0x31350, 0x323AF, 0x2EBF0):
+        if not subprocess.run(["fc-list", f":charset={code:x}", "file"], capture_output=True, text=True).stdout.strip():
+            return chr(code)
+    raise AssertionError("every candidate character has an installed face: choose rarer ones")
+
+
+RARE = _no_face_has()
+RARE_CODE = f"U+{ord(RARE):04X}"
 
 
 def _rare_article() -> str:
     return RAW_ARTICLE.replace("第二段正文", f"第二段正文（{RARE}）")
 
 
+def _rare_line() -> str:
+    """`content/a.txt:N`, the line of the rare character in the manuscript."""
+    number = next(n for n, line in enumerate(_rare_article().splitlines(), start=1) if RARE in line)
+    return f"content/a.txt:{number}"
+
+
 def test_missing_glyphs_fail_a_print_profile_before_rendering(tmp_path: Path) -> None:
     make_project(tmp_path, {"a.txt": _rare_article()})
-    refused(tmp_path, "print", expect=["content/a.txt, paragraph 2", "U+20000", "Noto Serif CJK SC", "missing_glyphs"])
+    refused(tmp_path, "print", expect=[_rare_line(), RARE_CODE, "Noto Serif CJK SC", "any installed face", "missing_glyphs"])
 
 
 def test_missing_glyphs_warn_in_an_ebook(tmp_path: Path) -> None:
@@ -225,13 +242,18 @@ def test_missing_glyphs_warn_in_an_ebook(tmp_path: Path) -> None:
     no_traceback(result)
     assert result.returncode == 0, result.stderr
     message = " ".join(result.stderr.split())
-    assert "content/a.txt, paragraph 2" in message and "U+20000" in message
+    assert _rare_line() in message and RARE_CODE in message
     assert RARE in epub_text(tmp_path / "dist" / f"{BOOK_ID}-ebook.epub")
 
 
 def test_missing_glyphs_setting_decides(tmp_path: Path) -> None:
     make_project(tmp_path, {"a.txt": _rare_article()}, toml=book_toml(extra='\n[profiles.ebook]\nmissing_glyphs = "error"\n'))
-    refused(tmp_path, "ebook", expect=["content/a.txt, paragraph 2", "U+20000"])
+    refused(tmp_path, "ebook", expect=[_rare_line(), RARE_CODE])
+
+
+def test_a_fallback_font_not_installed_names_book_toml(tmp_path: Path) -> None:
+    make_project(tmp_path, toml=book_toml(extra='\n[profiles.print]\nfallback_font = ["No Such Kai"]\n'))
+    refused(tmp_path, "print", expect=["book.toml:", "'No Such Kai'", "not installed"])
 
 
 # ---------------------------------------------------------------------------- stylesheets, templates

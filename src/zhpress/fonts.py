@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .config import FONT_PACKAGES, Profile
+from .config import FONT_PACKAGES
 from .errors import InputError
-from .model import Article, Book
 
 log = logging.getLogger("zhpress")
 
@@ -83,34 +82,3 @@ def covers(family: str, char: str) -> bool:
 
 
 IGNORED = {0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x0A, 0x0D, 0x09}
-
-
-def _places(article: Article) -> list[tuple[str, str]]:
-    """(where, text) for every piece of an article's text, from the model's one walk: title parts by name,
-    `paragraph N` (N counts the body's blocks from 1, as `zhpress inspect` lists them), `note N`."""
-    return [(where, "".join(group)) for where, group in article.places()]
-
-
-def check_coverage(face: Face, profile: Profile, book: Book) -> None:
-    """Every character of the edition must be in the face's character map: an error for profiles set to
-    `missing_glyphs = "error"` (print), a warning otherwise; listed with article and paragraph."""
-    every: set[str] = set()
-    for article in book.articles:
-        for _, text in _places(article):
-            every.update(text)  # set.update walks a string in C: a comprehension over every character took 0.4 s on 1000 articles
-    absent = {c for c in every if ord(c) not in IGNORED and not c.isspace() and not covers(face.family, c)}
-    missing: list[str] = []
-    for article in book.articles if absent else ():  # where they are, only when something is missing
-        for where, text in _places(article):
-            chars = sorted(absent.intersection(text))
-            if chars:
-                shown = " ".join(f"{c} (U+{ord(c):04X})" for c in chars[:8])
-                missing.append(f"{article.source}, {where}: {shown}")
-    if not missing:
-        return
-    message = f"font {face.family!r} cannot draw characters of edition {profile.name!r}: " + "; ".join(missing[:10])
-    if len(missing) > 10:
-        message += f"; and {len(missing) - 10} more paragraphs"
-    if profile.missing_glyphs == "error":
-        raise InputError(message, hint="choose a font that has them, or set missing_glyphs = \"warn\" in the profile")
-    log.warning(message)

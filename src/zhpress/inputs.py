@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from . import files, fonts, images, stylesheets
+from . import fallback, files, fonts, images, stylesheets
 from .config import Profile, Project, line_of_key
 from .editions import COMMON_TEMPLATES, edition
 from .errors import InputError
@@ -44,7 +44,13 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
                 exc.path = str(project.config_path) if project.config_path else None
                 exc.line = _profile_key_line(project, profile.name, "emphasis")
                 raise
-        fonts.check_coverage(face, profile, editions[profile.name])
+        try:
+            fallback.require_fallback_fonts(profile)
+        except InputError as exc:
+            exc.path = str(project.config_path) if project.config_path else None
+            exc.line = _profile_key_line(project, profile.name, "fallback_font")
+            raise
+        fallback.check_glyphs(project, face, profile, editions[profile.name])
         if profile.page is not None and profile.page.pdf_variant.startswith("pdf/x"):
             images.check_print_resolution(project, profile, editions[profile.name])
 

@@ -310,6 +310,7 @@ class Renderer:
     text_filter: Callable[..., Markup] = plain
     pieces_filter: Callable[[list[str], list[bool]], list[Markup]] = plain_pieces
     images: dict[str, str] = field(default_factory=dict)  # a figure's src → its URL in this edition
+    fallback_families: tuple[str, ...] = ()  # faces for the characters the body face lacks (zhpress.fallback)
 
     @property
     def env(self) -> jinja2.Environment:
@@ -348,7 +349,8 @@ class Renderer:
         page = self.profile.page
         if page is None:
             return None
-        return FORMAT_NAMES.get(page.trim_name, f"{page.width:g}×{page.height:g} mm")
+        given = getattr(self.project.config.book, "format", None)  # the 开本 the press states
+        return given or FORMAT_NAMES.get(page.trim_name, f"{page.width:g}×{page.height:g} mm")
 
     def render(self, name: str, **context: Any) -> str:
         """Render one template; any error in it (syntax, a name it lacks, one the sandbox refuses, or a
@@ -420,7 +422,8 @@ class Renderer:
         return files.decode_utf8(data, path, what="stylesheet")
 
     def context_light(self) -> dict[str, Any]:
-        return {"profile": self.profile, "lang": self.profile.language, "kai_family": kai_family(self.profile.language)}
+        return {"profile": self.profile, "lang": self.profile.language, "kai_family": kai_family(self.profile.language),
+                "fallback_families": self.fallback_families}
 
 
 #: The Kai faces (Debian fonts-arphic-ukai) a profile's `emphasis = "kai"` sets emphasis in, by region.

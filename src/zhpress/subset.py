@@ -18,7 +18,7 @@ from lxml import etree
 from .errors import InputError
 from .fonts import Face
 
-__all__ = ["EmbeddedFont", "FaceToEmbed", "LAYOUT_FEATURES", "displayed_characters", "licence_name"]
+__all__ = ["EmbeddedFont", "FaceToEmbed", "LAYOUT_FEATURES", "displayed_characters", "is_truetype", "licence_name"]
 
 #: Layout features kept beyond HarfBuzz's defaults: half-width and proportional punctuation, horizontal
 #: and vertical (`halt`/`vhal`, `palt`/`vpal`), vertical forms and kerning, regional glyph forms.
@@ -68,6 +68,11 @@ def _hb_face(face: Face) -> hb.Face:
     return hb.Face(hb.Blob.from_file_path(str(face.path)), face.index)
 
 
+def is_truetype(face: Face) -> bool:
+    """Whether the face has TrueType outlines (`glyf`; its subset is a .ttf), not CFF ones."""
+    return bool(_hb_face(face).reference_table("glyf").data)
+
+
 def check_embeddable(face: Face, hb_face: hb.Face) -> None:
     """Refuse a face whose licence bits (OS/2 fsType) forbid embedding or subsetting it."""
     table = hb_face.reference_table("OS/2").data
@@ -111,7 +116,8 @@ class FaceToEmbed:
         return cls(face, weight, file_name, licence_name(hb_face))
 
     def subset(self, chars: Iterable[str]) -> EmbeddedFont:
-        """The subset that draws `chars`, with the layout features above, as OpenType (CFF) bytes."""
+        """The subset that draws `chars`, with the layout features above, as OpenType bytes (CFF or
+        TrueType outlines, as the face has them)."""
         request = hb.SubsetInput()
         codes = request.unicode_set
         for char in chars:

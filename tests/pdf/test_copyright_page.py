@@ -64,9 +64,9 @@ def test_mainland_copyright_page(press_book: Path) -> None:
     rows, text = copyright_rows(data)
     assert "图书在版编目（CIP）数据" in text and "中国版本图书馆 CIP 数据核字" in text
     labels = [label for label, _, _ in rows if bare(label) in {
-        "书名", "编者", "责任编辑", "封面设计", "出版发行", "开本", "字数", "版次", "印次", "印数", "书号", "定价", "字体"}]
+        "书名", "编者", "责任编辑", "封面设计", "出版发行", "开本", "印张", "字数", "版次", "印次", "印数", "书号", "定价", "字体"}]
     assert [bare(label) for label in labels] == [
-        "书名", "编者", "责任编辑", "封面设计", "出版发行", "开本", "字数", "版次", "印次", "印数", "书号", "定价", "字体"]
+        "书名", "编者", "责任编辑", "封面设计", "出版发行", "开本", "印张", "字数", "版次", "印次", "印数", "书号", "定价", "字体"]
     aligned = [(x0, x1) for label, x0, x1 in rows if bare(label) in {bare(other) for other in labels}]
     assert len({round(x0, 1) for x0, _ in aligned}) == 1 and len({round(x1, 1) for _, x1 in aligned}) == 1
     assert "本电子版" not in text and "ISBN 978-0-306-40615-7" in text

@@ -123,7 +123,13 @@ def _finish_profile(
         vocabulary=cfg.vocabulary or "news",
         emphasis=cfg.emphasis or "dots",
         punctuation=cfg.punctuation or ("full" if cfg.language.startswith("zh-Hant") else "compress"),  # type: ignore[union-attr]
+        fallback_font=_fallback_fonts(cfg.fallback_font),
     )
+
+
+def _fallback_fonts(value: str | list[str] | None) -> tuple[str, ...] | None:
+    """A profile's `fallback_font` as a tuple of families (None: found by fontconfig)."""
+    return None if value is None else (value,) if isinstance(value, str) else tuple(value)
 
 
 def _page_geometry(name: str, p: PageConfig, path: Path | None, line: Callable[..., int | None]) -> PageGeometry:

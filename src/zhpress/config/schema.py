@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .values import check_id, check_isbn, check_language, file_name, parse_length, parse_trim
+from .values import check_id, check_isbn, check_language, file_name, parse_format, parse_length, parse_trim
 
 log = logging.getLogger("zhpress")
 
@@ -44,12 +44,20 @@ class BookConfig(_Strict):
     print_run: str | None = None
     address: str | None = None
     phone: str | None = None
+    format: str | None = None  # 开本 as the press states it ("787×1092　1/32"); else from the trim size
 
     @field_validator("isbn")
     @classmethod
     def _isbn(cls, value: str | None) -> str | None:
         if value is not None:
             check_isbn(value)  # raises ValueError naming what is wrong
+        return value
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_format(value)  # the 开本's 1/N, or ValueError naming what is wrong
         return value
 
     @field_validator("date")
@@ -163,6 +171,7 @@ class ProfileConfig(_Strict):
     punctuation: Literal["full", "compress"] | None = None
     language: str | None = None
     font_family: str | None = None
+    fallback_font: str | list[str] | None = None  # faces for characters the body face lacks; default: found
     stylesheets: list[str] | None = None
     missing_glyphs: Literal["error", "warn"] | None = None
     emphasis: Literal["dots", "kai", "bold"] | None = None

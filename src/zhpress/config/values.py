@@ -195,3 +195,19 @@ def check_isbn(value: str) -> None:
     ValueError says what is wrong."""
     isbn13(value)
 
+
+#: A 开本 as a press writes it: the full sheet and the fraction, `787×1092　1/32` or `787mm×1092mm 1/32`.
+FORMAT_PATTERN = re.compile(r"\s*(\d{3,4})\s*(?:mm)?\s*[×xX*]\s*(\d{3,4})\s*(?:mm)?[\s\u3000]+1\s*/\s*(\d+)\s*")
+#: The fractions a sheet is folded into.
+FOLDS = (4, 8, 16, 32, 64, 128)
+
+
+def parse_format(text: str) -> int:
+    """The pages per sheet of a 开本 string (`787×1092　1/32` → 32); ValueError naming what is wrong."""
+    match = FORMAT_PATTERN.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a 开本 such as '787×1092　1/32' (the full sheet in mm, then 1/N)")
+    count = int(match.group(3))
+    if count not in FOLDS:
+        raise ValueError(f"{text!r}: 1/{count} is not a sheet folded in halves ({', '.join(f'1/{n}' for n in FOLDS)})")
+    return count

@@ -12,10 +12,11 @@ from typing import Any
 
 from ebooklib import epub
 
+from ..fallback import Fallback, edition_fallback
 from ..images import BookImage, book_images
 from ..model import FRONT_ROLES, Book
 from ..render import ArticleView, Renderer
-from ..subset import EmbeddedFont, FaceToEmbed, displayed_characters
+from ..subset import EmbeddedFont, FaceToEmbed, displayed_characters, is_truetype
 from ..typeset import typeset, typeset_pieces
 from . import Built, Job
 from .cover import epub_cover_to_draw, front_image_for_epub
@@ -61,6 +62,7 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
         pieces_filter=lambda texts, dotted: typeset_pieces(
             texts, [False] * len(texts), upright=vertical, punctuation=profile.punctuation
         ),
+        fallback_families=edition_fallback(profile, book).families,
     )
     meta = book.meta
     lang = profile.language
@@ -111,13 +113,15 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
     for v in views:
         render(v.anchor, v.filename, "epub/article.xhtml", view=v)
     faces = edition_faces(renderer) if profile.embed_fonts else []
+    fallbacks = fallback_faces(renderer, book) if profile.embed_fonts else []
     # The colophon names the faces the EPUB carries and their licence.
-    render("colophon", "colophon.xhtml", "epub/colophon.xhtml", embedded_fonts=faces)
+    render("colophon", "colophon.xhtml", "epub/colophon.xhtml", embedded_fonts=[*faces, *fallbacks])
     fonts = embed_faces(faces, [html for _, html in documents.values()], sheets)
+    fonts += embed_fallbacks(fallbacks, edition_fallback(profile, book), [html for _, html in documents.values()], sheets)
     if fonts:
         sheets.append(("fonts.css", renderer.render("epub/fonts.css.j2", fonts=fonts, **renderer.context_light())))
     for number, font in enumerate(fonts, start=1):
-        eb.add_item(epub.EpubItem(uid=f"font-{number}", file_name=font.file_name, media_type="font/otf", content=font.data))
+        eb.add_item(epub.EpubItem(uid=f"font-{number}", file_name=font.file_name, media_type=font_media_type(font), content=font.data))
 
     css = "\n".join(f"/* {name} */\n{text}" for name, text in sheets)
     eb.add_item(epub.EpubItem(uid="css", file_name=STYLE_HREF, media_type="text/css", content=css.encode("utf-8")))
@@ -178,6 +182,33 @@ def edition_faces(renderer: Renderer) -> list[FaceToEmbed]:
     if bold is not None:
         faces.append(FaceToEmbed.of(bold, "bold", f"fonts/{stem}-Bold.otf"))
     return faces
+
+
+def fallback_faces(renderer: Renderer, book: Book) -> list[FaceToEmbed]:
+    """The edition's fallback faces (zhpress.fallback) to embed, each for the characters it sets."""
+    faces = []
+    for face in edition_fallback(renderer.profile, book).faces:
+        suffix = "ttf" if is_truetype(face) else "otf"
+        faces.append(FaceToEmbed.of(face, "normal", f"fonts/{face.family.replace(' ', '')}-Fallback.{suffix}"))
+    return faces
+
+
+def embed_fallbacks(faces: list[FaceToEmbed], fallback: Fallback, documents: list[str], sheets: list[tuple[str, str]]) -> list[EmbeddedFont]:
+    """Subsets of the fallback faces, each cut to the characters it sets that the documents show."""
+    if not faces:
+        return []
+    shown, _ = displayed_characters(documents, "\n".join(text for _, text in sheets))
+    subsets = []
+    for face in faces:
+        chars = shown & fallback.chars_of(face.face)
+        if chars:
+            subsets.append(face.subset(chars))
+    return subsets
+
+
+def font_media_type(font: EmbeddedFont) -> str:
+    """The core media type of an embedded face: TrueType outlines or CFF."""
+    return "font/ttf" if font.file_name.endswith(".ttf") else "font/otf"
 
 
 def embed_faces(faces: list[FaceToEmbed], documents: list[str], sheets: list[tuple[str, str]]) -> list[EmbeddedFont]:

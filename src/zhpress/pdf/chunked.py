@@ -17,6 +17,7 @@ from ..config import Profile, Project
 from ..errors import RenderError
 from ..model import Book
 from ..workers import scratch_dir
+from . import sheets
 from .cache import ChunkCache, cache_dir, font_fingerprint, job_key, versions
 from .engine import Rendered, RenderJob, refused_error
 from .executor import Executor, LocalExecutor
@@ -109,9 +110,12 @@ class _Plan:
     body chunks (those not in the last build first), a group's folio piece once every chunk before it is
     rendered, and the front matter once every chunk is, with the contents' page numbers taken from them."""
 
-    def __init__(self, src: Sources, language: str, groups: list[range], order: list[int], folio_group: int,
-                 job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob]) -> None:
-        self.src, self.language, self.groups, self.order, self.job = src, language, groups, order, job
+    def __init__(self, src: Sources, book: Book, groups: list[range], order: list[int], folio_group: int,
+                 job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], front_guess: int) -> None:
+        self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
+        self.language = src.renderer.profile.language
+        self.signature = src.renderer.profile.page.signature  # type: ignore[union-attr]
+        self.front_guess = front_guess  # the front matter's page count 印张 is printed for: a guess, then the last
         self.views = src.context["articles"]
         self.folio_groups = chunks(len(groups), max(1, folio_group))
         self.bodies: list[Rendered | None] = [None] * len(groups)
@@ -180,8 +184,26 @@ class _Plan:
         missing = [v.anchor for v in self.views if v.anchor not in toc_pages]
         if missing:
             raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
-        self.front_html.append(self.src.book_html(front_only=True, toc_pages=toc_pages))
+        pages = padded_count(self.front_guess + self.body_pages(), self.signature)
+        self.front_html[:] = [sheets.book_html(self.src, self.book, pages, front_only=True, toc_pages=toc_pages)]
         return self.job("front", 0, self.front_html[0], [*self.src.sheets, ("chunk-front.css", LITERAL_TOC_CSS)])
+
+    def body_pages(self) -> int:
+        """The body chunks' pages so far."""
+        return sum(b.pages for b in self.bodies if b is not None)
+
+    def settle_sheets(self, project: Project, runner: _Runner) -> None:
+        """Render the front matter again while its 印张 was printed for another page count than the real one."""
+        profile = self.src.renderer.profile
+        for _ in range(3):
+            front_count = self.fronts[-1].anchors.get("zh-body-start", 0)
+            real = padded_count(front_count + self.body_pages(), self.signature)
+            if sheets.same_sheets(project, profile, padded_count(self.front_guess + self.body_pages(), self.signature), real):
+                return
+            self.front_guess = front_count
+            self.fronts.clear()
+            runner.run(iter([self._front_job(project)]), self.take)
+        raise RenderError(f"{profile.name}: the page count does not settle (印张 changes the layout it counts)")
 
     def _folio_job(self, index: int) -> RenderJob:
         """A group's folio piece: where its first chunk starts and which of its pages are blank."""
@@ -264,8 +286,10 @@ def build_chunked_pdf(
             return RenderJob(kind, index, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
                              roots, tuple(sorted(options.items())), key, runner.path_for(key))
 
-        plan = _Plan(src, profile.language, groups, order, folio_group, job)
+        front_guess = sheets.hinted_pages(project, profile, cache=cache).get("front", 4)
+        plan = _Plan(src, book, groups, order, folio_group, job, front_guess)
         runner.run(plan.jobs(project), plan.take)
+        plan.settle_sheets(project, runner)
         front, front_pages, bodies, folios = plan.parts(project)
         started = time.perf_counter()
         seed_parts = [profile.name, *plan.front_html, *(plan.body_keys[i] for i in range(len(groups))),
@@ -278,6 +302,7 @@ def build_chunked_pdf(
     if store is not None:
         store.remember(profile.name, digests)
     total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
+    sheets.remember_pages(project, profile, cache=cache, pages=total, front=front_pages)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
 

@@ -11,14 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Profile, Project
+from ..errors import RenderError
 from ..model import Book
 from ..render import article_anchor
 from ..workers import scratch_dir
+from . import sheets
 from .chunked import OnChunk, build_chunked_pdf
 from .engine import RenderJob, refused_error, render_job
 from .finish import finish_pdf, padded_count
 from .schedule import chunking_applies
-from .sources import PDFX_VARIANTS, edition_sources, fetch_roots, pdf_options
+from .sources import PDFX_VARIANTS, Sources, edition_sources, fetch_roots, pdf_options
 
 
 def build_pdf(
@@ -41,19 +43,32 @@ def build_pdf(
     if chunking_applies(project, profile, book):
         return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
                                  executor=executor)
-    return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool)
+    return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool, cache=cache)
 
 
 def build_single_pdf(
     project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str],
-    *, render_pool: Pool | None = None,
+    *, render_pool: Pool | None = None, cache: bool = True,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered as one WeasyPrint document, and its page count. The HTML is made
-    here; WeasyPrint runs in `render_pool` if given, else in this process."""
+    here; WeasyPrint runs in `render_pool` if given, else in this process. A copyright page that prints
+    印张 is rendered with the last build's page count and rendered again when the real count differs."""
+    src = edition_sources(project, profile, book, date, convert)
+    guess = sheets.hinted_pages(project, profile, cache=cache).get("pages")
+    with sheets.said_once():
+        for _ in range(3):
+            data, pages = _render_single(project, profile, src, sheets.book_html(src, book, guess), render_pool)
+            if sheets.same_sheets(project, profile, guess, pages):
+                sheets.remember_pages(project, profile, cache=cache, pages=pages)
+                return data, pages
+            guess = pages
+    raise RenderError(f"{profile.name}: the page count does not settle (印张 changes the layout it counts)")
+
+
+def _render_single(project: Project, profile: Profile, src: Sources, html: str, render_pool: Pool | None) -> tuple[bytes, int]:
+    """One single-pass render of the book's `html`, finished; its padded page count."""
     page = profile.page
     assert page is not None
-    src = edition_sources(project, profile, book, date, convert)
-    html = src.book_html()
     with scratch_dir("zhpress-pdf-") as scratch:
         job = RenderJob(
             "book", 0, html, tuple(src.sheets), str(project.content_dir), str(project.styles_dir),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Profile, Project
+from ..fallback import edition_fallback
 from ..images import IMAGE_CACHE, MAX_HEIGHT_SHARE, pdf_images
 from ..model import Book
 from ..render import Renderer
@@ -78,7 +79,8 @@ def print_renderer(project: Project, profile: Profile, book: Book, convert: Call
         return typeset_pieces(texts, marked, latin_spacing=latin, punctuation=punctuation)
 
     images = pdf_images(project, book, cmyk=page.pdf_variant in PDFX_VARIANTS, icc=icc_path())
-    return Renderer(project, profile, convert=convert, text_filter=text_filter, pieces_filter=pieces_filter, images=images)
+    return Renderer(project, profile, convert=convert, text_filter=text_filter, pieces_filter=pieces_filter, images=images,
+                    fallback_families=edition_fallback(profile, book).families)
 
 
 def _page_css(renderer: Renderer, cmyk: bool) -> str:
@@ -120,7 +122,7 @@ def print_context(renderer: Renderer, book: Book, date: dt.datetime) -> dict[str
 COPYRIGHT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "cn": (("title", "书　　名"), ("authors", "著　　者"), ("editors", "编　　者"), ("editor_in_charge", "责任编辑"),
            ("cover_designer", "封面设计"), ("publisher", "出版发行"), ("address", "地　　址"), ("phone", "电　　话"),
-           ("format", "开　　本"), ("characters", "字　　数"), ("edition", "版　　次"), ("printing", "印　　次"),
+           ("format", "开　　本"), ("sheets", "印　　张"), ("characters", "字　　数"), ("edition", "版　　次"), ("printing", "印　　次"),
            ("print_run", "印　　数"), ("isbn", "书　　号"), ("price", "定　　价"), ("typeface", "字　　体")),
     "tw": (("title", "書　　名"), ("authors", "作　　者"), ("editors", "編　　者"), ("editor_in_charge", "責任編輯"),
            ("cover_designer", "封面設計"), ("publisher", "出\u2002版\u2002者"), ("address", "地　　址"), ("phone", "電　　話"),
@@ -144,7 +146,7 @@ def copyright_page(renderer: Renderer, book: Book, context: dict[str, Any]) -> d
     values = {
         "title": title, "authors": "、".join(context["authors"]), "editors": "、".join(context["editors"]),
         "editor_in_charge": cfg.editor_in_charge, "cover_designer": cfg.cover_designer, "publisher": meta.publisher,
-        "address": cfg.address, "phone": cfg.phone, "format": context["format_name"],
+        "address": cfg.address, "phone": cfg.phone, "format": context["format_name"], "sheets": context.get("sheets"),
         "characters": f"{context['thousand_characters']} {context['labels']['thousand_characters']}",
         "edition": meta.edition, "printing": meta.printing, "print_run": cfg.print_run,
         "isbn": (meta.isbn if region == "tw" else f"ISBN {meta.isbn}") if meta.isbn else None, "price": meta.price,
