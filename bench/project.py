@@ -257,9 +257,9 @@ def report(log: dict[str, Any], others: list[dict[str, Any]], typst: float | Non
     return lines
 
 
-def plot(curves: list[tuple[dict[str, Any], list[dict[str, Any]]]], typst: float | None, path: Path, **options: Any) -> None:
-    """Projected wall time against workers (log x) for each (log, other logs of its book), the measured
-    points, the serial parts and Typst's line."""
+def plot(curves: list[tuple[dict[str, Any], list[dict[str, Any]], float | None]], path: Path, **options: Any) -> None:
+    """Projected wall time against workers (log x) for each (log, other logs of its book, Typst's cold
+    compile of it): the projection, the measured points, the serial parts and Typst's line."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -267,7 +267,7 @@ def plot(curves: list[tuple[dict[str, Any], list[dict[str, Any]]]], typst: float
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     xs = list(range(1, max(WORKERS) + 1))
-    for number, (log, others) in enumerate(curves):
+    for number, (log, others, typst) in enumerate(curves):
         colour = f"C{number}"
         walls = project(log, tuple(xs), **options)
         ax.plot(xs, [walls[w].wall for w in xs], color=colour, label=f"{log['articles']} articles, projected")
@@ -277,13 +277,19 @@ def plot(curves: list[tuple[dict[str, Any], list[dict[str, Any]]]], typst: float
         for measured in [log, *others]:
             ax.plot([measured["workers"]], [measured_wall(measured)], "o", color=colour)
         ax.plot([], [], "o", color=colour, label=f"{log['articles']} articles, measured")
-    if typst:
-        ax.axhline(typst, color="black", linestyle="--", label=f"Typst, cold compile ({typst:.1f} s)")
+        if typst:
+            ax.axhline(typst, color=colour, linestyle="--",
+                       label=f"{log['articles']} articles, Typst cold compile ({typst:.1f} s)")
     ax.axvline(GOAL_WORKERS, color="grey", linewidth=0.8)
+    finish_plot(fig, ax, "workers", "wall time of the print build (s)", path)
+
+
+def finish_plot(fig: Any, ax: Any, xlabel: str, ylabel: str, path: Path) -> None:
+    """Log axes, labels, the legend beside the plot, a light grid; saved as PNG."""
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("workers")
-    ax.set_ylabel("wall time of the print build (s)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
@@ -307,7 +313,7 @@ def main() -> None:
     for line in report(log, others, args.typst, **options):
         print(line)
     if args.plot:
-        plot([(log, others)], args.typst, args.plot, **options)
+        plot([(log, others, args.typst)], args.plot, **options)
 
 
 if __name__ == "__main__":
