@@ -30,15 +30,28 @@ def now() -> float:
     return time.perf_counter() - T0
 
 
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (a forked render's, once it is joined)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Recorder:
     """Times of the build's serial parts (start, end) by name, and one record per PDF job."""
 
     def __init__(self) -> None:
         self.spans: dict[str, list[list[float]]] = {}
         self.jobs: list[dict[str, Any]] = []
+        self.cpu_jobs: list[float] = []
+        self.cpu_mark = 0.0
 
     def span(self, name: str, start: float, end: float) -> None:
         self.spans.setdefault(name, []).append([start, end])
+        if name == "jobs":  # this process's CPU time at the job phase's start and end (the serial parts')
+            self.cpu_jobs.append(self.cpu_mark)
+            self.cpu_jobs.append(time.process_time())
 
     def timed(self, module: Any, name: str) -> bool:
         """Wrap `module.name` so each call is recorded as a span; False when the build has no such function."""
@@ -92,7 +105,7 @@ class RecordingExecutor:
         def timed_items() -> Iterator[Any]:
             source = iter(items)
             while True:
-                start = now()
+                start, cpu = now(), time.process_time()
                 item = next(source, StopIteration)
                 end = now()
                 if item is StopIteration:
@@ -102,16 +115,29 @@ class RecordingExecutor:
                     yield None
                     continue
                 index, job = item
+                made[0] += time.process_time() - cpu
                 records[index] = {
                     "kind": job.kind, "index": job.index, "make": end - start, "submit": end,
                     "in_bytes": len(job.html.encode()) + sum(len(css.encode()) for _, css in job.sheets),
                 }
                 yield item
 
+        # A job's CPU time: its forked worker's (reaped just before its result is given) or, with one
+        # worker, this process's while it rendered, less what it spent making jobs meanwhile. Unlike the
+        # wall time, it does not grow with what else the machine runs.
+        made = [0.0]
+        rec.cpu_mark = time.process_time()
         started = now()
-        for index, result in self.inner.run(timed_items(), scratch):
+        results = self.inner.run(timed_items(), scratch)
+        while True:
+            own, children, made[0] = time.process_time(), children_cpu(), 0.0
+            got = next(results, None)
+            if got is None:
+                break
+            index, result = got
             record = records[index]
-            record.update(done=now(), seconds=result.seconds, pages=result.pages,
+            cpu = children_cpu() - children + time.process_time() - own - made[0]
+            record.update(done=now(), seconds=result.seconds, cpu=cpu, pages=result.pages,
                           pdf_bytes=_size(result.path), maps_bytes=_size(result.font_maps))
             handed = now()
             yield index, result
@@ -213,6 +239,8 @@ def main() -> int:
         "workers": jobs[0],
         "cpus": os.cpu_count(),
         "wall_in_process": end,
+        "cpu_in_process": time.process_time(),  # this process's CPU seconds: serial parts by CPU time
+        "cpu_jobs": rec.cpu_jobs,  # ... at the job phase's start and end
         "phases": _phases(rec.spans, end),
         "spans": rec.spans,
         "bundle_bytes": bundle,

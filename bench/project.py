@@ -174,25 +174,37 @@ def simulate(jobs: list[Job], model: Model) -> Schedule:
 # --- logs --------------------------------------------------------------------------------------------------
 
 
-def jobs_of(log: dict[str, Any]) -> list[Job]:
-    """The jobs of a `bench/joblog.py` log."""
+def clock_of(log: dict[str, Any], clock: str | None = None) -> str:
+    """"cpu" (each job's and the serial parts' CPU seconds: what a core of its own would take, whatever
+    else the measuring machine ran) when the log has them and no clock is asked for, else "wall"."""
+    if clock:
+        return clock
+    return "cpu" if "cpu_jobs" in log and all("cpu" in j for j in log["jobs"]) else "wall"
+
+
+def jobs_of(log: dict[str, Any], clock: str | None = None) -> list[Job]:
+    """The jobs of a `bench/joblog.py` log, timed by `clock` (`clock_of`)."""
+    key = "cpu" if clock_of(log, clock) == "cpu" else "seconds"
     return [
-        Job(j["kind"], j["index"], j["seconds"], j.get("make", 0.0), j.get("handle", 0.0), j.get("in_bytes", 0),
+        Job(j["kind"], j["index"], j[key], j.get("make", 0.0), j.get("handle", 0.0), j.get("in_bytes", 0),
             j.get("pdf_bytes", 0) + j.get("maps_bytes", 0), tuple(tuple(n) for n in j.get("needs", ())))
         for j in log["jobs"]
     ]
 
 
-def serial_parts(log: dict[str, Any]) -> tuple[float, float]:
+def serial_parts(log: dict[str, Any], clock: str | None = None) -> tuple[float, float]:
     """Seconds before the first job and after the last result: everything the workers do not do (the
     interpreter's start and exit, outside the log's clock, counted at the end)."""
     (jobs_start, jobs_end), = log["spans"]["jobs"]
     outside = max(0.0, log.get("wall", log["wall_in_process"]) - log["wall_in_process"])
+    if clock_of(log, clock) == "cpu":
+        cpu_start, cpu_end = log["cpu_jobs"][:2]
+        return cpu_start, log["cpu_in_process"] - cpu_end + outside
     return jobs_start, log["wall_in_process"] - jobs_end + outside
 
 
-def model_for(log: dict[str, Any], workers: int, **options: Any) -> Model:
-    start, end = serial_parts(log)
+def model_for(log: dict[str, Any], workers: int, clock: str | None = None, **options: Any) -> Model:
+    start, end = serial_parts(log, clock)
     return Model(workers, serial_start=start, serial_end=end, bundle_bytes=log.get("bundle_bytes", 0), **options)
 
 
@@ -205,52 +217,59 @@ def local_overheads(log: dict[str, Any]) -> list[float]:
     return [j["done"] - j["submit"] - j["seconds"] for j in log["jobs"]]
 
 
-def project(log: dict[str, Any], workers: tuple[int, ...] = WORKERS, **options: Any) -> dict[int, Schedule]:
-    return {w: simulate(jobs_of(log), model_for(log, w, **options)) for w in workers}
+def project(log: dict[str, Any], workers: tuple[int, ...] = WORKERS, clock: str | None = None,
+            **options: Any) -> dict[int, Schedule]:
+    return {w: simulate(jobs_of(log, clock), model_for(log, w, clock, **options)) for w in workers}
 
 
 def check(source: dict[str, Any], target: dict[str, Any], **options: Any) -> tuple[float, float]:
     """The wall time `source`'s log predicts for `target`'s worker count, as this machine runs it (the local
-    executor's forks: one job per worker made at a time, no network), and the relative error."""
-    local = {**options, "queue": 1, "bandwidth": math.inf}
-    model = replace(model_for(source, target["workers"], **local), bundle_bytes=0)
-    predicted = simulate(jobs_of(source), model).wall
+    executor's forks: one job per worker made at a time, no network; wall times, as measured), and the
+    relative error."""
+    local = {**{k: v for k, v in options.items() if k != "clock"}, "queue": 1, "bandwidth": math.inf}
+    model = replace(model_for(source, target["workers"], "wall", **local), bundle_bytes=0)
+    predicted = simulate(jobs_of(source, "wall"), model).wall
     return predicted, predicted / measured_wall(target) - 1
 
 
-def report(log: dict[str, Any], others: list[dict[str, Any]], typst: float | None, **options: Any) -> list[str]:
-    """The projection table, the check against the measured points, and the goal line."""
+def report(log: dict[str, Any], others: list[dict[str, Any]], typst: float | None, clock: str | None = None,
+           **options: Any) -> list[str]:
+    """The job log's figures, the projection table, the check against the measured points, the goal line."""
     lines: list[str] = []
-    jobs = jobs_of(log)
+    clock = clock_of(log, clock)
+    walls = {j.key: j.render for j in jobs_of(log, "wall")}
     kinds: dict[str, list[Job]] = {}
-    for job in jobs:
+    for job in jobs_of(log, clock):
         kinds.setdefault(job.kind, []).append(job)
-    start, end = serial_parts(log)
     lines.append(f"job log: {log['articles']} articles, {log['workers']} workers, measured {measured_wall(log):.1f} s")
     for kind, group in kinds.items():
         secs = [j.render for j in group]
-        lines.append(f"  {kind}: {len(group)} jobs, {sum(secs):.1f} s of rendering (median {statistics.median(secs):.2f} s, "
-                     f"longest {max(secs):.2f} s), results {sum(j.out_bytes for j in group) / 2**20:.1f} MiB, "
+        lines.append(f"  {kind}: {len(group)} jobs, {sum(walls[j.key] for j in group):.1f} s of rendering ({clock}: "
+                     f"{sum(secs):.1f} s, median {statistics.median(secs):.2f} s, longest {max(secs):.2f} s), "
+                     f"results {sum(j.out_bytes for j in group) / 2**20:.1f} MiB, "
                      f"client {sum(j.make + j.handle for j in group):.2f} s")
-    lines.append(f"  serial: {start:.1f} s before the first job, {end:.1f} s after the last result")
+    for name, (start, end) in (("wall", serial_parts(log, "wall")), (clock, serial_parts(log, clock))):
+        lines.append(f"  serial ({name}): {start:.1f} s before the first job, {end:.1f} s after the last result")
     for name, seconds in log.get("phases", {}).items():
         lines.append(f"    {name}: {seconds:.2f} s")
     hand = local_overheads(log)
     lines.append(f"  hand-over per job on this machine: median {statistics.median(hand):.3f} s, first job {hand[0]:.2f} s")
-    model = model_for(log, 1, **options)
-    lines.append(f"projection (bandwidth {model.bandwidth * 8 / 1e9:g} Gbit/s, {model.overhead:g} s a job, "
+    model = model_for(log, 1, clock, **options)
+    start, end = serial_parts(log, clock)
+    lines.append(f"projection ({clock} seconds, bandwidth {model.bandwidth * 8 / 1e9:g} Gbit/s, {model.overhead:g} s a job, "
                  f"{model.warm_up:g} s a worker's first job, {model.queue} jobs a worker made ahead):")
     lines.append("| workers | projected wall | job phase | serial |")
     lines.append("| --- | --- | --- | --- |")
-    for workers, schedule in project(log, **options).items():
+    projected = project(log, clock=clock, **options)
+    for workers, schedule in projected.items():
         lines.append(f"| {workers} | {schedule.wall:.1f} s | {schedule.jobs_end - start:.1f} s | {start + end:.1f} s |")
     for other in others:
         predicted, error = check(log, other, **options)
-        lines.append(f"check: the {log['workers']}-worker log predicts {predicted:.1f} s for {other['workers']} "
+        lines.append(f"check (wall): the {log['workers']}-worker log predicts {predicted:.1f} s for {other['workers']} "
                      f"workers on this machine, measured {measured_wall(other):.1f} s ({error:+.1%})")
     if typst:
-        best = min((w for w in WORKERS if w <= GOAL_WORKERS), key=lambda w: project(log, (w,), **options)[w].wall)
-        wall = project(log, (best,), **options)[best].wall
+        best = min((w for w in projected if w <= GOAL_WORKERS), key=lambda w: projected[w].wall)
+        wall = projected[best].wall
         met = "met" if wall <= typst else "NOT met"
         lines.append(f"N={log['articles']}: projected print build at <= {GOAL_WORKERS} workers (best: {best}): {wall:.1f} s "
                      f"/ Typst cold compile on one machine {typst:.1f} s: {wall / typst:.2f} x (target <= 1 x) {met}")
@@ -267,11 +286,13 @@ def plot(curves: list[tuple[dict[str, Any], list[dict[str, Any]], float | None]]
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     xs = list(range(1, max(WORKERS) + 1))
+    asked = options.pop("clock", None)
     for number, (log, others, typst) in enumerate(curves):
         colour = f"C{number}"
-        walls = project(log, tuple(xs), **options)
-        ax.plot(xs, [walls[w].wall for w in xs], color=colour, label=f"{log['articles']} articles, projected")
-        start, end = serial_parts(log)
+        clock = clock_of(log, asked)
+        walls = project(log, tuple(xs), clock, **options)
+        ax.plot(xs, [walls[w].wall for w in xs], color=colour, label=f"{log['articles']} articles, projected ({clock} times)")
+        start, end = serial_parts(log, clock)
         ax.axhline(start + end, color=colour, linestyle=":", linewidth=1,
                    label=f"{log['articles']} articles, serial parts ({start + end:.0f} s)")
         for measured in [log, *others]:
@@ -305,9 +326,11 @@ def main() -> None:
     parser.add_argument("--overhead", type=float, default=Model.overhead, help="seconds per job on a worker")
     parser.add_argument("--warm-up", type=float, default=Model.warm_up, help="seconds more for a worker's first job")
     parser.add_argument("--queue", type=int, default=Model.queue, help="jobs per worker made ahead")
+    parser.add_argument("--clock", choices=["cpu", "wall"], help="job times to project (default: cpu when logged)")
     parser.add_argument("--plot", type=Path, help="draw the projection here (PNG)")
     args = parser.parse_args()
-    options = {"bandwidth": args.bandwidth * 1e9 / 8, "overhead": args.overhead, "warm_up": args.warm_up, "queue": args.queue}
+    options = {"bandwidth": args.bandwidth * 1e9 / 8, "overhead": args.overhead, "warm_up": args.warm_up,
+               "queue": args.queue, "clock": args.clock}
     log = json.loads(args.log.read_text())
     others = [json.loads(p.read_text()) for p in args.check]
     for line in report(log, others, args.typst, **options):

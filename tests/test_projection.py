@@ -94,3 +94,17 @@ def test_a_log_becomes_jobs_and_serial_parts() -> None:
     predicted, error = project.check(log, {**log, "workers": 1}, overhead=0.0, warm_up=0.0)
     assert predicted == pytest.approx(2.0 + 0.1 + 3.0 + 0.1 + 3.7 + 1.5)
     assert error == pytest.approx(predicted / 10.5 - 1)
+
+
+def test_cpu_times_are_projected_when_logged_and_wall_times_checked() -> None:
+    job = {"kind": "body", "index": 0, "make": 0.0, "submit": 1.0, "done": 9.0, "seconds": 8.0, "cpu": 2.0,
+           "handle": 0.0, "in_bytes": 0, "pdf_bytes": 0, "maps_bytes": 0, "needs": []}
+    log = {"articles": 6, "workers": 1, "wall_in_process": 10.0, "cpu_in_process": 3.5, "cpu_jobs": [0.5, 2.6],
+           "bundle_bytes": 0, "spans": {"jobs": [[1.0, 9.0]]}, "jobs": [job]}
+    assert project.clock_of(log) == "cpu"
+    assert project.serial_parts(log) == pytest.approx((0.5, 0.9))
+    assert project.serial_parts(log, "wall") == pytest.approx((1.0, 1.0))
+    free = {"overhead": 0.0, "warm_up": 0.0, "bandwidth": math.inf}
+    assert project.project(log, (1,), **free)[1].wall == pytest.approx(0.5 + 2.0 + 0.9)
+    assert project.check(log, log, **free)[0] == pytest.approx(1.0 + 8.0 + 1.0)
+    assert project.clock_of({**log, "jobs": [{k: v for k, v in job.items() if k != "cpu"}]}) == "wall"
