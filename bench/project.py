@@ -184,9 +184,9 @@ def clock_of(log: dict[str, Any], clock: str | None = None) -> str:
 
 def jobs_of(log: dict[str, Any], clock: str | None = None) -> list[Job]:
     """The jobs of a `bench/joblog.py` log, timed by `clock` (`clock_of`)."""
-    key = "cpu" if clock_of(log, clock) == "cpu" else "seconds"
+    cpu = clock_of(log, clock) == "cpu"
     return [
-        Job(j["kind"], j["index"], j[key], j.get("make", 0.0), j.get("handle", 0.0), j.get("in_bytes", 0),
+        Job(j["kind"], j["index"], j["cpu" if cpu else "seconds"], j.get("make_cpu", j["make"]) if cpu else j["make"], j.get("handle", 0.0), j.get("in_bytes", 0),
             j.get("pdf_bytes", 0) + j.get("maps_bytes", 0), tuple(tuple(n) for n in j.get("needs", ())))
         for j in log["jobs"]
     ]

@@ -41,7 +41,7 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None 
     """Wall time and peak memory of one command: the sum of RSS over the process and all its children
     (forked workers' shared pages counted in each, as the issue asks), and the sum of PSS (shared pages
     divided among the processes sharing them: what the build really occupies), sampled every 50 ms."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     proc = psutil.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_rss = peak_pss = 0
     while proc.poll() is None:
@@ -61,7 +61,15 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None 
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return {"wall": wall, "peak_mb": peak_rss / 2**20, "peak_pss_mb": peak_pss / 2**20}
+    return {"wall": wall, "peak_mb": peak_rss / 2**20, "peak_pss_mb": peak_pss / 2**20, "cpu": children_cpu() - cpu}
+
+
+def children_cpu() -> float:
+    """CPU seconds of the ended processes this one started, and of theirs (each reaped by its parent)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def make_book(folder: Path, n: int) -> Path:
@@ -183,9 +191,9 @@ def run_size(n: int, runs: int, work: Path, engines: list[str], single_pass_max:
     commands: dict[str, tuple[list[str], Path]] = {
         "zhpress print": (print_cmd, out / "z" / "bench-print.pdf"),
         "zhpress ebook": ([py, "-m", "zhpress", "build", "ebook", "-C", str(book), "-o", str(out / "z"), "-q"], out / "z" / "bench-ebook.epub"),
+        "typst": ([py, "-c", TYPST, str(out / "book.typ"), str(out / "typst.pdf")], out / "typst.pdf"),
         "weasyprint": ([py, "-c", PLAIN_WEASYPRINT, str(out / "book.html"), str(out / "book.css"), str(out / "plain.pdf")], out / "plain.pdf"),
         "plain document": ([py, "-c", PLAIN_WEASYPRINT, str(out / "plain-doc.html"), str(out / "plain-doc.css"), str(out / "plain-doc.pdf")], out / "plain-doc.pdf"),
-        "typst": ([py, "-c", TYPST, str(out / "book.typ"), str(out / "typst.pdf")], out / "typst.pdf"),
         "pandoc epub": ([py, "-c", PANDOC, str(out / "book.md"), str(out / "pandoc.epub")], out / "pandoc.epub"),
     }
     commands = {k: v for k, v in commands.items() if k in engines}
@@ -199,7 +207,7 @@ def run_size(n: int, runs: int, work: Path, engines: list[str], single_pass_max:
             if name == "zhpress print" and logged:
                 run["job_log"] = job_log(out / "jobs.json", run)
             results[name].append(run)
-            print(f"  N={n:<5} {name:14} {run['wall']:7.2f} s {run['peak_mb']:7.0f} MB", flush=True)
+            print(f"  N={n:<5} {name:14} {run['wall']:7.2f} s {run['peak_mb']:7.0f} MB (CPU {run['cpu']:.1f} s)", flush=True)
     if "zhpress print" in commands and logged and n <= one_worker_max:  # the other measured point
         run = measure([py, str(JOBLOG), str(book), str(out / "z1"), str(out / "jobs-1.json"), "-j", "1"])
         run["job_log"] = job_log(out / "jobs-1.json", run)
@@ -412,6 +420,11 @@ def projection(data: dict) -> list[str]:
         others = [r["job_log"] for r in engines.get("zhpress print, 1 worker", [])]
         typst = median(engines["typst"], "wall") if "typst" in engines else None
         lines += project.report(log, others, typst)
+        typst_cpu = median(engines["typst"], "cpu") if typst and "cpu" in engines["typst"][0] else None
+        if typst_cpu:  # the projection counts CPU seconds; Typst's, for comparison on a loaded machine
+            best = min(project.project(log, (w,))[w].wall for w in project.WORKERS if w <= project.GOAL_WORKERS)
+            lines.append(f"N={n}: Typst's CPU seconds in that compile {typst_cpu:.1f} s (projected at <= "
+                         f"{project.GOAL_WORKERS} workers / Typst's CPU seconds: {best / typst_cpu:.2f} x)")
         for other in others:  # and the other way round
             predicted, error = project.check(other, log)
             lines.append(f"check: the {other['workers']}-worker log predicts {predicted:.1f} s for {log['workers']} "
