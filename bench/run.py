@@ -1,10 +1,12 @@
-"""zhpress benchmarks beside the peers: plain WeasyPrint on the same HTML, Typst, pandoc.
+"""zhpress benchmarks beside the peers: plain WeasyPrint on the same HTML and on a plain document, Typst, pandoc.
 
 Generates books of N articles from the default manuscripts (nothing committed), runs every engine as a
 whole process (interpreter start and imports included), several interleaved runs each, and records wall
-time, peak memory of the whole process tree, pages and output size. Writes bench/results/<stamp>.json
-(every run kept), bench/results/latest.json, bench/results/scaling.png, and prints the table and the
-targets with their measured ratios.
+time, peak memory of the whole process tree, pages and output size. A chunked print build runs with its
+job log (bench/joblog.py), which bench/project.py projects onto more workers. Writes
+bench/results/<stamp>.json (every run kept, job logs included), bench/results/latest.json,
+bench/results/scaling.png, bench/projection.png, and prints the table and the targets with their measured
+ratios.
 
     python bench/run.py --sizes 10 100 1000 --runs 5
 """
@@ -22,11 +24,16 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
+import project
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+JOBLOG = ROOT / "bench" / "joblog.py"
+PLAIN = ROOT / "bench" / "plain"
+PROJECTION = ROOT / "bench" / "projection.png"
 SEP = "\u3000\u3000"
 
 
@@ -34,7 +41,7 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None 
     """Wall time and peak memory of one command: the sum of RSS over the process and all its children
     (forked workers' shared pages counted in each, as the issue asks), and the sum of PSS (shared pages
     divided among the processes sharing them: what the build really occupies), sampled every 50 ms."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     proc = psutil.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_rss = peak_pss = 0
     while proc.poll() is None:
@@ -54,7 +61,15 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None 
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return {"wall": wall, "peak_mb": peak_rss / 2**20, "peak_pss_mb": peak_pss / 2**20}
+    return {"wall": wall, "peak_mb": peak_rss / 2**20, "peak_pss_mb": peak_pss / 2**20, "cpu": children_cpu() - cpu}
+
+
+def children_cpu() -> float:
+    """CPU seconds of the ended processes this one started, and of theirs (each reaped by its parent)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def make_book(folder: Path, n: int) -> Path:
@@ -97,7 +112,8 @@ EXPORT = textwrap.dedent(
     from zhpress.convert import get_converter
     from zhpress.convert.edition import conversion_settings
     from zhpress.pdf.sources import edition_sources
-    root, out = Path(sys.argv[1]), Path(sys.argv[2])
+    import jinja2
+    root, out, plain = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     project = load_project(root)
     profile = project.profiles["print"]
     book = read_book(project)
@@ -116,6 +132,16 @@ EXPORT = textwrap.dedent(
             elif b.text:
                 md.append(b.text)
     (out / "book.md").write_text("\\n\\n".join(md), "utf-8")
+    # the plain document: the same text, page and face, none of the book's styling (bench/plain/)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(plain), autoescape=jinja2.select_autoescape(["html"]))
+    articles = [{"headline": a.headline, "blocks": [{"heading": b.type == "heading", "text": (b.label or "") + b.text}
+                                                     for b in a.blocks if b.text]} for a in edition.articles]
+    page = profile.page
+    (out / "plain-doc.html").write_text(env.get_template("document.html").render(
+        lang=profile.language, title=edition.meta.title, articles=articles), "utf-8")
+    (out / "plain-doc.css").write_text(env.get_template("document.css").render(
+        width=page.width, height=page.height, top=page.margin_top, bottom=page.margin_bottom,
+        inner=page.margin_inner, outer=page.margin_outer, font=profile.font_family, size=page.font_size), "utf-8")
     typ = ['#set page(width: 148mm, height: 210mm, margin: (top: 18mm, bottom: 20mm, inside: 20mm, outside: 16mm))',
            '#set text(font: "Noto Serif CJK SC", size: 10.5pt, lang: "zh", region: "cn")',
            '#set par(justify: true, first-line-indent: (amount: 2em, all: true), leading: 0.75em)',
@@ -150,30 +176,47 @@ def pages(pdf: Path) -> int:
     return len(PdfReader(pdf).pages)
 
 
-def run_size(n: int, runs: int, work: Path, engines: list[str], single_pass_max: int = 100) -> dict[str, list[dict[str, float]]]:
+#: Books of this many articles or more are built in chunks (zhpress.pdf.schedule.MIN_CHUNKED_ARTICLES): their
+#: print build runs with its job log.
+CHUNKED = 24
+
+
+def run_size(n: int, runs: int, work: Path, engines: list[str], single_pass_max: int = 100,
+             one_worker_max: int = 200, edits: bool = True) -> dict[str, list[dict[str, Any]]]:
     book = make_book(work / f"book-{n}", n)
     out = work / f"out-{n}"
     out.mkdir()
-    subprocess.run([sys.executable, "-c", EXPORT, str(book), str(out)], check=True)
+    subprocess.run([sys.executable, "-c", EXPORT, str(book), str(out), str(PLAIN)], check=True)
     py = sys.executable
+    logged = n >= CHUNKED
+    print_cmd = ([py, str(JOBLOG), str(book), str(out / "z"), str(out / "jobs.json")] if logged
+                 else [py, "-m", "zhpress", "build", "print", "-C", str(book), "-o", str(out / "z"), "-q", "--no-cache"])
     commands: dict[str, tuple[list[str], Path]] = {
-        "zhpress print": ([py, "-m", "zhpress", "build", "print", "-C", str(book), "-o", str(out / "z"), "-q", "--no-cache"], out / "z" / "bench-print.pdf"),
+        "zhpress print": (print_cmd, out / "z" / "bench-print.pdf"),
         "zhpress ebook": ([py, "-m", "zhpress", "build", "ebook", "-C", str(book), "-o", str(out / "z"), "-q"], out / "z" / "bench-ebook.epub"),
-        "weasyprint": ([py, "-c", PLAIN_WEASYPRINT, str(out / "book.html"), str(out / "book.css"), str(out / "plain.pdf")], out / "plain.pdf"),
         "typst": ([py, "-c", TYPST, str(out / "book.typ"), str(out / "typst.pdf")], out / "typst.pdf"),
+        "weasyprint": ([py, "-c", PLAIN_WEASYPRINT, str(out / "book.html"), str(out / "book.css"), str(out / "plain.pdf")], out / "plain.pdf"),
+        "plain document": ([py, "-c", PLAIN_WEASYPRINT, str(out / "plain-doc.html"), str(out / "plain-doc.css"), str(out / "plain-doc.pdf")], out / "plain-doc.pdf"),
         "pandoc epub": ([py, "-c", PANDOC, str(out / "book.md"), str(out / "pandoc.epub")], out / "pandoc.epub"),
     }
     commands = {k: v for k, v in commands.items() if k in engines}
-    results: dict[str, list[dict[str, float]]] = {k: [] for k in commands}
+    results: dict[str, list[dict[str, Any]]] = {k: [] for k in commands}
     for _ in range(runs):  # interleaved, so a noisy moment hits every engine alike
         for name, (cmd, output) in commands.items():
-            run = measure(cmd)
+            run: dict[str, Any] = measure(cmd)
             run["size_kb"] = output.stat().st_size / 1024
             if output.suffix == ".pdf" and output.exists():
                 run["pages"] = pages(output)
+            if name == "zhpress print" and logged:
+                run["job_log"] = job_log(out / "jobs.json", run)
             results[name].append(run)
-            print(f"  N={n:<5} {name:14} {run['wall']:7.2f} s {run['peak_mb']:7.0f} MB", flush=True)
-    if "zhpress print" in commands and n >= 24:
+            print(f"  N={n:<5} {name:14} {run['wall']:7.2f} s {run['peak_mb']:7.0f} MB (CPU {run['cpu']:.1f} s)", flush=True)
+    if "zhpress print" in commands and logged and n <= one_worker_max:  # the other measured point
+        run = measure([py, str(JOBLOG), str(book), str(out / "z1"), str(out / "jobs-1.json"), "-j", "1"])
+        run["job_log"] = job_log(out / "jobs-1.json", run)
+        results["zhpress print, 1 worker"] = [run]
+        print(f"  N={n:<5} {'zhpress print, 1 worker':14} {run['wall']:7.2f} s {run['peak_mb']:7.0f} MB", flush=True)
+    if "zhpress print" in commands and logged and edits:
         results.update(incremental(book, out))
         if n <= single_pass_max:
             results["zhpress print, single pass"] = [single_pass(book, out)]
@@ -182,6 +225,13 @@ def run_size(n: int, runs: int, work: Path, engines: list[str], single_pass_max:
     if n >= 100:
         results["opencc"] = [conversion_throughput(book)]
     return results
+
+
+def job_log(path: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """A build's job log with the whole process's measured wall time and peak memory."""
+    log = json.loads(path.read_text())
+    log["wall"], log["peak_mb"] = run["wall"], run["peak_mb"]
+    return log
 
 
 def incremental(book: Path, out: Path) -> dict[str, list[dict[str, float]]]:
@@ -251,52 +301,63 @@ def all_profiles(book: Path, out: Path) -> dict[str, list[dict[str, float]]]:
 CONVERT = textwrap.dedent(
     """
     import json, sys, time, opencc
+    from dataclasses import replace
     from pathlib import Path
     from zhpress.config import load_project
     from zhpress.read.book import read_book
-    from zhpress.convert import ConversionSettings, convert_book, get_converter
-    from dataclasses import replace
-    book = read_book(load_project(Path(sys.argv[1])))
+    from zhpress.convert.edition import conversion_settings
+    from zhpress.convert import convert_book, get_converter
+    import zhpress.convert.book as convert
+    project = load_project(Path(sys.argv[1]))
+    book = read_book(project)
     # The generated book repeats the manuscripts' paragraphs; zhpress converts each distinct string once,
     # so every string is made distinct here to measure throughput on equal work.
     book = replace(book, articles=tuple(
         replace(a, headline=f"{a.headline}{i}", blocks=tuple(replace(b, text=f"{b.text}（{i}-{j}）") for j, b in enumerate(a.blocks)))
         for i, a in enumerate(book.articles)))
     text = "\\n".join(t for a in book.articles for t in a.texts())
-    raw = opencc.OpenCC("s2twp")
-    settings = ConversionSettings(config="s2twp", quotes="corner")
-    # the same raw call with the dictionaries zhpress chains in front of OpenCC's (news corrections)
-    same = opencc.OpenCC(str(get_converter(settings).config_path))
-    import zhpress.convert.book as convert
-    best_raw = best_same = best_ours = best_one = 1e9
+    # What the editions convert with: each distinct conversion setting of the book's profiles (s2tw, s2hk
+    # with the news dictionaries and corner quotes), against one raw call of the same OpenCC config, and
+    # against one raw call of the config with the dictionaries zhpress chains in front of OpenCC's.
+    found = {}
+    for profile in project.profiles.values():
+        settings = conversion_settings(project, profile)
+        if settings.config is not None:
+            found.setdefault(settings, []).append(profile.name)
+    editions = {f"{s.opencc_config} ({', '.join(names)})": {"settings": s} for s, names in found.items()}
     split = convert.SPLIT_CHARS
-    for _ in range(5):
-        t = time.perf_counter(); raw.convert(text); best_raw = min(best_raw, time.perf_counter() - t)
-        t = time.perf_counter(); same.convert(text); best_same = min(best_same, time.perf_counter() - t)
-        t = time.perf_counter(); convert_book(book, settings); best_ours = min(best_ours, time.perf_counter() - t)
-        convert.SPLIT_CHARS = 10**12  # the same on one core
-        t = time.perf_counter(); convert_book(book, settings); best_one = min(best_one, time.perf_counter() - t)
-        convert.SPLIT_CHARS = split
-    print(json.dumps({"raw": best_raw, "raw_same_dictionaries": best_same, "zhpress": best_ours,
-                      "zhpress_one_core": best_one, "chars": len(text)}))
+    for name, edition in editions.items():
+        settings = edition.pop("settings")
+        raw = opencc.OpenCC(f"{settings.opencc_config}.json")
+        same = opencc.OpenCC(str(get_converter(settings).config_path))
+        best = dict(raw=1e9, raw_same_dictionaries=1e9, zhpress=1e9, zhpress_one_core=1e9)
+        for _ in range(5):
+            for key, run in (("raw", lambda: raw.convert(text)), ("raw_same_dictionaries", lambda: same.convert(text)),
+                             ("zhpress", lambda: convert_book(book, settings))):
+                t = time.perf_counter(); run(); best[key] = min(best[key], time.perf_counter() - t)
+            convert.SPLIT_CHARS = 10**12  # the same on one core
+            t = time.perf_counter(); convert_book(book, settings); best["zhpress_one_core"] = min(best["zhpress_one_core"], time.perf_counter() - t)
+            convert.SPLIT_CHARS = split
+        edition.update(best)
+    print(json.dumps({"editions": editions, "chars": len(text)}))
     """
 )
 
 
-def conversion_throughput(book: Path) -> dict[str, float]:
-    """OpenCC s2twp over the whole book: zhpress's conversion stage against one raw OpenCC call (best of 5)."""
+def conversion_throughput(book: Path) -> dict[str, Any]:
+    """Each edition's conversion (its OpenCC config, dictionaries and quotes) over the whole book: zhpress's
+    conversion stage against one raw OpenCC call of the same config (best of 5)."""
     result = subprocess.run([sys.executable, "-c", CONVERT, str(book)], capture_output=True, text=True, check=True)
     data = json.loads(result.stdout)
-    data["ratio"] = data["raw"] / data["zhpress"]
-    data["ratio_same"] = data["raw_same_dictionaries"] / data["zhpress"]
-    data["ratio_one_core"] = data["raw"] / data["zhpress_one_core"]
-    print(f"  OpenCC: raw s2twp {data['raw'] * 1000:.0f} ms, raw with zhpress's dictionaries "
-          f"{data['raw_same_dictionaries'] * 1000:.0f} ms, zhpress {data['zhpress'] * 1000:.0f} ms "
-          f"(on one core {data['zhpress_one_core'] * 1000:.0f} ms), "
-          f"throughput {data['ratio']:.0%} / {data['ratio_same']:.0%} (one core {data['ratio_one_core']:.0%})", flush=True)
-    return {"wall": data["zhpress"], "raw_wall": data["raw"], "raw_same_wall": data["raw_same_dictionaries"],
-            "one_core_wall": data["zhpress_one_core"], "throughput": data["ratio"], "throughput_same": data["ratio_same"],
-            "throughput_one_core": data["ratio_one_core"], "peak_mb": 0, "peak_pss_mb": 0, "size_kb": 0}
+    for name, e in data["editions"].items():
+        e["throughput"], e["throughput_same"] = e["raw"] / e["zhpress"], e["raw_same_dictionaries"] / e["zhpress"]
+        e["throughput_one_core"] = e["raw"] / e["zhpress_one_core"]
+        print(f"  OpenCC {name}: raw {e['raw'] * 1000:.0f} ms, raw with zhpress's dictionaries "
+              f"{e['raw_same_dictionaries'] * 1000:.0f} ms, zhpress {e['zhpress'] * 1000:.0f} ms "
+              f"(on one core {e['zhpress_one_core'] * 1000:.0f} ms), throughput {e['throughput']:.0%} / "
+              f"{e['throughput_same']:.0%} (one core {e['throughput_one_core']:.0%})", flush=True)
+    return {"wall": sum(e["zhpress"] for e in data["editions"].values()), "editions": data["editions"],
+            "chars": data["chars"], "peak_mb": 0, "peak_pss_mb": 0, "size_kb": 0}
 
 
 def median(runs: list[dict[str, float]], key: str) -> float:
@@ -304,8 +365,11 @@ def median(runs: list[dict[str, float]], key: str) -> float:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--plot"]:  # redraw the plot from a results file
-        plot(json.loads(Path(sys.argv[2]).read_text()))
+    if sys.argv[1:2] == ["--plot"]:  # redraw the plots from a results file
+        data = json.loads(Path(sys.argv[2]).read_text())
+        plot(data)
+        for line in projection(data):
+            print(line)
         return
     if sys.argv[1:2] == ["--opencc"]:  # the conversion throughput alone, on a generated book of N articles
         with tempfile.TemporaryDirectory() as tmp:
@@ -318,7 +382,11 @@ def main() -> None:
     parser.add_argument("--big-runs", type=int, default=1, help="runs at N >= 1000 (each takes minutes)")
     parser.add_argument("--single-pass-max", type=int, default=100,
                         help="build the chunked sizes up to N also in one pass, for the file-size target")
-    parser.add_argument("--engines", nargs="+", default=["zhpress print", "zhpress ebook", "weasyprint", "typst", "pandoc epub"])
+    parser.add_argument("--one-worker-max", type=int, default=200,
+                        help="build the chunked sizes up to N also with one worker, the projection's second measured point")
+    parser.add_argument("--no-edits", action="store_true", help="no incremental rebuilds and no single pass")
+    parser.add_argument("--engines", nargs="+",
+                        default=["zhpress print", "zhpress ebook", "weasyprint", "plain document", "typst", "pandoc epub"])
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     data: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "sizes": {}}
@@ -327,13 +395,49 @@ def main() -> None:
         work = Path(tmp)
         for n in args.sizes:
             runs = args.runs if n < 100 else args.mid_runs if n < 1000 else args.big_runs
-            data["sizes"][str(n)] = run_size(n, runs, work, args.engines, args.single_pass_max)  # type: ignore[index]
+            data["sizes"][str(n)] = run_size(n, runs, work, args.engines, args.single_pass_max,  # type: ignore[index]
+                                             args.one_worker_max, not args.no_edits)
+    lines = projection(data)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     text = json.dumps(data, indent=1)
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)
     report(data)
+    print("\nProjection of the print build's job log onto more workers (bench/project.py):")
+    for line in lines:
+        print("  " + line)
     plot(data)
+
+
+def projection(data: dict) -> list[str]:
+    """Each size's print build (the run of median wall time) projected onto more workers, checked against
+    the other measured worker count, against Typst's cold compile of this run; draws bench/projection.png.
+    The projected walls are kept in `data["projection"]`."""
+    lines: list[str] = []
+    curves = []
+    data["projection"] = {}
+    for n, engines in data["sizes"].items():
+        logs = sorted((r["job_log"] for r in engines.get("zhpress print", []) if "job_log" in r), key=project.measured_wall)
+        if not logs:
+            continue
+        log = logs[len(logs) // 2]
+        others = [r["job_log"] for r in engines.get("zhpress print, 1 worker", [])]
+        typst = median(engines["typst"], "wall") if "typst" in engines else None
+        lines += project.report(log, others, typst)
+        typst_cpu = median(engines["typst"], "cpu") if typst and "cpu" in engines["typst"][0] else None
+        if typst_cpu:  # the projection counts CPU seconds; Typst's, for comparison on a loaded machine
+            best = min(project.project(log, (w,))[w].wall for w in project.WORKERS if w <= project.GOAL_WORKERS)
+            lines.append(f"N={n}: Typst's CPU seconds in that compile {typst_cpu:.1f} s (projected at <= "
+                         f"{project.GOAL_WORKERS} workers / Typst's CPU seconds: {best / typst_cpu:.2f} x)")
+        for other in others:  # and the other way round
+            predicted, error = project.check(other, log)
+            lines.append(f"check: the {other['workers']}-worker log predicts {predicted:.1f} s for {log['workers']} "
+                         f"workers on this machine, measured {project.measured_wall(log):.1f} s ({error:+.1%})")
+        data["projection"][n] = {str(w): s.wall for w, s in project.project(log).items()}
+        curves.append((log, others, typst))
+    if curves:
+        project.plot(curves, PROJECTION)
+    return lines
 
 
 def report(data: dict) -> None:
@@ -384,6 +488,11 @@ def targets(data: dict) -> list[str]:
                 check(f"{label}: print peak memory (RSS sum)", median(sizes[n]["zhpress print"], "peak_mb"), 600, "MiB")
         elif z and n != "0":
             lines.append(f"{label}: print / plain WeasyPrint {z / w:.2f}" + (f", / Typst {z / t:.2f}" if t else "") if w else "")
+        d = wall(n, "plain document")
+        if z and d and n in ("200", "1000"):
+            check(f"{label}: print / plain WeasyPrint on a plain document", z / d, 0.6)
+        elif z and d:
+            lines.append(f"{label}: print / plain WeasyPrint on a plain document {z / d:.2f}")
         single = sizes.get(n, {}).get("zhpress print, single pass")
         if single and z:
             check(f"{label}: chunked file / single-pass file", median(sizes[n]["zhpress print"], "size_kb") / single[0]["size_kb"], 1.2)
@@ -403,15 +512,14 @@ def targets(data: dict) -> list[str]:
         if "zhpress all profiles" in sizes.get(n, {}):
             together = sizes[n]["zhpress all profiles"][0]["wall"]
             check(f"{label}: all profiles at once / one by one", together / sizes[n]["zhpress profiles one by one (sum)"][0]["wall"], 0.65)
-        if "opencc" in sizes.get(n, {}) and n != "1000":
-            lines.append(f"{label}: OpenCC throughput / one raw s2twp call {sizes[n]['opencc'][0]['throughput']:.0%}")
-        elif "opencc" in sizes.get(n, {}):
-            oc = sizes[n]["opencc"][0]
-            check(f"{label}: OpenCC throughput / one raw s2twp call", oc["throughput"], 0.8, "%", at_least=True)
-            if "throughput_one_core" in oc:
-                lines.append(f"{label}: OpenCC throughput on one core (not the target's measure) {oc['throughput_one_core']:.0%}")
-            if "throughput_same" in oc:
-                check(f"{label}: OpenCC throughput / one raw call with the same dictionaries", oc["throughput_same"], 0.8, "%", at_least=True)
+        for edition, oc in sizes.get(n, {}).get("opencc", [{}])[0].get("editions", {}).items():
+            config = edition.split()[0]
+            if n != "1000":
+                lines.append(f"{label}: OpenCC throughput, {edition} / one raw {config} call {oc['throughput']:.0%}")
+                continue
+            check(f"{label}: OpenCC throughput, {edition} / one raw {config} call", oc["throughput"], 0.8, "%", at_least=True)
+            lines.append(f"{label}: OpenCC throughput, {edition}, on one core (not the target's measure) {oc['throughput_one_core']:.0%}")
+            check(f"{label}: OpenCC throughput, {edition} / one raw call with the same dictionaries", oc["throughput_same"], 0.8, "%", at_least=True)
     z100, z1000 = wall("100", "zhpress print"), wall("1000", "zhpress print")
     if z100 and z1000:
         check("print 1000 / 100 articles (linear: 10x)", z1000 / z100, 10.5)
@@ -427,20 +535,13 @@ def plot(data: dict) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    skip = ("opencc", "zhpress all profiles", "zhpress profiles one by one (sum)")
+    skip = ("opencc", "zhpress all profiles", "zhpress profiles one by one (sum)", "zhpress print, 1 worker")
     names = {name for engines in data["sizes"].values() for name in engines if name not in skip}
     for name in sorted(names):
         xs = [int(n) for n in data["sizes"] if name in data["sizes"][n] and int(n) > 0]
         ys = [median(data["sizes"][str(n)][name], "wall") for n in xs]
         ax.plot(xs, ys, marker="o", label=name)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("articles")
-    ax.set_ylabel("wall time (s, median)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(RESULTS / "scaling.png", dpi=120)
+    project.finish_plot(fig, ax, "articles", "wall time (s, median)", RESULTS / "scaling.png")
 
 
 if __name__ == "__main__":
