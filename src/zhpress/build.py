@@ -45,6 +45,7 @@ class Outcome:
     files: list[tuple[Path, bytes]] = field(default_factory=list)
     pages: int | None = None
     conversion: str | None = None  # the conversion report's one-line summary, for the build output
+    page_list: list[Any] | None = None  # a print edition's pages as laid out (`zhpress.pagelist`), for its EPUBs
 
     @property
     def ok(self) -> bool:
@@ -415,6 +416,7 @@ def write_atomic(target: Path, data: bytes) -> None:
 def build_profile(
     project: Project, profile: Profile, edition: Book, report: object, out_dir: Path, date: dt.datetime,
     *, jobs: int = 1, cache: bool = True, render_pool: Any = None, cover: Any = None, executor: Any = None,
+    layouts: dict[str, list[Any]] | None = None,
 ) -> Outcome:
     """Build one edition for `out_dir`: the outcome carries its files, complete and checked, for
     `write_outcome`. A long PDF is rendered in chunks by `jobs` processes, reusing cached chunks unless
@@ -433,8 +435,12 @@ def build_profile(
         from .validate import check_epub_bytes
 
         renderer = Renderer(project, profile, convert=converter.convert)
+        from .pagelist import print_pages
+
         image = front_image_for_epub(project, profile, edition, renderer, cover, cache=cache, render_pool=render_pool)
-        data = build_epub(edition, renderer, date, cover=image)
+        pages = print_pages(project, profile, edition, date, cache=cache, render_pool=render_pool, jobs=jobs,
+                            executor=executor, given=layouts)  # fmt: skip
+        data = build_epub(edition, renderer, date, cover=image, pages=pages)
         check_epub_bytes(data, target.name)
     else:
         from . import workers
@@ -450,7 +456,7 @@ def build_profile(
 
         data, outcome.pages = build_pdf(
             project, profile, edition, date, converter.convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
-            render_pool=render_pool, executor=executor,
+            render_pool=render_pool, executor=executor, on_pages=lambda pages: setattr(outcome, "page_list", pages),
         )
         check_pdf_bytes(data, target.name, profile)
     files = [(target, data)]
@@ -516,6 +522,9 @@ def prepare(request: BuildRequest) -> tuple[dict[str, Book], dict[str, object], 
     for profile in request.profiles:
         editions[profile.name], reports[profile.name] = edition_book(request.project, profile, book, converted)
     check_inputs(request.project, request.profiles, editions)
+    from .pagelist import check
+
+    check(request.project, request.profiles)  # a page list names a print edition of the same text
     request.reads = files.remembered()
     request.cover_plan = cover_plan(
         request.project, forced=request.cover, spine=any(is_cover_profile(p) for p in request.profiles)
@@ -567,15 +576,18 @@ def run_build(
                     request.executor.check([p.font_family for p in request.profiles if p.format == "pdf"])
                 if pool is not None and pdf and request.executor is None and not _renders_in_one_pass(request, editions):
                     return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
-                outcomes: list[Outcome] = []
-                for profile in request.profiles:
+                outcomes: dict[str, Outcome] = {}
+                layouts: dict[str, list[Any]] = {}  # print layouts made by this build, for its EPUBs' page lists
+                for profile in _print_first(request):
                     if on_start:
                         on_start(profile)
-                    outcome = _write(_build_one(request, profile, editions, reports, date, render_pool=pool))
-                    outcomes.append(outcome)
+                    outcome = _write(_build_one(request, profile, editions, reports, date, render_pool=pool, layouts=layouts))
+                    if outcome.page_list is not None:
+                        layouts[profile.name] = outcome.page_list
+                    outcomes[profile.name] = outcome
                     if on_done:
                         on_done(outcome)
-                return outcomes
+                return [outcomes[p.name] for p in request.profiles]
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop now, not after their renders
         if pool is not None:
             workers.stop(pool)
@@ -584,6 +596,14 @@ def run_build(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _print_first(request: BuildRequest) -> list[Profile]:
+    """The profiles in build order: each print edition before the EPUBs whose page lists come from it."""
+    from .pagelist import print_profile_for
+
+    needed = {p.name for e in request.profiles if (p := print_profile_for(request.project, e)) is not None}
+    return sorted(request.profiles, key=lambda p: p.name not in needed)
 
 
 def _covers_to_draw(request: BuildRequest, editions: dict[str, Book]) -> bool:
@@ -615,7 +635,7 @@ def _renders_in_one_pass(request: BuildRequest, editions: dict[str, Book]) -> bo
 
 def _build_one(
     request: BuildRequest, profile: Profile, editions: dict[str, Book], reports: dict[str, object], date: dt.datetime,
-    *, render_pool: Any = None,
+    *, render_pool: Any = None, layouts: dict[str, list[Any]] | None = None,
 ) -> Outcome:
     """One profile; any failure becomes the outcome's error instead of stopping the build. The stylesheets
     and templates are the bytes the build checked (`request.reads`), also in a worker process."""
@@ -629,7 +649,7 @@ def _build_one(
             return build_profile(
                 request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
                 jobs=chunk_jobs, cache=request.cache, render_pool=render_pool, cover=request.cover_plan,
-                executor=request.executor,
+                executor=request.executor, layouts=layouts,
             )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)
@@ -671,18 +691,34 @@ def _build_parallel(
     on_done: Callable[[Outcome], None] | None,
 ) -> list[Outcome]:
     """Profiles in the worker processes; PDF profiles first: they take longest, so the EPUBs fill the gaps."""
-    from concurrent.futures import as_completed
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    from .pagelist import print_profile_for
 
     order = sorted(request.profiles, key=lambda p: p.format != "pdf")
+    names = {p.name for p in order}
+    # an EPUB whose page list comes from a print edition of this build waits for its layout
+    waiting = {e.name: p.name for e in order if (p := print_profile_for(request.project, e)) is not None and p.name in names}
     results: dict[str, Outcome] = {}
+    layouts: dict[str, list[Any]] = {}
     futures = {}
     for profile in order:
         if on_start:
             on_start(profile)
-        futures[pool.submit(_build_one, request, profile, editions, reports, date)] = profile
-    for future in as_completed(futures):
-        outcome = _write(future.result())
-        results[outcome.profile] = outcome
-        if on_done:
-            on_done(outcome)
+        if profile.name not in waiting:
+            futures[pool.submit(_build_one, request, profile, editions, reports, date)] = profile
+    while futures:
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        for future in done:
+            del futures[future]
+            outcome = _write(future.result())
+            results[outcome.profile] = outcome
+            if outcome.page_list is not None:
+                layouts[outcome.profile] = outcome.page_list
+            for profile in order:
+                if waiting.get(profile.name) == outcome.profile:
+                    del waiting[profile.name]
+                    futures[pool.submit(_build_one, request, profile, editions, reports, date, layouts=dict(layouts))] = profile
+            if on_done:
+                on_done(outcome)
     return [results[p.name] for p in request.profiles]

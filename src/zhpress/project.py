@@ -333,6 +333,7 @@ class ProfileConfig(_Strict):
     page: PageConfig | None = None
     embed_fonts: bool | None = None
     writing: Literal["horizontal", "vertical"] | None = None
+    page_list: str | None = None  # EPUB: "print" (the print profile of the same text), "none", or a profile's name
 
     @field_validator("language")
     @classmethod
@@ -413,6 +414,7 @@ class Profile:
     vocabulary: Literal["news", "computing", "none"] = "news"
     emphasis: Literal["dots", "kai", "bold"] = "dots"  # how Chinese emphasis is set: 着重号, a Kai face, bold
     punctuation: Literal["full", "compress"] = "compress"  # print: each mark in a full square, or pairs at 1.5 em
+    page_list: str = "none"  # EPUB: whose print pages the page list gives ("print": the matching print profile)
 
     def to_json(self) -> dict[str, Any]:
         """The resolved settings, as `zhpress profiles --json` prints them."""
@@ -846,6 +848,7 @@ def _finish_profile(
         vocabulary=cfg.vocabulary or "news",
         emphasis=cfg.emphasis or "dots",
         punctuation=cfg.punctuation or ("full" if cfg.language.startswith("zh-Hant") else "compress"),  # type: ignore[union-attr]
+        page_list=(cfg.page_list or "print") if cfg.format == "epub" else "none",
     )
 
 

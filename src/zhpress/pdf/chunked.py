@@ -76,7 +76,7 @@ FOLIO_GROUP = 8
 #: pieces and a merge, which a short book does not win back.
 MIN_CHUNKED_ARTICLES = 24
 #: Bump when the chunk format or what a cache entry records changes.
-CACHE_FORMAT = "5"  # 2: page contents compressed by the worker; 3: font maps; 4: in a file of their own; 5: signed
+CACHE_FORMAT = "6"  # 2: page contents compressed by the worker; 3: font maps; 4: in a file of their own; 5: signed; 6: page starts
 CACHE_DIR = ".zhpress-cache"
 
 _NO_FOLIOS_CSS = """
@@ -140,6 +140,7 @@ class Rendered:
     seconds: float = 0.0
     first: int = 0  # a folio piece serving several chunks: where this chunk's pages start in it
     font_maps: str | None = None  # a JSON file of the widths and Unicode maps of its fonts (merge.font_maps)
+    starts: list[dict[str, Any]] | None = None  # where each page begins (`zhpress.pdf.pagestarts`), for page lists
 
 
 @dataclass
@@ -197,14 +198,13 @@ def _versions() -> str:
     """Everything outside the inputs that changes a rendered chunk: package versions, the source of the
     justification hook and of this module (which renders and post-processes each part; the merge, which
     only reads parts, is not part of the key)."""
-    import pydyf
-    import weasyprint
+    from importlib.metadata import version  # not the packages themselves: an EPUB's page list needs no engine
 
     from .. import __version__
     from . import justify
 
     code = [hashlib.sha256(Path(module).read_bytes()).hexdigest() for module in (justify.__file__, __file__)]
-    return "\0".join([CACHE_FORMAT, __version__, weasyprint.__version__, pydyf.__version__, *code])
+    return "\0".join([CACHE_FORMAT, __version__, version("weasyprint"), version("pydyf"), *code])
 
 
 def _job_key(kind: str, html: str, sheets: list[tuple[str, str]], options: dict[str, Any], versions: str, fonts: str) -> str:
@@ -288,6 +288,7 @@ def render_job(job: RenderJob) -> Rendered:
     import weasyprint
 
     from .justify import cjk_justification
+    from .pagestarts import page_starts
     from .writer import load_stylesheets
 
     start = time.perf_counter()
@@ -302,7 +303,8 @@ def render_job(job: RenderJob) -> Rendered:
         # Not compressed: a part's fonts and profiles are replaced in the merge, which compresses once, and
         # for a single-pass book qpdf's compression when finishing is faster than WeasyPrint's (measured:
         # 0.05 s against 0.8 s on the default book's PDF/X).
-        raw = rendered.write_pdf(uncompressed_pdf=True, **options)
+        starts = page_starts(rendered, document.etree_element) if job.kind != "folio" else None
+        raw = rendered.write_pdf(uncompressed_pdf=True, **options) if job.kind != "layout" else b""
     if raw is None:
         raise RenderError("WeasyPrint wrote no PDF")
     anchors: dict[str, int] = {}
@@ -314,7 +316,8 @@ def render_job(job: RenderJob) -> Rendered:
     maps = None
     if job.kind == "book":
         write_atomic_file(Path(job.path), raw)
-    else:  # a part of a chunked build: WeasyPrint's layout is let go first, so it adds nothing to the peak
+    elif job.kind != "layout":  # a part of a chunked build ("layout": the page starts alone, no PDF)
+        # WeasyPrint's layout is let go first, so it adds nothing to the peak
         del rendered, document
         gc.collect()
         maps = _prepare_part(raw, Path(job.path))
@@ -322,7 +325,7 @@ def render_job(job: RenderJob) -> Rendered:
     return Rendered(
         path=job.path, pages=kept, blank=blank[:kept], anchors=anchors, fonts=sources,
         fetched=dict(fetcher.served), refused=list(fetcher.refused), seconds=time.perf_counter() - start,
-        font_maps=maps,
+        font_maps=maps, starts=starts,
     )
 
 
@@ -529,7 +532,7 @@ class ChunkCache:
             return Rendered(
                 path=str(pdf), pages=int(info["pages"]), blank=[bool(b) for b in info["blank"]],
                 anchors={str(k): int(v) for k, v in info["anchors"].items()}, fonts=dict(info["fonts"]),
-                fetched=dict(fetched), cached=True, font_maps=str(maps),
+                fetched=dict(fetched), cached=True, font_maps=str(maps), starts=info.get("starts"),
             )
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
@@ -561,7 +564,7 @@ class ChunkCache:
             info = {
                 "format": CACHE_FORMAT, "key": key, "sha256": hashlib.sha256(self._read(pdf)).hexdigest(),
                 "pages": result.pages, "blank": result.blank, "anchors": result.anchors, "fonts": result.fonts,
-                "fetched": result.fetched,
+                "fetched": result.fetched, "starts": result.starts,
                 "font_maps_sha256": hashlib.sha256(self._read(Path(result.font_maps))).hexdigest()
                 if result.font_maps else None,
             }
@@ -668,11 +671,14 @@ def build_chunked_pdf(
     stats: ChunkStats | None = None,
     on_chunk: Callable[[str, int, bool, int], None] | None = None,
     executor: Executor | None = None,
+    on_pages: Callable[[list[Any]], None] | None = None,
+    pages_only: bool = False,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
     merged into the single-pass result; its page count. The folios of `folio_group` chunks come from one
     document. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf).
-    `executor` renders the jobs (default: `jobs` forked processes; a Dask cluster's, for instance)."""
+    `executor` renders the jobs (default: `jobs` forked processes; a Dask cluster's, for instance).
+    `on_pages` hears where each page begins (`zhpress.pagelist`); `pages_only` stops before the merge (no PDF)."""
     from .merge import merge_parts
     from .writer import (
         PDFX_VARIANTS,
@@ -819,6 +825,14 @@ def build_chunked_pdf(
         if front_pages is None:
             raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
 
+        total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
+        if on_pages is not None:
+            from ..pagelist import chunked_pages
+
+            on_pages(chunked_pages(front, front_pages, bodies, total))
+        if pages_only:
+            return b"", total
+
         # 4. One document, then what every PDF of the edition gets.
         started = time.perf_counter()
         cmyk = page.pdf_variant in PDFX_VARIANTS
@@ -829,7 +843,6 @@ def build_chunked_pdf(
         stats.seconds["merge"] = time.perf_counter() - started
     if store is not None:
         store.remember(profile.name, digests)
-    total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
 

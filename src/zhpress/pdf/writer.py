@@ -242,6 +242,7 @@ def build_pdf(
     on_chunk: Callable[[str, int, bool, int], None] | None = None,
     render_pool: Executor | None = None,
     executor: Any = None,
+    on_pages: Callable[[list[Any]], None] | None = None,
 ) -> tuple[bytes, int]:
     """The PDF of one edition as bytes, and its page count. Long books are rendered in chunks by `jobs`
     worker processes (or by `executor`, a `zhpress.pdf.executor` one) and merged (`zhpress.pdf.chunked`),
@@ -252,8 +253,8 @@ def build_pdf(
 
     if chunking_applies(project, profile, book):
         return build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, on_chunk=on_chunk,
-                                 executor=executor)
-    return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool)
+                                 executor=executor, on_pages=on_pages)
+    return build_single_pdf(project, profile, book, date, convert, render_pool=render_pool, cache=cache, on_pages=on_pages)
 
 
 def book_sources(
@@ -310,10 +311,11 @@ def refused_error(refused: list[str], styles_dir: Path) -> InputError:
 
 def build_single_pdf(
     project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str],
-    *, render_pool: Executor | None = None,
+    *, render_pool: Executor | None = None, cache: bool = False, on_pages: Callable[[list[Any]], None] | None = None,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered as one WeasyPrint document, and its page count. The HTML is made
-    here; WeasyPrint runs in `render_pool` if given, else in this process."""
+    here; WeasyPrint runs in `render_pool` if given, else in this process. Where its pages begin goes to
+    `on_pages` and, with `cache`, to the page cache (`zhpress.pagelist`)."""
     from ..render import article_anchor
     from ..workers import scratch_dir
     from .chunked import RenderJob, render_job
@@ -338,6 +340,12 @@ def build_single_pdf(
         if rendered.refused:
             raise refused_error(rendered.refused, project.styles_dir)
         raw = Path(rendered.path).read_bytes()
+    from .. import pagelist
+
+    if cache:
+        pagelist.keep_single_pass(project, profile, job, rendered)
+    if on_pages is not None:
+        on_pages(pagelist.single_pass_pages(rendered, page.signature))
     front_pages = rendered.anchors.get(article_anchor(1), 0)  # the front matter, padded to an even count
     seed = hashlib.sha256("\0".join([profile.name, html, *(css for _, css in sheets)]).encode()).hexdigest()
     data = finish_pdf(raw, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
