@@ -92,6 +92,8 @@ def build_epub(
     eb.add_metadata("DC", "date", (meta.date or date.date().isoformat()))
     if pages is not None or meta.isbn:
         eb.add_metadata("DC", "source", pages.source if pages is not None else f"urn:isbn:{meta.isbn}")
+    if pages is not None:  # EPUB Accessibility 1.1: where the page breaks come from
+        eb.add_metadata(None, "meta", pages.source, {"property": "pageBreakSource"})
     if cover is not None:
         eb.set_cover(cover[0], cover[1], create_page=False)  # properties="cover-image" and <meta name="cover">
     _accessibility(eb, images, cover=cover is not None, pages=pages is not None)
