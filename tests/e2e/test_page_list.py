@@ -177,9 +177,18 @@ def test_chunked_epub_rebuild_renders_no_print_chunk(chunked_book: Path, tmp_pat
     assert pages is not None and pages.profile == "print"
     assert stats.rendered == {}
     assert stats.reused["body"] == stats.chunks == 5 and stats.reused["front"] == 1
-    # the same page list as the print build's own
+    # the same page list as the print build's own, and as the book's layout in one pass
     fresh = print_pages(project, profile, edition, build_date(project, book), cache=False)
     assert fresh is not None and fresh.pages == pages.pages
+    from zhpress.build import conversion_settings
+    from zhpress.convert import get_converter
+    from zhpress.pagelist import _single_pass
+
+    printed = project.profiles["print"]
+    convert = get_converter(conversion_settings(project, printed)).convert
+    print_book, _ = edition_book(project, printed, book)
+    single = _single_pass(project, printed, print_book, build_date(project, book), convert, cache=False, render_pool=None, stats=None)
+    assert tuple(single) == pages.pages
 
 
 def test_page_list_setting(chunked_book: Path, tmp_path: Path) -> None:
