@@ -173,7 +173,7 @@ class LayoutCache:
             return None
         return cls(folder, fetch_roots(project), key)
 
-    def load(self, key: str) -> list[dict[str, Any]] | None:
+    def load(self, key: str) -> _Stored | None:
         from . import files
         from .errors import InputError
         from .pdf.chunked import _file_digest
@@ -187,16 +187,18 @@ class LayoutCache:
             if any(_file_digest(Path(p), self.roots) != d for p, d in info["fetched"].items()):
                 raise ValueError(key)
             starts = list(info["starts"])
+            front = int(info["front"])
         except (InputError, ValueError, KeyError, TypeError, AttributeError):
             self.misses += 1
             return None
         self.hits += 1
-        return starts
+        return _Stored(starts, front)
 
     def store(self, key: str, result: Any) -> None:
         from . import files
+        from .render import article_anchor
 
-        info = {"key": key, "starts": result.starts, "pages": result.pages, "fetched": result.fetched}
+        info = {"key": key, "starts": result.starts, "front": result.anchors.get(article_anchor(1), 0), "fetched": result.fetched}
         try:
             files.write_atomic(self.folder / f"{key}.json", files.sign(json.dumps(info, sort_keys=True).encode(), self.key), mode=0o600)
         except OSError as exc:
@@ -267,11 +269,11 @@ def _single_pass(
                     tuple(str(r) for r in fetch_roots(project)), tuple(sorted(pdf_options(profile).items())), "", "")  # fmt: skip
     store = LayoutCache.open(project) if cache else None
     key = layout_key(job, _versions() + "\0" + _font_fingerprint(profile))
-    starts = store.load(key) if store is not None else None
-    if stats is not None:
-        stats.reused["layout" if starts is not None else "none"] = 1
-    if starts is not None:
-        return single_pass_pages(_Stored(starts), page.signature)
+    stored = store.load(key) if store is not None else None
+    if stored is not None:
+        if stats is not None:
+            stats.reused["layout"] = stats.reused.get("layout", 0) + 1
+        return single_pass_pages(stored, page.signature)
     rendered = render_job(job) if render_pool is None else render_pool.submit(render_job, job).result()
     if stats is not None:
         stats.rendered["layout"] = stats.rendered.get("layout", 0) + 1
@@ -294,13 +296,12 @@ def keep_single_pass(project: Project, profile: Profile, job: Any, rendered: Any
 class _Stored:
     """A cached single-pass layout, as `single_pass_pages` reads a render."""
 
-    def __init__(self, starts: list[dict[str, Any]]) -> None:
+    def __init__(self, starts: list[dict[str, Any]], front: int) -> None:
         from .render import article_anchor
 
         self.starts = starts
         self.pages = len(starts)
-        first = next((i for i, s in enumerate(starts) if s.get("article") == article_anchor(1)), len(starts))
-        self.anchors = {article_anchor(1): first}
+        self.anchors = {article_anchor(1): front}
 
 
 # --- the EPUB side -----------------------------------------------------------------------------------------

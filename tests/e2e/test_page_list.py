@@ -132,6 +132,19 @@ def test_default_book_page_list_matches_the_print_pages(default_project: Path, t
     result = run_zhpress("build", "-C", str(default_project), "-o", str(alone), "--quiet", "--no-cache", "ebook")
     assert result.returncode == 0, result.stderr
     assert (alone / epub.name).read_bytes() == epub.read_bytes()
+    # the page cache the builds filled: an EPUB build lays nothing out
+    from zhpress.build import build_date, edition_book, read_book
+    from zhpress.pagelist import print_pages
+    from zhpress.pdf.chunked import ChunkStats
+    from zhpress.project import load_project
+
+    project = load_project(default_project)
+    book = read_book(project)
+    edition, _ = edition_book(project, project.profiles["ebook"], book)
+    stats = ChunkStats()
+    pages = print_pages(project, project.profiles["ebook"], edition, build_date(project, book), stats=stats)
+    assert pages is not None and stats.rendered == {} and stats.reused == {"layout": 1}
+    assert [p.label for p in pages.pages] == [label for label, _ in pdf_pages(pdf)]
 
 
 @pytest.fixture(scope="module")
