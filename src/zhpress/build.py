@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class Outcome:
     files: list[tuple[Path, bytes]] = field(default_factory=list)
     pages: int | None = None
     conversion: str | None = None  # the conversion report's one-line summary, for the build output
+    layout: list[Any] | None = None  # a print edition's pages as laid out (`zhpress.pagelist`), for its EPUBs
 
     @property
     def ok(self) -> bool:
@@ -71,6 +72,7 @@ def build_date(project: Project, book: Book) -> dt.datetime:
 def build_profile(
     project: Project, profile: Profile, edition_book: Book, report: object, out_dir: Path, date: dt.datetime,
     *, jobs: int = 1, cache: bool = True, render_pool: Any = None, cover: Any = None, executor: Any = None,
+    layouts: dict[str, list[Any]] | None = None,
 ) -> Outcome:
     """Build one edition for `out_dir`: the outcome carries its files, complete and checked, for
     `write_outcome`. A long PDF is rendered in chunks by `jobs` processes, reusing cached chunks unless
@@ -79,9 +81,9 @@ def build_profile(
     start = time.perf_counter()
     convert = get_converter(conversion_settings(project, profile)).convert
     job = Job(project, profile, edition_book, date, convert, out_dir, cache=cache, jobs=jobs,
-              render_pool=render_pool, executor=executor, cover=cover)  # fmt: skip
+              render_pool=render_pool, executor=executor, cover=cover, layouts=layouts)  # fmt: skip
     built = edition(profile).build(job)
-    outcome = Outcome(profile.name, files=built.files, pages=built.pages)
+    outcome = Outcome(profile.name, files=built.files, pages=built.pages, layout=built.layout)
     if profile.conversion:
         stem = job.target.with_suffix("").name
         html_path = job.target.with_name(f"{stem}.conversion.html")
@@ -166,15 +168,7 @@ def run_build(
                     request.executor.check([p.font_family for p in request.profiles if edition(p).renders_in_workers])
                 if pool is not None and in_workers and request.executor is None and not _one_pass(request, editions, date):
                     return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
-                outcomes: list[Outcome] = []
-                for profile in request.profiles:
-                    if on_start:
-                        on_start(profile)
-                    outcome = _write(_build_one(request, profile, editions, reports, date, render_pool=pool))
-                    outcomes.append(outcome)
-                    if on_done:
-                        on_done(outcome)
-                return outcomes
+                return _build_serial(request, pool, editions, reports, date, on_start, on_done)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop now, not after their renders
         if pool is not None:
             render_workers.stop(pool)
@@ -183,6 +177,43 @@ def run_build(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _build_serial(
+    request: BuildRequest,
+    pool: Any,
+    editions: dict[str, Book],
+    reports: dict[str, object],
+    date: dt.datetime,
+    on_start: Callable[[Profile], None] | None,
+    on_done: Callable[[Outcome], None] | None,
+) -> list[Outcome]:
+    """Profiles one by one in this process, each laid-out edition before those that follow its layout."""
+    outcomes: dict[str, Outcome] = {}
+    layouts: dict[str, list[Any]] = {}  # print layouts made by this build, for its EPUBs' page lists
+    for profile in _layouts_first(request):
+        if on_start:
+            on_start(profile)
+        outcome = _write(_build_one(request, profile, editions, reports, date, render_pool=pool, layouts=layouts))
+        if outcome.layout is not None:
+            layouts[profile.name] = outcome.layout
+        outcomes[profile.name] = outcome
+        if on_done:
+            on_done(outcome)
+    return [outcomes[p.name] for p in request.profiles]
+
+
+def _followed(request: BuildRequest) -> dict[str, str]:
+    """The profiles of this build whose layout another of them follows: follower -> followed."""
+    names = {p.name for p in request.profiles}
+    found = {p.name: edition(p).layout_from(request.project, p) for p in request.profiles}
+    return {name: source for name, source in found.items() if source is not None and source in names}
+
+
+def _layouts_first(request: BuildRequest) -> list[Profile]:
+    """The profiles in build order: each edition another follows (a print edition) before its followers."""
+    followed = set(_followed(request).values())
+    return sorted(request.profiles, key=lambda p: p.name not in followed)
 
 
 def _job(request: BuildRequest, profile: Profile, editions: dict[str, Book], date: dt.datetime) -> Job:
@@ -206,7 +237,7 @@ def _one_pass(request: BuildRequest, editions: dict[str, Book], date: dt.datetim
 
 def _build_one(
     request: BuildRequest, profile: Profile, editions: dict[str, Book], reports: dict[str, object], date: dt.datetime,
-    *, render_pool: Any = None,
+    *, render_pool: Any = None, layouts: dict[str, list[Any]] | None = None,
 ) -> Outcome:
     """One profile; any failure becomes the outcome's error instead of stopping the build. The stylesheets
     and templates are the bytes the build checked (`request.reads`), also in a worker process."""
@@ -218,7 +249,7 @@ def _build_one(
             return build_profile(
                 request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
                 jobs=chunk_jobs, cache=request.cache, render_pool=render_pool, cover=request.cover_plan,
-                executor=request.executor,
+                executor=request.executor, layouts=layouts,
             )
     except ZhpressError as exc:
         return Outcome(profile.name, error=exc)
@@ -262,15 +293,27 @@ def _build_parallel(
     """Profiles in the worker processes; those rendered in workers (PDF) first: they take longest, so the
     others (EPUB) fill the gaps."""
     order = sorted(request.profiles, key=lambda p: not edition(p).renders_in_workers)
+    waiting = _followed(request)  # an edition that follows another's layout starts once that one is built
     results: dict[str, Outcome] = {}
+    layouts: dict[str, list[Any]] = {}
     futures = {}
     for profile in order:
         if on_start:
             on_start(profile)
-        futures[pool.submit(_build_one, request, profile, editions, reports, date)] = profile
-    for future in as_completed(futures):
-        outcome = _write(future.result())
-        results[outcome.profile] = outcome
-        if on_done:
-            on_done(outcome)
+        if profile.name not in waiting:
+            futures[pool.submit(_build_one, request, profile, editions, reports, date)] = profile
+    while futures:
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        for future in done:
+            del futures[future]
+            outcome = _write(future.result())
+            results[outcome.profile] = outcome
+            if outcome.layout is not None:
+                layouts[outcome.profile] = outcome.layout
+            for profile in order:
+                if waiting.get(profile.name) == outcome.profile:
+                    del waiting[profile.name]
+                    futures[pool.submit(_build_one, request, profile, editions, reports, date, layouts=dict(layouts))] = profile
+            if on_done:
+                on_done(outcome)
     return [results[p.name] for p in request.profiles]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from . import fallback, files, fonts, images, stylesheets
+from . import fallback, files, fonts, images, pagelist, stylesheets
 from .config import Profile, Project, line_of_key
 from .editions import COMMON_TEMPLATES, edition
 from .errors import InputError
@@ -51,6 +51,7 @@ def check_inputs(project: Project, profiles: list[Profile], editions: dict[str, 
             exc.line = _profile_key_line(project, profile.name, "fallback_font")
             raise
         fallback.check_glyphs(project, face, profile, editions[profile.name])
+        pagelist.print_profile_for(project, profile)  # a page list names a print edition of the same text
         if profile.page is not None and profile.page.pdf_variant.startswith("pdf/x"):
             images.check_print_resolution(project, profile, editions[profile.name])
 

@@ -41,6 +41,7 @@ LABELS_SIMPLIFIED: dict[str, str] = {
     "copyright": "版权页",
     "editor_note": "编者按",
     "landmarks": "导航",
+    "page_list": "页码",
     "body": "正文",
     "start": "开始阅读",
     "book_title": "书名",

@@ -39,6 +39,7 @@ class Job:
     render_pool: Any = None  # worker processes that have WeasyPrint loaded
     executor: Any = None  # where a long PDF's chunks render (`zhpress.pdf.executor`); None: forked workers
     cover: Any = None  # the resolved cover settings (`zhpress.cover.CoverPlan`)
+    layouts: dict[str, list[Any]] | None = None  # print layouts this build made, by profile (`zhpress.pagelist`)
 
     @property
     def target(self) -> Path:
@@ -52,6 +53,7 @@ class Built:
 
     files: list[tuple[Path, bytes]] = field(default_factory=list)
     pages: int | None = None
+    layout: list[Any] | None = None  # a print edition's pages as laid out, for the page lists of its EPUBs
 
 
 class Edition(Protocol):
@@ -73,6 +75,9 @@ class Edition(Protocol):
 
     def build(self, job: Job) -> Built:
         """The edition's files, checked."""
+
+    def layout_from(self, project: Project, profile: Profile) -> str | None:
+        """The profile whose layout this edition needs (it is built first when both are asked for), or None."""
 
 
 def edition(profile: Profile) -> Edition:

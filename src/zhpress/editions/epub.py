@@ -12,9 +12,12 @@ from typing import Any
 
 from ebooklib import epub
 
+from .. import pagelist
+from ..config import Profile, Project
 from ..fallback import Fallback, edition_fallback
 from ..images import BookImage, book_images
 from ..model import FRONT_ROLES, Book
+from ..pagelist import PrintPages
 from ..render import ArticleView, Renderer
 from ..subset import EmbeddedFont, FaceToEmbed, displayed_characters, is_truetype
 from ..typeset import typeset, typeset_pieces
@@ -47,9 +50,13 @@ def _modified(date: dt.datetime) -> dt.datetime:
     return date.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
-def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tuple[str, bytes] | None = None) -> bytes:
+def build_epub(
+    book: Book, renderer: Renderer, date: dt.datetime, *, cover: tuple[str, bytes] | None = None,
+    pages: PrintPages | None = None,
+) -> bytes:
     """The EPUB of `book` for the renderer's profile, as bytes; the same inputs give the same bytes.
-    `cover` is the cover image (file name, bytes): the package's cover-image, shown on the cover page.
+    `cover` is the cover image (file name, bytes): the package's cover-image, shown on the cover page;
+    `pages` the print edition's pages, marked in the text and listed in the navigation (`zhpress.pagelist`).
 
     Long because it assembles one package in reading order (documents, styles, fonts, images, nav, metadata); each piece is one call."""
     profile = renderer.profile
@@ -90,11 +97,13 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
     for subject in meta.subjects:
         eb.add_metadata("DC", "subject", subject)
     eb.add_metadata("DC", "date", (meta.date or date.date().isoformat()))
-    if meta.isbn:
-        eb.add_metadata("DC", "source", f"urn:isbn:{meta.isbn}")
+    if pages is not None or meta.isbn:
+        eb.add_metadata("DC", "source", pages.source if pages is not None else f"urn:isbn:{meta.isbn}")
+    if pages is not None:  # EPUB Accessibility 1.1: where the page breaks come from
+        eb.add_metadata(None, "meta", pages.source, {"property": "pageBreakSource"})
     if cover is not None:
         eb.set_cover(cover[0], cover[1], create_page=False)  # properties="cover-image" and <meta name="cover">
-    _accessibility(eb, images, cover=cover is not None)
+    _accessibility(eb, images, cover=cover is not None, pages=pages is not None)
     for number, image in enumerate(images.values(), start=1):
         eb.add_item(epub.EpubItem(uid=f"image-{number}", file_name=image.epub_name,
                                   media_type=MEDIA_TYPES[image.format], content=image.data))  # fmt: skip
@@ -109,13 +118,18 @@ def build_epub(book: Book, renderer: Renderer, date: dt.datetime, *, cover: tupl
 
     render("cover", "cover.xhtml", "epub/cover.xhtml", cover_image=cover[0] if cover else None)
     render("titlepage", "title.xhtml", "epub/title.xhtml")
-    render("nav", "nav.xhtml", "epub/nav.xhtml")
+    last = views[-1].anchor if views else "titlepage"
+    files = {"titlepage": "title.xhtml", "nav": "nav.xhtml", "colophon": "colophon.xhtml", **{v.anchor: v.filename for v in views}}
+    page_list = pagelist.nav_entries(pages, files, last) if pages is not None else []
+    render("nav", "nav.xhtml", "epub/nav.xhtml", page_list=page_list)
     for v in views:
         render(v.anchor, v.filename, "epub/article.xhtml", view=v)
     faces = edition_faces(renderer) if profile.embed_fonts else []
     fallbacks = fallback_faces(renderer, book) if profile.embed_fonts else []
     # The colophon names the faces the EPUB carries and their licence.
     render("colophon", "colophon.xhtml", "epub/colophon.xhtml", embedded_fonts=[*faces, *fallbacks])
+    if pages is not None:
+        documents = pagelist.mark_documents(documents, pages, last)
     fonts = embed_faces(faces, [html for _, html in documents.values()], sheets)
     fonts += embed_fallbacks(fallbacks, edition_fallback(profile, book), [html for _, html in documents.values()], sheets)
     if fonts:
@@ -218,7 +232,7 @@ def embed_faces(faces: list[FaceToEmbed], documents: list[str], sheets: list[tup
     return [face.subset(chars[face.weight]) for face in faces if chars[face.weight]]
 
 
-def _accessibility(eb: epub.EpubBook, images: dict[str, BookImage], *, cover: bool = False) -> None:
+def _accessibility(eb: epub.EpubBook, images: dict[str, BookImage], *, cover: bool = False, pages: bool = False) -> None:
     """EPUB Accessibility 1.1 metadata (schema.org access modes, features, hazards, summary)."""
 
     def prop(name: str, value: str) -> None:
@@ -231,6 +245,8 @@ def _accessibility(eb: epub.EpubBook, images: dict[str, BookImage], *, cover: bo
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
     if images or cover:
         features.append("alternativeText")
+    if pages:  # page-break markers and a page list from the print edition
+        features += ["pageBreakMarkers", "pageNavigation"]
     for feature in features:
         prop("schema:accessibilityFeature", feature)
     prop("schema:accessibilityHazard", "none")
@@ -298,9 +314,16 @@ class EpubEdition:
         image = front_image_for_epub(
             job.project, job.profile, job.book, renderer, job.cover, cache=job.cache, render_pool=job.render_pool
         )
-        data = build_epub(job.book, renderer, job.date, cover=image)
+        pages = pagelist.print_pages(job.project, job.profile, job.book, job.date, cache=job.cache,
+                                     render_pool=job.render_pool, jobs=job.jobs, executor=job.executor, given=job.layouts)
+        data = build_epub(job.book, renderer, job.date, cover=image, pages=pages)
         check_epub_bytes(data, job.target.name)
         return Built([(job.target, data)])
+
+    def layout_from(self, project: Project, profile: Profile) -> str | None:
+        """The print profile whose layout the EPUB's page list follows (built first when both are asked for)."""
+        found = pagelist.print_profile_for(project, profile)
+        return found.name if found is not None else None
 
 
 EDITION = EpubEdition()

@@ -3,10 +3,15 @@ reading it back, and a print edition's cover spread beside it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .. import pdf, workers
 from ..validate import check_pdf_bytes
 from . import Built, Job
 from .cover import cover_files
+
+if TYPE_CHECKING:
+    from ..config import Profile, Project
 
 
 class PdfEdition:
@@ -35,12 +40,17 @@ class PdfEdition:
             if kind == "body":  # the long part; front matter and folio pieces take a moment at the end
                 workers.report("chunk", profile.name, pages, chunks)
 
+        layout: list[list[Any]] = []
         data, pages = pdf.build_pdf(
             job.project, profile, job.book, job.date, job.convert, jobs=job.jobs, cache=job.cache,
-            on_chunk=on_chunk, render_pool=job.render_pool, executor=job.executor,
+            on_chunk=on_chunk, render_pool=job.render_pool, executor=job.executor, on_pages=layout.append,
         )
         check_pdf_bytes(data, job.target.name, profile)
-        return Built([(job.target, data), *cover_files(job, pages)], pages)
+        return Built([(job.target, data), *cover_files(job, pages)], pages, layout[0] if layout else None)
+
+    def layout_from(self, project: Project, profile: Profile) -> str | None:
+        """A PDF is laid out by itself."""
+        return None
 
 
 EDITION = PdfEdition()

@@ -22,12 +22,12 @@ from .parts import find_font_file, maps_path
 log = logging.getLogger("zhpress")
 
 #: Bump when the chunk format or what a cache entry records changes (the history is in docs/pdf-stage.md).
-CACHE_FORMAT = "5"
+CACHE_FORMAT = "6"
 
 
 #: The modules whose source changes a rendered part: the worker's render and post-processing, and every
 #: patch of WeasyPrint (the merge, which only reads parts, is not part of the key).
-_RENDER_CODE = ("engine.py", "parts.py", "weasy70/__init__.py", "weasy70/guard.py", "weasy70/justify.py", "weasy70/lone.py",
+_RENDER_CODE = ("engine.py", "parts.py", "weasy70/__init__.py", "weasy70/guard.py", "pagestarts.py", "weasy70/justify.py", "weasy70/lone.py",
                 "weasy70/speedups.py", "weasy70/fonts.py")
 
 
@@ -152,7 +152,7 @@ class ChunkCache:
             return Rendered(
                 path=str(pdf), pages=int(info["pages"]), blank=[bool(b) for b in info["blank"]],
                 anchors={str(k): int(v) for k, v in info["anchors"].items()}, fonts=dict(info["fonts"]),
-                fetched=dict(fetched), font_maps=str(maps),
+                fetched=dict(fetched), font_maps=str(maps), starts=info.get("starts"),
             )
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
@@ -181,7 +181,7 @@ class ChunkCache:
             info = {
                 "format": CACHE_FORMAT, "key": key, "sha256": hashlib.sha256(self._read(pdf)).hexdigest(),
                 "pages": result.pages, "blank": result.blank, "anchors": result.anchors, "fonts": result.fonts,
-                "fetched": result.fetched,
+                "fetched": result.fetched, "starts": result.starts,
                 "font_maps_sha256": hashlib.sha256(self._read(Path(result.font_maps))).hexdigest()
                 if result.font_maps else None,
             }

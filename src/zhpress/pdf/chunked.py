@@ -23,6 +23,7 @@ from .engine import Rendered, RenderJob, refused_error
 from .executor import Executor, LocalExecutor
 from .finish import finish_document, padded_count
 from .merge import merge_parts
+from .pages import Page, chunked_pages
 from .schedule import (
     CHUNK_ARTICLES,
     CHUNK_END,
@@ -254,12 +255,15 @@ def build_chunked_pdf(
     stats: ChunkStats | None = None,
     on_chunk: OnChunk | None = None,
     executor: Executor | None = None,
+    on_pages: Callable[[list[Page]], None] | None = None,
+    pages_only: bool = False,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
     merged into the single-pass result; its page count. The folios of `folio_group` chunks come from one
     document. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf).
     `executor` renders the jobs (default: `jobs` forked processes; a Dask cluster's, for instance).
-    Long because of its thirteen parameters, one a line; the body is the steps in order."""
+    `on_pages` hears where each page begins (`pages`); `pages_only` stops before the merge (no PDF).
+    Long because of its fifteen parameters, one a line; the body is the steps in order."""
     page = profile.page
     assert page is not None
     stats = stats if stats is not None else ChunkStats()
@@ -291,6 +295,11 @@ def build_chunked_pdf(
         runner.run(plan.jobs(project), plan.take)
         plan.settle_sheets(project, runner)
         front, front_pages, bodies, folios = plan.parts(project)
+        total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
+        if on_pages is not None:
+            on_pages(chunked_pages(front, front_pages, bodies, total))
+        if pages_only:
+            return b"", total
         started = time.perf_counter()
         seed_parts = [profile.name, *plan.front_html, *(plan.body_keys[i] for i in range(len(groups))),
                       *(c for _, c in src.sheets)]
@@ -301,7 +310,6 @@ def build_chunked_pdf(
         stats.seconds["merge"] = time.perf_counter() - started
     if store is not None:
         store.remember(profile.name, digests)
-    total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
     sheets.remember_pages(project, profile, cache=cache, pages=total, front=front_pages)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total

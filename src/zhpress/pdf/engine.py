@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from .. import files
 from ..errors import InputError, RenderError
+from .pagestarts import page_starts
 from .parts import prepare_part
 from .weasy70 import cjk_justification
 from .weasy70.fonts import record_font_sources
@@ -74,10 +75,12 @@ class Rendered:
     seconds: float = 0.0
     first: int = 0  # a folio piece serving several chunks: where this chunk's pages start in it
     font_maps: str | None = None  # a JSON file of the widths and Unicode maps of its fonts (`parts`)
+    starts: list[dict[str, Any]] | None = None  # where each page begins (`pagestarts`), for EPUB page lists
 
 
 def render_job(job: RenderJob) -> Rendered:
-    """Render one document with WeasyPrint (in a worker process) and write its PDF to `job.path`."""
+    """Render one document with WeasyPrint (in a worker process) and write its PDF to `job.path`; a
+    "layout" job only lays the document out, for where its pages begin."""
     import_weasyprint()
     import weasyprint
 
@@ -93,7 +96,8 @@ def render_job(job: RenderJob) -> Rendered:
         # Not compressed: a part's fonts and profiles are replaced in the merge, which compresses once, and
         # for a single-pass book qpdf's compression when finishing is faster than WeasyPrint's (measured:
         # 0.05 s against 0.8 s on the default book's PDF/X).
-        raw = rendered.write_pdf(uncompressed_pdf=True, **options)
+        starts = page_starts(rendered, document.etree_element) if job.kind != "folio" else None
+        raw = rendered.write_pdf(uncompressed_pdf=True, **options) if job.kind != "layout" else b""
     if raw is None:
         raise RenderError("WeasyPrint wrote no PDF")
     anchors: dict[str, int] = {}
@@ -105,7 +109,7 @@ def render_job(job: RenderJob) -> Rendered:
     maps = None
     if job.kind == "book":
         files.write_atomic(Path(job.path), raw, mode=0o600)
-    else:  # a part of a chunked build: WeasyPrint's layout is let go first, so it adds nothing to the peak
+    elif job.kind != "layout":  # a part of a chunked build: WeasyPrint's layout is let go first (lower peak)
         del rendered, document
         gc.collect()
         maps = prepare_part(raw, Path(job.path))
@@ -113,7 +117,7 @@ def render_job(job: RenderJob) -> Rendered:
     return Rendered(
         path=job.path, pages=kept, blank=blank[:kept], anchors=anchors, fonts=sources,
         fetched=dict(fetcher.served), refused=list(fetcher.refused), seconds=time.perf_counter() - start,
-        font_maps=maps,
+        font_maps=maps, starts=starts,
     )
 
 
