@@ -62,7 +62,7 @@ def print_profile_for(project: Project, profile: Profile) -> Profile | None:
     setting = profile.page_list
     if profile.format != "epub" or setting == "none":
         return None
-    if setting != "print":
+    if setting not in ("print", "auto"):
         named = project.profiles.get(setting)
         problem = (
             "is not a profile of this book" if named is None
@@ -109,8 +109,9 @@ def print_pages(
     stats: Any = None,
 ) -> PrintPages | None:
     """The page list of an EPUB profile's edition, or None when it has none. The print layout is the one
-    this build already made (`given`, by print profile), else the cached one, else laid out now (a chunked
-    book through the chunked build, which keeps its chunks for the print build)."""
+    this build already made (`given`, by print profile), else the cached one, else (`page_list` naming the
+    print edition, not "auto") laid out now: a chunked book through the chunked build, which keeps its
+    chunks for the print build. With "auto" an EPUB built alone never waits for a print layout."""
     print_profile = print_profile_for(project, profile)
     if print_profile is None:
         return None
@@ -121,7 +122,12 @@ def print_pages(
         return PrintPages(print_profile.name, source, tuple(given[print_profile.name]))
     convert = get_converter(conversion_settings(project, print_profile)).convert
     pages = pdf.lay_out_pages(project, print_profile, book, date, convert, cache=cache, render_pool=render_pool,
-                              jobs=jobs, executor=executor, stats=stats)  # fmt: skip
+                              jobs=jobs, executor=executor, stats=stats, cached_only=profile.page_list == "auto")  # fmt: skip
+    if pages is None:  # "auto": the print layout is neither made by this build nor cached
+        log.warning("%s: no page list: the print edition %r is neither built with it nor cached (build both, "
+                    "`zhpress build %s %s`, or set page_list = \"print\" to lay it out for the EPUB alone)",
+                    profile.name, print_profile.name, print_profile.name, profile.name)  # fmt: skip
+        return None
     return PrintPages(print_profile.name, source, tuple(pages))
 
 

@@ -54,7 +54,7 @@ class Profile:
     vocabulary: Literal["news", "computing", "none"] = "news"
     emphasis: Literal["dots", "kai", "bold"] = "dots"  # how Chinese emphasis is set: 着重号, a Kai face, bold
     punctuation: Literal["full", "compress"] = "compress"  # print: each mark in a full square, or pairs at 1.5 em
-    page_list: str = "none"  # EPUB: whose print pages the page list gives ("print": the matching print profile)
+    page_list: str = "none"  # EPUB: whose print pages the page list gives ("auto"/"print": the matching print profile)
     fallback_font: tuple[str, ...] | None = None  # faces for characters the body face lacks; None: fontconfig's
 
     def to_json(self) -> dict[str, Any]:

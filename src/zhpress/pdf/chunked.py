@@ -53,11 +53,16 @@ class ChunkStats:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+class NotCached(Exception):
+    """A build asked to use only cached documents met one that is not cached (its kind)."""
+
+
 class _Runner:
     """Runs render jobs through the cache and an executor (`zhpress.pdf.executor`)."""
 
     def __init__(self, executor: Executor, cache: ChunkCache | None, scratch: Path, stats: ChunkStats,
-                 on_chunk: OnChunk | None) -> None:
+                 on_chunk: OnChunk | None, cached_only: bool = False) -> None:
+        self.cached_only = cached_only  # a document not in the cache raises NotCached instead of rendering
         self.executor = executor
         self.cache = cache
         self.scratch = scratch
@@ -84,6 +89,8 @@ class _Runner:
                     continue
                 seen.append((job.kind, job.index, job.key))
                 hit = self.cache.load(job.key) if self.cache is not None else None
+                if hit is None and self.cached_only:
+                    raise NotCached(job.kind)
                 if hit is None:
                     yield len(seen) - 1, job
                     continue
@@ -257,13 +264,15 @@ def build_chunked_pdf(
     executor: Executor | None = None,
     on_pages: Callable[[list[Page]], None] | None = None,
     pages_only: bool = False,
+    cached_only: bool = False,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
     merged into the single-pass result; its page count. The folios of `folio_group` chunks come from one
     document. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf).
     `executor` renders the jobs (default: `jobs` forked processes; a Dask cluster's, for instance).
-    `on_pages` hears where each page begins (`pages`); `pages_only` stops before the merge (no PDF).
-    Long because of its fifteen parameters, one a line; the body is the steps in order."""
+    `on_pages` hears where each page begins (`pages`); `pages_only` stops before the merge (no PDF);
+    `cached_only` raises NotCached at the first document not in the cache.
+    Long because of its sixteen parameters, one a line; the body is the steps in order."""
     page = profile.page
     assert page is not None
     stats = stats if stats is not None else ChunkStats()
@@ -283,7 +292,7 @@ def build_chunked_pdf(
     with scratch_dir("zhpress-chunks-") as scratch:
         executor = executor if executor is not None else LocalExecutor(jobs)
         executor.prepare(profile)
-        runner = _Runner(executor, store, Path(scratch), stats, on_chunk)
+        runner = _Runner(executor, store, Path(scratch), stats, on_chunk, cached_only)
 
         def job(kind: str, index: int, html: str, sheets: list[tuple[str, str]]) -> RenderJob:
             key = job_key(kind, html, sheets, options, made_with, "")

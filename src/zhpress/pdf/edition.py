@@ -16,7 +16,7 @@ from ..model import Book
 from ..render import article_anchor
 from ..workers import scratch_dir
 from . import sheets
-from .chunked import OnChunk, build_chunked_pdf
+from .chunked import NotCached, OnChunk, build_chunked_pdf
 from .engine import Rendered, RenderJob, refused_error, render_job
 from .finish import finish_pdf, padded_count
 from .pages import LayoutCache, Page, keep_single_pass, layout_key, single_pass_pages
@@ -98,13 +98,20 @@ def _render_single(
 def lay_out_pages(
     project: Project, profile: Profile, book: Book, date: dt.datetime, convert: Callable[[str], str], *,
     cache: bool = True, render_pool: Pool | None = None, jobs: int = 1, executor: Any = None, stats: Any = None,
-) -> list[Page]:
+    cached_only: bool = False,
+) -> list[Page] | None:
     """Where each page of a print edition begins, without writing its PDF: a chunked book through the
-    chunked build (which keeps its chunks for the print build), a short one cached or laid out once."""
+    chunked build (which keeps its chunks for the print build), a short one cached or laid out once.
+    With `cached_only`, None unless every document it takes is cached."""
+    if cached_only and not cache:
+        return None
     if chunking_applies(project, profile, book):
         found: list[list[Page]] = []
-        build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, executor=executor,
-                          stats=stats, on_pages=found.append, pages_only=True)  # fmt: skip
+        try:
+            build_chunked_pdf(project, profile, book, date, convert, jobs=jobs, cache=cache, executor=executor,
+                              stats=stats, on_pages=found.append, pages_only=True, cached_only=cached_only)  # fmt: skip
+        except NotCached:
+            return None
         return found[0]
     page = profile.page
     assert page is not None
@@ -119,6 +126,8 @@ def lay_out_pages(
         if stats is not None:
             stats.reused["layout"] = stats.reused.get("layout", 0) + 1
         return single_pass_pages(stored, page.signature)
+    if cached_only:
+        return None
     rendered = render_job(job) if render_pool is None else render_pool.submit(render_job, job).result()
     if stats is not None:
         stats.rendered["layout"] = stats.rendered.get("layout", 0) + 1
