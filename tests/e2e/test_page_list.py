@@ -130,20 +130,21 @@ def test_default_book_page_list_matches_the_print_pages(default_project: Path, t
         result = run_zhpress("build", "-C", str(default_project), "-o", str(alone), "--quiet", "ebook")
         assert result.returncode == 0, result.stderr
         assert (alone / epub.name).read_bytes() == epub.read_bytes()
-    # with no print layout at hand, "auto" leaves the page list out and says so; "print" lays it out
-    result = run_zhpress("build", "-C", str(default_project), "-o", str(alone), "--no-cache", "ebook")
+    # with no print layout at hand, "print" (the default) lays it out: the same EPUB
+    result = run_zhpress("build", "-C", str(default_project), "-o", str(alone), "--quiet", "--no-cache", "ebook")
     assert result.returncode == 0, result.stderr
-    assert "no page list" in result.stderr and "page_list" in result.stderr
-    with zipfile.ZipFile(alone / epub.name) as archive:
-        assert b"pagebreak" not in archive.read("EPUB/a1.xhtml")
+    assert (alone / epub.name).read_bytes() == epub.read_bytes()
+    # "auto" takes only a layout at hand: none here, so no page list, and the build says so
     copy = tmp_path / "copy"
     shutil.copytree(default_project / "content", copy / "content")
     shutil.copytree(default_project / "styles", copy / "styles")
     toml = copy / "content" / "book.toml"
-    toml.write_text(toml.read_text("utf-8") + '\n[profiles.ebook]\npage_list = "print"\n', "utf-8")
-    result = run_zhpress("build", "-C", str(copy), "-o", str(alone), "--quiet", "--no-cache", "ebook")
+    toml.write_text(toml.read_text("utf-8") + '\n[profiles.ebook]\npage_list = "auto"\n', "utf-8")
+    result = run_zhpress("build", "-C", str(copy), "-o", str(alone), "--no-cache", "ebook")
     assert result.returncode == 0, result.stderr
-    assert check_page_list(alone / epub.name, pdf) >= len(body)
+    assert "no page list" in result.stderr and "page_list" in result.stderr
+    with zipfile.ZipFile(alone / epub.name) as archive:
+        assert b"pagebreak" not in archive.read("EPUB/a1.xhtml")
     # the page cache the builds filled: an EPUB build lays nothing out
     from zhpress.build import build_date
     from zhpress.config import load_project
@@ -207,8 +208,10 @@ def test_chunked_epub_rebuild_renders_no_print_chunk(chunked_book: Path, tmp_pat
     assert stats.rendered == {}
     assert stats.reused["body"] == stats.chunks == 5 and stats.reused["front"] == 1
     # the same page list as the print build's own, and as the book's layout in one pass
-    assert print_pages(project, profile, edition, build_date(project, book), cache=False) is None  # "auto"
-    fresh = print_pages(project, replace(profile, page_list="print"), edition, build_date(project, book), cache=False)
+    auto = replace(profile, page_list="auto")  # a layout at hand only: the cached chunks here, none without
+    assert print_pages(project, auto, edition, build_date(project, book), cache=False) is None
+    assert print_pages(project, auto, edition, build_date(project, book)) == pages
+    fresh = print_pages(project, profile, edition, build_date(project, book), cache=False)
     assert fresh is not None and fresh.pages == pages.pages
     from zhpress.convert import get_converter
     from zhpress.convert.edition import conversion_settings

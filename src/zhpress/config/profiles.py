@@ -124,7 +124,7 @@ def _finish_profile(
         emphasis=cfg.emphasis or "dots",
         punctuation=cfg.punctuation or ("full" if cfg.language.startswith("zh-Hant") else "compress"),  # type: ignore[union-attr]
         fallback_font=_fallback_fonts(cfg.fallback_font),
-        page_list=(cfg.page_list or "auto") if cfg.format == "epub" else "none",
+        page_list=(cfg.page_list or "print") if cfg.format == "epub" else "none",
     )
 
 

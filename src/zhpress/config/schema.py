@@ -179,7 +179,7 @@ class ProfileConfig(_Strict):
     page: PageConfig | None = None
     embed_fonts: bool | None = None
     writing: Literal["horizontal", "vertical"] | None = None
-    page_list: str | None = None  # EPUB: "auto" (default), "print", "none", or a print profile's name
+    page_list: str | None = None  # EPUB: "print" (default), "auto", "none", or a print profile's name
 
     @field_validator("language")
     @classmethod
