@@ -21,7 +21,7 @@ from . import pdf
 from .config import Profile, Project, line_of_key
 from .convert import get_converter
 from .convert.edition import conversion_settings
-from .errors import ConfigError
+from .errors import ConfigError, ZhpressError
 from .model import Book
 from .pdf.pagestarts import BLOCK_TAGS, Places, dense, local, skipped
 
@@ -121,8 +121,12 @@ def print_pages(
     if given and print_profile.name in given:
         return PrintPages(print_profile.name, source, tuple(given[print_profile.name]))
     convert = get_converter(conversion_settings(project, print_profile)).convert
-    pages = pdf.lay_out_pages(project, print_profile, book, date, convert, cache=cache, render_pool=render_pool,
-                              jobs=jobs, executor=executor, stats=stats, cached_only=profile.page_list == "auto")  # fmt: skip
+    try:
+        pages = pdf.lay_out_pages(project, print_profile, book, date, convert, cache=cache, render_pool=render_pool,
+                                  jobs=jobs, executor=executor, stats=stats, cached_only=profile.page_list == "auto")  # fmt: skip
+    except ZhpressError as exc:  # the print edition's own failure is its profile's; this EPUB still builds
+        log.warning("%s: no page list: the print edition %r cannot be laid out: %s", profile.name, print_profile.name, exc)
+        return None
     if pages is None:  # "auto": the print layout is neither made by this build nor cached
         log.warning("%s: no page list: the print edition %r is neither built with it nor cached (build both, "
                     "`zhpress build %s %s`, or set page_list = \"print\" to lay it out for the EPUB alone)",
