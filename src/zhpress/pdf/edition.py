@@ -73,6 +73,12 @@ def build_single_pdf(
     raise RenderError(f"{profile.name}: the page count does not settle (印张 changes the layout it counts)")
 
 
+def _book_job(project: Project, profile: Profile, src: Sources, html: str, kind: str, path: str) -> RenderJob:
+    """The whole book as one document to render ("book") or only lay out ("layout")."""
+    return RenderJob(kind, 0, html, tuple(src.sheets), str(project.content_dir), str(project.styles_dir),
+                     tuple(str(r) for r in fetch_roots(project)), tuple(sorted(pdf_options(profile).items())), "", path)
+
+
 def _render_single(
     project: Project, profile: Profile, src: Sources, html: str, render_pool: Pool | None,
 ) -> tuple[bytes, int, RenderJob, Rendered]:
@@ -80,11 +86,7 @@ def _render_single(
     page = profile.page
     assert page is not None
     with scratch_dir("zhpress-pdf-") as scratch:
-        job = RenderJob(
-            "book", 0, html, tuple(src.sheets), str(project.content_dir), str(project.styles_dir),
-            tuple(str(r) for r in fetch_roots(project)), tuple(sorted(pdf_options(profile).items())), "",
-            str(Path(scratch) / "book.pdf"),
-        )
+        job = _book_job(project, profile, src, html, "book", str(Path(scratch) / "book.pdf"))
         rendered = render_job(job) if render_pool is None else render_pool.submit(render_job, job).result()
         if rendered.refused:
             raise refused_error(rendered.refused, project.styles_dir)
@@ -117,8 +119,7 @@ def lay_out_pages(
     assert page is not None
     src = edition_sources(project, profile, book, date, convert)
     html = sheets.book_html(src, book, sheets.hinted_pages(project, profile, cache=cache).get("pages"))
-    job = RenderJob("layout", 0, html, tuple(src.sheets), str(project.content_dir), str(project.styles_dir),
-                    tuple(str(r) for r in fetch_roots(project)), tuple(sorted(pdf_options(profile).items())), "", "")  # fmt: skip
+    job = _book_job(project, profile, src, html, "layout", "")
     store = LayoutCache.open(project) if cache else None
     key = layout_key(job, profile)
     stored = store.load(key) if store is not None else None

@@ -9,7 +9,6 @@ a chunked book's page starts are kept with its chunks.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, replace
@@ -20,7 +19,7 @@ from .. import files
 from ..config import Profile, Project
 from ..errors import InputError
 from ..render import article_anchor
-from .cache import file_digest, font_fingerprint, versions
+from .cache import file_digest, font_fingerprint, job_key, versions
 from .engine import Rendered, RenderJob
 from .finish import padded_count
 from .sources import fetch_roots
@@ -81,12 +80,8 @@ def chunked_pages(front: Rendered, front_pages: int, bodies: list[Rendered], tot
 
 def layout_key(job: RenderJob, profile: Profile) -> str:
     """A single-pass layout's cache key: everything that makes the print document (as for cached chunks)."""
-    digest = hashlib.sha256()
-    made_with = versions() + "\0" + font_fingerprint(profile.font_family, content=False)
-    for part in ("layout", made_with, json.dumps(job.options, sort_keys=True), job.html, *(f"{n}\0{c}" for n, c in job.sheets)):
-        digest.update(part.encode())
-        digest.update(b"\0\1")
-    return digest.hexdigest()
+    fonts = font_fingerprint(profile.font_family, content=False)
+    return job_key("layout", job.html, list(job.sheets), dict(job.options), versions(), fonts)
 
 
 @dataclass
