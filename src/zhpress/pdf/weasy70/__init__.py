@@ -1,5 +1,5 @@
 """Every use of WeasyPrint 70's internals, behind one version guard (`guard`): CJK justification
-(`justify`), no lone last character (`lone`), speed-ups that change no output (`speedups`), and the fonts the chunked merge reads and
+(`justify`), no lone last character (`lone`), a line grid for the body (`grid`), speed-ups that change no output (`speedups`), and the fonts the chunked merge reads and
 subsets (`fonts`).
 
 `install()` replaces WeasyPrint's functions by those of `justify` and `speedups` (reference-counted,
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from . import fonts, justify, lone, speedups
+from . import fonts, grid, justify, lone, speedups
 from .guard import SUPPORTED_WEASYPRINT, check_engine_version, checked_modules, modules, originals
 
 __all__ = [
@@ -31,7 +31,7 @@ PATCHES: dict[str, tuple[ModuleType, str]] = {
     "layout.inline:handle_leader": (speedups, "handle_leader"),
     "pdf.fonts:Font.__init__": (speedups, "font_init"),
     "layout.page:set_page_type_computed_styles": (speedups, "page_styles"),
-    "layout.block:iter_line_boxes": (lone, "iter_line_boxes"),
+    "layout.block:iter_line_boxes": (grid, "iter_line_boxes"),
     "layout.inline:split_inline_box": (lone, "split_inline_box"),
 }
 

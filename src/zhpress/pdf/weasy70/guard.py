@@ -30,6 +30,7 @@ _EXPECTED = {
     "pdf.fonts.get_hb_object_data": ("hb_object", "ot_color", "glyph"),
     "text.line_break.split_first_line": ("text", "style", "context", "max_width", "justification_spacing", "is_line_start", "minimum"),
     "text.line_break.Layout.set_text": ("self", "text", "justify"),
+    "text.line_break.strut": ("style",),
     "text.line_break.create_layout": ("text", "style", "context", "max_width", "justification_spacing"),
 }
 _MODULES = ("css", "layout.block", "layout.inline", "layout.leader", "layout.page", "text.line_break", "pdf.fonts")

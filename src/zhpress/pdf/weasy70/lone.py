@@ -28,7 +28,7 @@ from typing import Any
 from .guard import original
 from .justify import CJK_SPACING_CAP
 
-__all__ = ["iter_line_boxes", "split_inline_box"]
+__all__ = ["Paragraph", "centred_marks", "compressed", "is_lone", "iter_line_boxes", "plain", "spacing", "split_inline_box"]
 
 #: Most lines a centred paragraph may have for its lines to be balanced (as CSS `text-wrap: balance`
 #: implementations do: beyond a few lines, balancing costs more than it shows).
@@ -55,7 +55,7 @@ def split_inline_box(context: Any, box: Any, position_x: float, max_x: float, *a
     return result
 
 
-def _plain(box: Any) -> bool:
+def plain(box: Any) -> bool:
     """True when a paragraph holds text and inline boxes only, all in the normal flow (laying its lines out
     again then has no side effect: no float, placeholder or running element is registered)."""
     from weasyprint.formatting_structure import boxes
@@ -66,7 +66,7 @@ def _plain(box: Any) -> bool:
     return True
 
 
-def _is_lone(line: Any) -> bool:
+def is_lone(line: Any) -> bool:
     """True for a line that holds one letter or Han character, the rest punctuation or spaces."""
     from weasyprint.formatting_structure import boxes
 
@@ -79,7 +79,7 @@ def _is_lone(line: Any) -> bool:
     return letters == 1
 
 
-def _spacing(line: Any) -> float:
+def spacing(line: Any) -> float:
     """The largest inter-character spacing the justification gave a line (0 when none)."""
     from weasyprint.formatting_structure import boxes
 
@@ -91,7 +91,7 @@ def _spacing(line: Any) -> float:
     return max(found, default=0.0)
 
 
-class _Paragraph:
+class Paragraph:
     """The arguments of one iter_line_boxes call: lays the paragraph's lines out again from a line on."""
 
     def __init__(self, args: tuple[Any, ...]) -> None:
@@ -141,7 +141,7 @@ def _trailing_blank(context: Any, line: Any) -> float:
     return max(0.0, min(blank, texts[-1].style["font_size"] / 2))
 
 
-def _pull_back(paragraph: _Paragraph, held: list[tuple[Any, Any, Any, bool]],
+def _pull_back(paragraph: Paragraph, held: list[tuple[Any, Any, Any, bool]],
                cap: float) -> tuple[int, list[tuple[Any, Any]]] | None:
     """The paragraph's last lines (`held`: up to three, the last one lone) laid out again so that the last
     holds more than one character: how many of `held` the new lines replace, and those lines; None when no
@@ -162,22 +162,22 @@ def _pull_back(paragraph: _Paragraph, held: list[tuple[Any, Any, Any, bool]],
         line, _resume_at, start, first = held[-3]
         shorter = [line.zh_natural_width - 0.01]
         again = paragraph.relayout(start, line.position_y, first, shorter)
-        if len(again) == 3 and again[-1][1] is None and _is_lone(again[-1][0]):
+        if len(again) == 3 and again[-1][1] is None and is_lone(again[-1][0]):
             again = paragraph.relayout(start, line.position_y, first, [*shorter, again[1][0].zh_natural_width - 0.01])
         ways.append((3, again))
     for count, lines in ways:
-        if (len(lines) == count and lines[-1][1] is None and not _is_lone(lines[-1][0])
-                and all(_spacing(line) <= cap for line, _ in lines[:-1])):
+        if (len(lines) == count and lines[-1][1] is None and not is_lone(lines[-1][0])
+                and all(spacing(line) <= cap for line, _ in lines[:-1])):
             return count, lines
-    if not _centred_marks(held[-2][0].style):
-        with _compressed(paragraph):
+    if not centred_marks(held[-2][0].style):
+        with compressed(paragraph):
             merged = _merged(paragraph, held[-2])
         if merged is not None:
             return 2, merged
     return None
 
 
-def _merged(paragraph: _Paragraph, before: tuple[Any, Any, Any, bool]) -> list[tuple[Any, Any]] | None:
+def _merged(paragraph: Paragraph, before: tuple[Any, Any, Any, bool]) -> list[tuple[Any, Any]] | None:
     """The line `before` and the lone last line laid out as one, if its ink stays inside the measure
     (the blank half of its final mark past it)."""
     line, _resume_at, start, first = before
@@ -188,7 +188,7 @@ def _merged(paragraph: _Paragraph, before: tuple[Any, Any, Any, bool]) -> list[t
     return None
 
 
-def _centred_marks(style: Any) -> bool:
+def centred_marks(style: Any) -> bool:
     """True for traditional Chinese, whose faces centre the marks and whose books keep them full (clreq
     3.1.6): the marks of its last lines are not compressed."""
     lang = (style["lang"] or "").lower()
@@ -196,7 +196,7 @@ def _centred_marks(style: Any) -> bool:
 
 
 @contextmanager
-def _compressed(paragraph: _Paragraph) -> Iterator[None]:
+def compressed(paragraph: Paragraph) -> Iterator[None]:
     """While the paragraph's last line is laid out again: every mark of its text in half its em box
     (OpenType `halt`, as `zh-halt` sets a pair); the lines laid out meanwhile keep that style."""
     from weasyprint.formatting_structure import boxes
@@ -216,7 +216,7 @@ def _compressed(paragraph: _Paragraph) -> Iterator[None]:
             box.style = style
 
 
-def _justified(paragraph: _Paragraph, lines: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+def _justified(paragraph: Paragraph, lines: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
     """The lines of a paragraph, two lines ahead: a lone last line is pulled back (`_pull_back`)."""
 
     held: list[tuple[Any, Any, Any, bool]] = []  # line, resume_at, skip stack it started at, first line?
@@ -228,7 +228,7 @@ def _justified(paragraph: _Paragraph, lines: Iterator[tuple[Any, Any]]) -> Itera
             break
         if len(held) > 2:
             yield held.pop(0)[:2]
-    if len(held) >= 2 and _is_lone(held[-1][0]) and not any(entry[0].zh_forced_break for entry in held[:-1]):
+    if len(held) >= 2 and is_lone(held[-1][0]) and not any(entry[0].zh_forced_break for entry in held[:-1]):
         pulled = _pull_back(paragraph, held, CJK_SPACING_CAP * held[-2][0].style["font_size"] + 1e-6)
         if pulled is not None:
             replaced, again = pulled
@@ -240,7 +240,7 @@ def _justified(paragraph: _Paragraph, lines: Iterator[tuple[Any, Any]]) -> Itera
         yield entry[:2]
 
 
-def _balanced(paragraph: _Paragraph, lines: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+def _balanced(paragraph: Paragraph, lines: Iterator[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
     """The lines of a centred paragraph, balanced: the narrowest measure that keeps their number."""
     laid = list(lines)
     count = len(laid)
@@ -270,15 +270,15 @@ def _balanced(paragraph: _Paragraph, lines: Iterator[tuple[Any, Any]]) -> Iterat
 
 def iter_line_boxes(*args: Any) -> Iterator[tuple[Any, Any]]:
     """WeasyPrint's iter_line_boxes, with no lone last character in justified text and balanced centred text."""
-    paragraph = _Paragraph(args)
+    paragraph = Paragraph(args)
     lines = original("layout.block:iter_line_boxes")(*args)
     style = paragraph.box.style
     align, last = style["text_align_all"], style["text_align_last"]
     if paragraph.first_letter_style or paragraph.context.excluded_shapes or style["direction"] == "rtl":
         yield from lines
-    elif align == "justify" and last in ("auto", "start", "left") and _plain(paragraph.box):
+    elif align == "justify" and last in ("auto", "start", "left") and plain(paragraph.box):
         yield from _justified(paragraph, lines)
-    elif align == "center" and last in ("auto", "center") and _plain(paragraph.box):
+    elif align == "center" and last in ("auto", "center") and plain(paragraph.box):
         yield from _balanced(paragraph, lines)
     else:
         yield from lines
