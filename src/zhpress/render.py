@@ -319,6 +319,11 @@ class Renderer:
         compiled = self.project.root / ".zhpress-cache" / "templates" if compiled_templates else None
         return _environment(str(overrides) if overrides.is_dir() else None, str(compiled) if compiled else None)
 
+    @property
+    def faces(self) -> tuple[str, ...]:
+        """Every face family this edition sets: the body face, then its fallback faces."""
+        return (self.profile.font_family, *self.fallback_families)
+
     @cached_property
     def labels(self) -> dict[str, str]:
         return {k: self.convert(v) for k, v in LABELS_SIMPLIFIED.items()}

@@ -78,6 +78,7 @@ def test_taiwan_copyright_page_uses_its_own_labels(press_book: Path) -> None:
     flat = text.replace(" ", "").replace("\u2002", "").replace("\u3000", "")
     order = [flat.index(label) for label in ("書名", "編者", "責任編輯", "出版者", "出版日期", "定價", "ISBN")]
     assert order == sorted(order)
+    assert "出版日期2022年5月" in flat  # the book's date, not its edition statement
     assert "國家圖書館出版品預行編目" in text
     for mainland in ("出版發行", "開本", "書號", "字數"):
         assert mainland not in flat

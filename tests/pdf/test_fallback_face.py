@@ -130,3 +130,18 @@ def test_a_named_fallback_font_is_used(tmp_path: Path) -> None:
     with pdfplumber.open(root / "dist" / "rare-print.pdf") as pdf:
         fonts = {c["text"]: c["fontname"] for page in pdf.pages for c in page.chars}
     assert "HanaMinB" in fonts[OUTSIDE_NOTO]
+
+
+def test_the_print_caches_key_on_the_fallback_faces_file(rare_book: tuple[Path, str]) -> None:
+    """A cached layout or chunk is keyed on every face the edition sets: the fallback face's file too, so
+    upgrading fonts-hanazono changes the key (its name alone, in the CSS, would not)."""
+    from tests.pdf.test_chunked import inputs
+    from zhpress.pdf.cache import faces_fingerprint
+    from zhpress.pdf.sources import edition_sources
+
+    root, _ = rare_book
+    faces = edition_sources(*inputs(root)).renderer.faces
+    assert faces[0] == "Noto Serif CJK SC" and "HanaMinB" in faces[1:]
+    fingerprint = faces_fingerprint(faces)
+    hanazono = next(line for line in subprocess.run(["fc-match", "-f", "%{file}", "HanaMinB"], capture_output=True, text=True).stdout.splitlines())
+    assert hanazono in fingerprint and fingerprint != faces_fingerprint(faces[:1])

@@ -160,3 +160,31 @@ def test_chunked_and_single_pass_books_have_no_lone_character(pdfkit, tmp_path: 
     with without_rule():
         control, _ = build_single_pdf(*args)
     assert lone_lines([line for line in pdfkit.lines(control) if line.chars[0]["size"] > 10])
+
+
+@pytest.mark.parametrize(("lang", "setting", "full"), [
+    ("zh-Hans", "full", True), ("zh-Hans", "compress", False), ("zh-Hant-TW", "compress", False),
+    ("zh-Hant-TW", None, True), ("zh-Hans", None, False),
+])
+def test_the_rule_compresses_marks_as_the_editions_punctuation_setting_says(lang: str, setting: str | None, full: bool) -> None:
+    """The rule's last step (marks in half their box) follows the profile's `punctuation` (the page rules'
+    `--zh-punctuation`), the language tag only when no edition says."""
+    import weasyprint
+    from weasyprint.layout import block
+
+    from zhpress.pdf.weasy70 import lone
+
+    seen: list[bool] = []
+    laid_out = block.iter_line_boxes
+
+    def watch(*args):  # type: ignore[no-untyped-def]
+        seen.append(lone.centred_marks(args[5].style))
+        return laid_out(*args)
+
+    style = f' style="--zh-punctuation: {setting}"' if setting else ""
+    block.iter_line_boxes = watch
+    try:
+        weasyprint.HTML(string=f'<html lang="{lang}"{style}><p>“你好。”</p></html>').render()
+    finally:
+        block.iter_line_boxes = laid_out
+    assert seen and set(seen) == {full}

@@ -86,6 +86,12 @@ def font_fingerprint(family: str, *, content: bool = True) -> str:
     return f"{face.path.name}#{face.index}, {stat.st_size} bytes, sha256 {_font_digests[key][:16]}"
 
 
+def faces_fingerprint(families: Iterable[str]) -> str:
+    """`font_fingerprint` (this machine's form) of every face an edition sets: the body face, then its
+    fallback faces, so that a fallback face's upgrade also changes the cache keys."""
+    return "\0".join(font_fingerprint(family, content=False) for family in families)
+
+
 def file_digest(path: Path, roots: Iterable[Path]) -> str | None:
     """The digest of a file a cache entry says it used: a regular file inside the book's folders, or None."""
     try:

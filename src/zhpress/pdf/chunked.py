@@ -18,7 +18,7 @@ from ..errors import RenderError
 from ..model import Book
 from ..workers import scratch_dir
 from . import sheets
-from .cache import ChunkCache, cache_dir, font_fingerprint, job_key, versions
+from .cache import ChunkCache, cache_dir, faces_fingerprint, job_key, versions
 from .engine import Rendered, RenderJob, refused_error
 from .executor import Executor, LocalExecutor
 from .finish import finish_document, padded_count
@@ -278,7 +278,7 @@ def build_chunked_pdf(
     stats = stats if stats is not None else ChunkStats()
     src = edition_sources(project, profile, book, date, convert)
     options = pdf_options(profile)
-    made_with = versions() + "\0" + font_fingerprint(profile.font_family, content=False)
+    made_with = versions() + "\0" + faces_fingerprint(src.renderer.faces)
     roots = tuple(str(r) for r in fetch_roots(project))
     store = ChunkCache.open(cache_folder or cache_dir(project), fetch_roots(project), base=project.root) if cache else None
     groups = chunks(len(src.context["articles"]), max(1, chunk_articles))

@@ -65,7 +65,7 @@ def build_single_pdf(
             if sheets.same_sheets(project, profile, guess, pages):
                 sheets.remember_pages(project, profile, cache=cache, pages=pages)
                 if cache:
-                    keep_single_pass(project, profile, job, rendered)
+                    keep_single_pass(project, src.renderer.faces, job, rendered)
                 if on_pages is not None:
                     on_pages(single_pass_pages(rendered, profile.page.signature))  # type: ignore[union-attr]
                 return data, pages
@@ -121,7 +121,7 @@ def lay_out_pages(
     html = sheets.book_html(src, book, sheets.hinted_pages(project, profile, cache=cache).get("pages"))
     job = _book_job(project, profile, src, html, "layout", "")
     store = LayoutCache.open(project) if cache else None
-    key = layout_key(job, profile)
+    key = layout_key(job, src.renderer.faces)
     stored = store.load(key) if store is not None else None
     if stored is not None:
         if stats is not None:

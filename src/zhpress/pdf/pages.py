@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .. import files
-from ..config import Profile, Project
+from ..config import Project
 from ..errors import InputError
 from ..render import article_anchor
-from .cache import file_digest, font_fingerprint, job_key, versions
+from .cache import faces_fingerprint, file_digest, job_key, versions
 from .engine import Rendered, RenderJob
 from .finish import padded_count
 from .sources import fetch_roots
@@ -78,10 +79,10 @@ def chunked_pages(front: Rendered, front_pages: int, bodies: list[Rendered], tot
     return assemble(front.starts[:front_pages], [b.starts[: b.pages] for b in bodies if b.starts is not None], total)
 
 
-def layout_key(job: RenderJob, profile: Profile) -> str:
-    """A single-pass layout's cache key: everything that makes the print document (as for cached chunks)."""
-    fonts = font_fingerprint(profile.font_family, content=False)
-    return job_key("layout", job.html, list(job.sheets), dict(job.options), versions(), fonts)
+def layout_key(job: RenderJob, faces: Sequence[str]) -> str:
+    """A single-pass layout's cache key: everything that makes the print document (as for cached chunks),
+    with the fingerprints of the edition's `faces` (body face first, then its fallback faces)."""
+    return job_key("layout", job.html, list(job.sheets), dict(job.options), versions(), faces_fingerprint(faces))
 
 
 @dataclass
@@ -130,8 +131,8 @@ class LayoutCache:
             log.warning("%s: the page cache cannot be written (%s)", self.folder, exc.strerror)
 
 
-def keep_single_pass(project: Project, profile: Profile, job: RenderJob, rendered: Rendered) -> None:
+def keep_single_pass(project: Project, faces: Sequence[str], job: RenderJob, rendered: Rendered) -> None:
     """Keep the page starts of a single-pass print render (the print build's), for a later EPUB build."""
     store = LayoutCache.open(project)
     if store is not None and rendered.starts is not None and not rendered.refused:
-        store.store(layout_key(replace(job, kind="layout"), profile), rendered)
+        store.store(layout_key(replace(job, kind="layout"), faces), rendered)

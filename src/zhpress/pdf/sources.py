@@ -88,7 +88,7 @@ def _page_css(renderer: Renderer, cmyk: bool) -> str:
     page = renderer.profile.page
     assert page is not None
     tallest = round((page.height - page.margin_top - page.margin_bottom) * MAX_HEIGHT_SHARE, 2)
-    return renderer.render("pdf/page.css.j2", page=page, cmyk=cmyk, icc_url=icc_path().as_uri(), figure_max_height=tallest)
+    return renderer.render("pdf/page.css.j2", page=page, punctuation=renderer.profile.punctuation, cmyk=cmyk, icc_url=icc_path().as_uri(), figure_max_height=tallest)
 
 
 CMYK_CSS = """
@@ -126,7 +126,7 @@ COPYRIGHT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
            ("print_run", "印　　数"), ("isbn", "书　　号"), ("price", "定　　价"), ("typeface", "字　　体")),
     "tw": (("title", "書　　名"), ("authors", "作　　者"), ("editors", "編　　者"), ("editor_in_charge", "責任編輯"),
            ("cover_designer", "封面設計"), ("publisher", "出\u2002版\u2002者"), ("address", "地　　址"), ("phone", "電　　話"),
-           ("edition", "出版日期"), ("printing", "印　　次"), ("price", "定　　價"), ("isbn", "ISBN"),
+           ("date", "出版日期"), ("edition", "版　　次"), ("printing", "印　　次"), ("price", "定　　價"), ("isbn", "ISBN"),
            ("typeface", "字　　體"), ("conversion", "繁體轉換")),
     "hk": (("title", "書　　名"), ("authors", "作　　者"), ("editors", "編　　者"), ("editor_in_charge", "責任編輯"),
            ("cover_designer", "封面設計"), ("publisher", "出　　版"), ("address", "地　　址"), ("phone", "電　　話"),
@@ -134,6 +134,15 @@ COPYRIGHT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
            ("typeface", "字　　體"), ("conversion", "繁體轉換")),
 }
 CIP_HEADINGS = {"cn": "图书在版编目（CIP）数据", "tw": "國家圖書館出版品預行編目（CIP）資料", "hk": "香港出版品在版編目（CIP）資料"}
+
+
+def _month(date: str | None) -> str | None:
+    """An ISO date as a copyright page gives it: the year and month (`2022-05-10` -> 2022年5月)."""
+    if not date:
+        return None
+    year, _, rest = date.partition("-")
+    month = rest.partition("-")[0]
+    return f"{year}年{int(month)}月" if month.isdigit() else f"{year}年"
 
 
 def copyright_page(renderer: Renderer, book: Book, context: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +157,7 @@ def copyright_page(renderer: Renderer, book: Book, context: dict[str, Any]) -> d
         "editor_in_charge": cfg.editor_in_charge, "cover_designer": cfg.cover_designer, "publisher": meta.publisher,
         "address": cfg.address, "phone": cfg.phone, "format": context["format_name"], "sheets": context.get("sheets"),
         "characters": f"{context['thousand_characters']} {context['labels']['thousand_characters']}",
-        "edition": meta.edition, "printing": meta.printing, "print_run": cfg.print_run,
+        "date": _month(meta.date), "edition": meta.edition, "printing": meta.printing, "print_run": cfg.print_run,
         "isbn": (meta.isbn if region == "tw" else f"ISBN {meta.isbn}") if meta.isbn else None, "price": meta.price,
         "typeface": renderer.profile.font_family, "conversion": context["conversion_name"],
     }

@@ -189,8 +189,15 @@ def _merged(paragraph: Paragraph, before: tuple[Any, Any, Any, bool]) -> list[tu
 
 
 def centred_marks(style: Any) -> bool:
-    """True for traditional Chinese, whose faces centre the marks and whose books keep them full (clreq
-    3.1.6): the marks of its last lines are not compressed."""
+    """True where each mark keeps its full square: the edition's `punctuation = "full"` (the custom property
+    ``--zh-punctuation`` the page rules set), else traditional Chinese, whose faces centre the marks and
+    whose books keep them full (clreq 3.1.6). The marks of its last lines are then not compressed."""
+    try:
+        setting = style["__zh_punctuation"]
+    except KeyError:
+        setting = None
+    if setting:
+        return getattr(setting[0], "value", None) == "full"
     lang = (style["lang"] or "").lower()
     return lang.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo"))
 
