@@ -28,7 +28,10 @@ __all__ = ["GRID_PROPERTY", "iter_line_boxes", "pitch"]
 #: The computed-style key of ``--zh-line-grid`` (WeasyPrint keeps custom properties with underscores).
 GRID_PROPERTY = "__zh_line_grid"
 
-_TOLERANCE = 0.01  # px: a line this close to one pitch high is a body line; this close to a grid line is on it
+_TOLERANCE = 0.01  # px: a line this close to one pitch high is a body line
+#: A line at most this share of a pitch below a grid line goes up onto it (a line before it grew a little
+#: taller than a pitch, say by a face of other metrics), not down a whole pitch to the next.
+SLACK = 0.1
 
 
 def _on_grid(style: Any) -> bool:
@@ -66,11 +69,13 @@ def iter_line_boxes(*args: Any) -> Iterator[tuple[Any, Any]]:
 
 
 def _snap(entry: tuple[Any, Any], top: float, step: float) -> tuple[Any, Any]:
-    """A line one pitch high moved down onto the next grid line (other lines as they are)."""
+    """A line one pitch high (or a little more) moved onto a grid line: down to the next one, or up to the
+    one just above it when that is at most `SLACK` pitches away. Other lines stay as they are."""
     line = entry[0]
-    if abs(line.height - step) <= _TOLERANCE and line.position_y >= top - _TOLERANCE:
-        target = top + math.ceil((line.position_y - top) / step - _TOLERANCE / step) * step
-        if target - line.position_y > _TOLERANCE:
+    if step - _TOLERANCE <= line.height <= step * (1 + SLACK) and line.position_y >= top - _TOLERANCE:
+        steps = (line.position_y - top) / step
+        target = top + (math.floor(steps) if steps - math.floor(steps) <= SLACK else math.ceil(steps)) * step
+        if abs(target - line.position_y) > _TOLERANCE:
             line.translate(0, target - line.position_y)
     return entry
 
