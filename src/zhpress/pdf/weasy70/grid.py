@@ -8,7 +8,7 @@ lines, and every full page ends on the same baseline, as on a facing page.
 
 No page of the body ends short for a widow or an orphan (print.css sets both to one there): a paragraph
 whose last line alone would go over to the next page is set one line longer instead (伸行: its lines on this
-page each break a unit or two earlier, within the justification cap) or, in simplified Chinese, one line
+page each break a unit or two earlier, within the justification cap) or, where marks are compressed, one line
 shorter with its marks in half their box (缩行), so that it does not; when neither can be, that line goes
 over alone (never a lone character: the lone rule keeps two at least). Installed with the other patches of
 `zhpress.pdf.weasy70`: it wraps the lone-character rule's `iter_line_boxes`.
@@ -104,7 +104,7 @@ def _filled(paragraph: lone.Paragraph, lines: Iterator[tuple[Any, Any]],
 def _longer(paragraph: lone.Paragraph, held: list[tuple[Any, Any]]) -> list[tuple[Any, Any]] | None:
     """The paragraph set again so that its last line does not go over alone: one line longer (伸行, each
     line that fits on the page one unit, else two units, shorter, every gap within the cap), else, in
-    simplified Chinese, one line shorter with its marks in half their box (缩行, as the lone rule's last
+    an edition that compresses marks, one line shorter with its marks in half their box (缩行, as the lone rule's last
     step); None when neither gives that without a lone last character."""
     if not lone.plain(paragraph.box) or any(line.zh_forced_break for line, _ in held):
         return None
