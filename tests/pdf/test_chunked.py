@@ -115,7 +115,7 @@ def fonts(data: bytes, tmp: Path) -> list[tuple[str, str, str]]:
 def test_chunking_is_forced_into_three_chunks(pair: tuple[bytes, bytes, ChunkStats]) -> None:
     _, _, stats = pair
     assert stats.chunks == 3
-    assert stats.rendered == {"body": 3, "front": 1, "folio": 2}  # folios of chunks 1-2, then of chunk 3
+    assert stats.rendered == {"body": 3, "front": 1, "folio": 2, "late": 1}  # folios of chunks 1-2, then of chunk 3
 
 
 def test_same_pages_and_glyph_positions(pair: tuple[bytes, bytes, ChunkStats]) -> None:
@@ -275,7 +275,7 @@ def test_cache_reuses_chunks_and_an_edit_renders_one(tmp_path: Path) -> None:
     again = ChunkStats()
     same, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=2, stats=again)
     assert same == data
-    assert again.rendered == {} and again.reused == {"body": 3, "front": 1, "folio": 1}
+    assert again.rendered == {} and again.reused == {"body": 3, "front": 1, "folio": 1, "late": 1}
 
     manuscript = root / "content" / "002.txt"
     text = manuscript.read_text("utf-8")
@@ -373,16 +373,16 @@ def test_a_worker_that_dies_is_reported_not_waited_for(tmp_path: Path, monkeypat
         list(executor._forked(2, [(i, _job(tmp_path, i)) for i in range(3)]))
 
 
-def test_the_front_matter_renders_once_every_chunk_is_before_the_folio_pieces(tmp_path: Path) -> None:
-    """One run of the workers: the body chunks, then the front matter as soon as every chunk is rendered
-    (it needs all their page numbers, and is the longest document of a long book), then the folio pieces,
-    which another worker renders beside it. In this process the order is exact."""
+def test_the_front_matter_renders_first_and_its_late_values_last(tmp_path: Path) -> None:
+    """One run of the workers: the front matter first (it waits for no chunk: its contents' numbers and
+    印张 are hidden boxes, and it is the longest document of a long book), the body chunks beside it, the
+    folio pieces, then the late piece with those values. In this process the order is exact."""
     root = make_project(tmp_path / "book", [500, 700, 500, 600])
     events: list[tuple[str, int]] = []
     stats = ChunkStats()
     data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=False, chunk_articles=1, folio_group=1, stats=stats,
                                 on_chunk=lambda kind, index, cached, pages: events.append((kind, index)))
-    assert events == [*(("body", i) for i in range(4)), ("front", 0), *(("folio", i) for i in range(4))]
+    assert events == [("front", 0), *(("body", i) for i in range(4)), *(("folio", i) for i in range(4)), ("late", 0)]
     parallel, _ = build_chunked_pdf(*inputs(root), jobs=2, cache=False, chunk_articles=1, folio_group=1)
     assert parallel == data
 

@@ -22,7 +22,7 @@ from .parts import find_font_file, maps_path
 log = logging.getLogger("zhpress")
 
 #: Bump when the chunk format or what a cache entry records changes (the history is in docs/pdf-stage.md).
-CACHE_FORMAT = "6"
+CACHE_FORMAT = "7"
 
 
 #: The modules whose source changes a rendered part: the worker's render and post-processing, and every
@@ -159,6 +159,7 @@ class ChunkCache:
                 path=str(pdf), pages=int(info["pages"]), blank=[bool(b) for b in info["blank"]],
                 anchors={str(k): int(v) for k, v in info["anchors"].items()}, fonts=dict(info["fonts"]),
                 fetched=dict(fetched), font_maps=str(maps), starts=info.get("starts"),
+                late={str(k): [float(x) for x in v] for k, v in info.get("late", {}).items()},
             )
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
@@ -187,7 +188,7 @@ class ChunkCache:
             info = {
                 "format": CACHE_FORMAT, "key": key, "sha256": hashlib.sha256(self._read(pdf)).hexdigest(),
                 "pages": result.pages, "blank": result.blank, "anchors": result.anchors, "fonts": result.fonts,
-                "fetched": result.fetched, "starts": result.starts,
+                "fetched": result.fetched, "starts": result.starts, "late": result.late,
                 "font_maps_sha256": hashlib.sha256(self._read(Path(result.font_maps))).hexdigest()
                 if result.font_maps else None,
             }

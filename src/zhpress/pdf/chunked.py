@@ -1,6 +1,7 @@
-"""A long PDF edition built in chunks: the body in groups of whole articles rendered in parallel without
-folios, then the front matter with the contents' real page numbers, the folio pieces, and one merge that
-gives the single-pass result (how and why: docs/pdf-stage.md)."""
+"""A long PDF edition built in chunks: the front matter and the body in groups of whole articles rendered in
+parallel, the body without folios and the front without its late values (the contents' numbers, 印张),
+then the folio pieces and the late piece drawn over them, and one merge that gives the single-pass result
+(how and why: docs/pdf-stage.md)."""
 
 from __future__ import annotations
 
@@ -27,13 +28,15 @@ from .pages import Page, chunked_pages
 from .schedule import (
     CHUNK_ARTICLES,
     CHUNK_END,
+    EARLY_FRONT_CSS,
     FOLIO_GROUP,
-    LITERAL_TOC_CSS,
+    LATE_CSS,
     NO_FOLIOS_CSS,
     articles_digest,
     chunks,
     folio_css,
     folio_html,
+    late_html,
 )
 from .sources import PDFX_VARIANTS, Sources, edition_sources, fetch_roots, pdf_options
 
@@ -115,40 +118,41 @@ class _Runner:
 
 class _Plan:
     """The documents of one chunked build in the order they can be made, and their results as they come:
-    body chunks (those not in the last build first), a group's folio piece once every chunk before it is
-    rendered, and the front matter once every chunk is, with the contents' page numbers taken from them."""
+    the front matter first (its late values, the contents' numbers and 印张, hidden boxes), body chunks
+    (those not in the last build first), a group's folio piece once every chunk before it is rendered, and
+    the late piece (those values, drawn over the front matter) once every chunk and the front are."""
 
     def __init__(self, src: Sources, book: Book, groups: list[range], order: list[int], folio_group: int,
-                 job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], front_guess: int) -> None:
+                 job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob]) -> None:
         self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
         self.language = src.renderer.profile.language
         self.signature = src.renderer.profile.page.signature  # type: ignore[union-attr]
-        self.front_guess = front_guess  # the front matter's page count 印张 is printed for: a guess, then the last
         self.views = src.context["articles"]
         self.folio_groups = chunks(len(groups), max(1, folio_group))
         self.bodies: list[Rendered | None] = [None] * len(groups)
         self.pieces: list[Rendered | None] = [None] * len(self.folio_groups)
         self.fronts: list[Rendered] = []
+        self.lates: list[Rendered] = []
         self.front_html: list[str] = []
         self.body_keys: dict[int, str] = {}  # the keys only: a job's HTML is let go once a worker has it
 
     def jobs(self, project: Project) -> Iterator[RenderJob | None]:
         """Every job, made when a worker is free for it; None: nothing is ready until the next result.
-        The front matter (the largest document of a long book) goes first once it is ready, then the body
-        chunks, then the folio pieces, which fill the other cores while the front renders."""
+        The front matter (the largest document of a long book) goes first, then the body chunks, then the
+        folio pieces, and the late piece last."""
+        yield self._front_job()
         bodies = self._body_jobs()
         next_folio = 0
-        front_made = False
-        while not (front_made and next_folio == len(self.folio_groups)):
-            if not front_made and all(b is not None for b in self.bodies):
-                front_made = True
-                yield self._front_job(project)
-                continue
+        late_made = False
+        while not (late_made and next_folio == len(self.folio_groups)):
             made = next(bodies, None)
             if (made is None and next_folio < len(self.folio_groups)
                     and all(b is not None for b in self.bodies[:self.folio_groups[next_folio][-1] + 1])):
                 made = self._folio_job(next_folio)
                 next_folio += 1
+            if made is None and not late_made and self.fronts and all(b is not None for b in self.bodies):
+                late_made = True
+                made = self._late_job(project)
             yield made
 
     def take(self, kind: str, index: int, result: Rendered) -> None:
@@ -157,6 +161,8 @@ class _Plan:
             self.bodies[index] = result
         elif kind == "folio":
             self.pieces[index] = result
+        elif kind == "late":
+            self.lates.append(result)
         else:
             self.fronts.append(result)
 
@@ -181,37 +187,44 @@ class _Plan:
             folio += body.pages
         return firsts
 
-    def _front_job(self, project: Project) -> RenderJob:
-        """The front matter, its contents' page numbers written as literal numbers from the chunks' anchors."""
+    def _front_job(self) -> RenderJob:
+        """The front matter, its late values hidden boxes of their own width (it depends on no chunk)."""
+        self.front_html[:] = [sheets.book_html(self.src, self.book, 1, front_only=True)]  # 印张 of 1 page, hidden
+        return self.job("front", 0, self.front_html[0], [*self.src.sheets, ("chunk-front.css", EARLY_FRONT_CSS)])
+
+    def _late_job(self, project: Project) -> RenderJob:
+        """The late piece: the contents' page numbers from the chunks' anchors and 印张 from the real page
+        count, each where the front matter left its box."""
         bodies = [b for b in self.bodies if b is not None]
         _raise_refused(bodies, project)
-        toc_pages: dict[str, str] = {}
+        numbers: dict[str, str] = {}
         for body, first in zip(bodies, self._start_pages(len(bodies)), strict=True):
             for name, number in body.anchors.items():
-                toc_pages.setdefault(name, str(first + number))
-        missing = [v.anchor for v in self.views if v.anchor not in toc_pages]
+                numbers.setdefault(name, str(first + number))
+        missing = [v.anchor for v in self.views if v.anchor not in numbers]
         if missing:
             raise RenderError(f"chunked build: the anchors {', '.join(missing[:5])} were not rendered")
-        pages = padded_count(self.front_guess + self.body_pages(), self.signature)
-        self.front_html[:] = [sheets.book_html(self.src, self.book, pages, front_only=True, toc_pages=toc_pages)]
-        return self.job("front", 0, self.front_html[0], [*self.src.sheets, ("chunk-front.css", LITERAL_TOC_CSS)])
+        (front,) = self.fronts
+        values = dict.fromkeys((v.anchor for v in self.views), "toc-article")
+        values.update((h.anchor, "toc-heading") for v in self.views for h in v.headings)
+        boxes = [(int(page), x, y, holder, "toc-num", numbers[name])
+                 for name, holder in values.items() if name in front.late for page, x, y in [front.late[name]]]
+        if "sheets" in front.late:
+            page, x, y = front.late["sheets"]
+            real = padded_count(self.front_pages() + self.body_pages(), self.signature)
+            count = sheets.sheets_text(real, sheets.pages_per_sheet(project, self.src.renderer.profile))
+            boxes.append((int(page), x, y, "sheets", "sheets", count))
+        html = late_html(self.language, self.front_pages(), boxes)
+        self.front_html.append(html)
+        return self.job("late", 0, html, [*self.src.sheets, ("chunk-late.css", LATE_CSS)])
+
+    def front_pages(self) -> int:
+        """The front matter's page count (rendered)."""
+        return self.fronts[0].anchors.get("zh-body-start", 0)
 
     def body_pages(self) -> int:
         """The body chunks' pages so far."""
         return sum(b.pages for b in self.bodies if b is not None)
-
-    def settle_sheets(self, project: Project, runner: _Runner) -> None:
-        """Render the front matter again while its 印张 was printed for another page count than the real one."""
-        profile = self.src.renderer.profile
-        for _ in range(3):
-            front_count = self.fronts[-1].anchors.get("zh-body-start", 0)
-            real = padded_count(front_count + self.body_pages(), self.signature)
-            if sheets.same_sheets(project, profile, padded_count(self.front_guess + self.body_pages(), self.signature), real):
-                return
-            self.front_guess = front_count
-            self.fronts.clear()
-            runner.run(iter([self._front_job(project)]), self.take)
-        raise RenderError(f"{profile.name}: the page count does not settle (印张 changes the layout it counts)")
 
     def _folio_job(self, index: int) -> RenderJob:
         """A group's folio piece: where its first chunk starts and which of its pages are blank."""
@@ -221,12 +234,12 @@ class _Plan:
         return self.job("folio", index, folio_html(self.language, blank),
                         [*self.src.sheets, ("chunk-folio.css", folio_css(first))])
 
-    def parts(self, project: Project) -> tuple[Rendered, int, list[Rendered], list[Rendered]]:
-        """Once every job is done: the front matter, its page count, the body chunks and each chunk's share
-        of its folio piece, checked to fit together."""
+    def parts(self, project: Project) -> tuple[Rendered, int, Rendered, list[Rendered], list[Rendered]]:
+        """Once every job is done: the front matter, its page count, the late piece, the body chunks and
+        each chunk's share of its folio piece, checked to fit together."""
         bodies = [b for b in self.bodies if b is not None]
-        assert len(bodies) == len(self.groups) and len(self.fronts) == 1
-        (front,) = self.fronts
+        assert len(bodies) == len(self.groups) and len(self.fronts) == 1 and len(self.lates) == 1
+        (front,), (late,) = self.fronts, self.lates
         folios: list[Rendered] = []
         for group, piece in zip(self.folio_groups, self.pieces, strict=True):
             assert piece is not None
@@ -240,11 +253,13 @@ class _Plan:
                 first += count
             if first != piece.pages:
                 raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {first}")
-        _raise_refused([front, *folios], project)
+        _raise_refused([front, late, *folios], project)
         front_pages = front.anchors.get("zh-body-start")
         if front_pages is None:
             raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
-        return front, front_pages, bodies, folios
+        if late.pages != front_pages:
+            raise RenderError(f"chunked build: the late piece has {late.pages} pages for {front_pages}")
+        return front, front_pages, late, bodies, folios
 
 
 def build_chunked_pdf(
@@ -299,11 +314,9 @@ def build_chunked_pdf(
             return RenderJob(kind, index, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
                              roots, tuple(sorted(options.items())), key, runner.path_for(key))
 
-        front_guess = sheets.hinted_pages(project, profile, cache=cache).get("front", 4)
-        plan = _Plan(src, book, groups, order, folio_group, job, front_guess)
+        plan = _Plan(src, book, groups, order, folio_group, job)
         runner.run(plan.jobs(project), plan.take)
-        plan.settle_sheets(project, runner)
-        front, front_pages, bodies, folios = plan.parts(project)
+        front, front_pages, late, bodies, folios = plan.parts(project)
         total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
         if on_pages is not None:
             on_pages(chunked_pages(front, front_pages, bodies, total))
@@ -313,7 +326,7 @@ def build_chunked_pdf(
         seed_parts = [profile.name, *plan.front_html, *(plan.body_keys[i] for i in range(len(groups))),
                       *(c for _, c in src.sheets)]
         seed = hashlib.sha256("\0".join(seed_parts).encode()).hexdigest()
-        with merge_parts(front, front_pages, bodies, folios) as merged:
+        with merge_parts(front, front_pages, bodies, folios, late=late) as merged:
             data = finish_document(merged, profile, front_pages=front_pages, cmyk=page.pdf_variant in PDFX_VARIANTS,
                                    seed=seed)
         stats.seconds["merge"] = time.perf_counter() - started

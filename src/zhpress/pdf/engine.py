@@ -49,7 +49,7 @@ def icc_path() -> Path:
 class RenderJob:
     """One document for a worker to render: its HTML and CSS, where to read files from, where to write."""
 
-    kind: str  # "body", "front" or "folio"; "book" for a single-pass render
+    kind: str  # "body", "front", "folio" or "late"; "book" for a single-pass render
     index: int
     html: str
     sheets: tuple[tuple[str, str], ...]
@@ -59,6 +59,10 @@ class RenderJob:
     options: tuple[tuple[str, Any], ...]
     key: str
     path: str
+
+
+#: The id prefix of a late value's box (`pdf/book.html`'s `late` macro): its place is read for the overlay.
+LATE_PREFIX = "zh-late-"
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Rendered:
     first: int = 0  # a folio piece serving several chunks: where this chunk's pages start in it
     font_maps: str | None = None  # a JSON file of the widths and Unicode maps of its fonts (`parts`)
     starts: list[dict[str, Any]] | None = None  # where each page begins (`pagestarts`), for EPUB page lists
+    late: dict[str, list[float]] = field(default_factory=dict)  # a late value's box: [page, x, y] (px), by name
 
 
 def render_job(job: RenderJob) -> Rendered:
@@ -96,14 +101,17 @@ def render_job(job: RenderJob) -> Rendered:
         # Not compressed: a part's fonts and profiles are replaced in the merge, which compresses once, and
         # for a single-pass book qpdf's compression when finishing is faster than WeasyPrint's (measured:
         # 0.05 s against 0.8 s on the default book's PDF/X).
-        starts = page_starts(rendered, document.etree_element) if job.kind != "folio" else None
+        starts = page_starts(rendered, document.etree_element) if job.kind not in ("folio", "late") else None
         raw = rendered.write_pdf(uncompressed_pdf=True, **options) if job.kind != "layout" else b""
     if raw is None:
         raise RenderError("WeasyPrint wrote no PDF")
     anchors: dict[str, int] = {}
+    late: dict[str, list[float]] = {}
     for number, page in enumerate(rendered.pages):
-        for name in page.anchors:
+        for name, box in page.anchors.items():
             anchors.setdefault(name, number)
+            if name.startswith(LATE_PREFIX) and job.kind == "front":
+                late.setdefault(name[len(LATE_PREFIX):], [number, box[0], box[1]])
     blank = [bool(page._page_box.page_type.blank) for page in rendered.pages]
     kept = anchors.pop("zh-chunk-end", len(rendered.pages))  # pages after the body chunk's end are dropped
     maps = None
@@ -117,7 +125,7 @@ def render_job(job: RenderJob) -> Rendered:
     return Rendered(
         path=job.path, pages=kept, blank=blank[:kept], anchors=anchors, fonts=sources,
         fetched=dict(fetcher.served), refused=list(fetcher.refused), seconds=time.perf_counter() - start,
-        font_maps=maps, starts=starts,
+        font_maps=maps, starts=starts, late=late,
     )
 
 

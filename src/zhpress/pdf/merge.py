@@ -229,15 +229,16 @@ def _dests(pdf: Any, page_map: dict[tuple[int, int], Any]) -> dict[str, list[Any
 
 
 @contextmanager
-def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[Any]) -> Iterator[Any]:
-    """The merged document (open pikepdf.Pdf): the front matter's first `front_pages` pages, then every
-    body chunk with its folio piece's pages overlaid. Parts are `Rendered` results.
+def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[Any], late: Any = None) -> Iterator[Any]:
+    """The merged document (open pikepdf.Pdf): the front matter's first `front_pages` pages with the late
+    piece's pages (`late`, when given) overlaid, then every body chunk with its folio piece's pages
+    overlaid. Parts are `Rendered` results.
     Long because every part stays open until the end, and its pages, fonts, colour profiles, destinations and
     outline are linked into the merged file in the one pass over the parts."""
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.open(front.path))
         sources: dict[str, dict[str, Any]] = {}
-        for part in [front, *bodies, *folios]:
+        for part in [front, *bodies, *folios, *([late] if late is not None else [])]:
             for key, source in part.fonts.items():
                 previous = sources.setdefault(key, source)
                 if (previous["size"], previous["head"], previous["index"]) != (source["size"], source["head"], source["index"]):
@@ -261,6 +262,19 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
         piece_profiles: dict[tuple[int, int], Any] = {}
         q_stream = out.make_stream(b"q\n")
         tail = out.make_stream(f"\nQ\n{FOLIO_NAME} Do\n".encode())
+        if late is not None:
+            piece = stack.enter_context(pikepdf.open(late.path))
+            piece_pages = _flat_pages(piece)
+            resources = next((p.Resources for p in piece_pages if "/Font" in p.Resources), piece_pages[0].Resources)
+            if "/Font" in resources:
+                _read_fonts(resources.Font, sources, faces, late.font_maps)
+                _clear(resources.Font)
+                font_dicts.append(out.copy_foreign(resources.Font))
+            _link_colours(out, resources, base_colours, piece_profiles)
+            late_resources: dict[tuple[int, int], Any] = {}
+            forms = [_folio_form(out, piece, piece_pages[i], late_resources, piece_profiles) for i in range(front_pages)]
+            for target, form in zip(kept, forms, strict=True):
+                _draw_over(target, form, q_stream, tail)
         for body, folio in zip(bodies, folios, strict=True):
             src = stack.enter_context(pikepdf.open(body.path))
             fresh = folio.path not in pieces
@@ -276,11 +290,7 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
                 _read_fonts(resources.Font, sources, faces, part.font_maps)
                 _clear(resources.Font)
                 copied_fonts.append(out.copy_foreign(resources.Font))
-                for name, space in resources.get("/ColorSpace", {}).items():
-                    if isinstance(space, pikepdf.Array) and len(space) == 2 and space[0] == "/ICCBased":
-                        if base_colours is not None and name in base_colours:
-                            space[1].write(b"")  # the same profile as the front matter's: linked to it below
-                            profiles[out.copy_foreign(space[1]).objgen] = base_colours[name][1]
+                _link_colours(out, resources, base_colours, profiles)
             font_dicts += copied_fonts
             copied = [out.copy_foreign(page) for page in src_pages[:body.pages]]  # qpdf leaves /Parent out
             for page in copied:
@@ -298,14 +308,7 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             for target in copied:
                 _relink(target.Resources, profiles, visited)
             for target, form in zip(copied, forms, strict=True):
-                resources = pikepdf.Dictionary({k: v for k, v in target.Resources.items()})
-                xobjects = pikepdf.Dictionary({k: v for k, v in resources.get("/XObject", {}).items()})
-                xobjects[FOLIO_NAME] = form
-                resources.XObject = xobjects
-                target.Resources = resources
-                contents = target.Contents
-                parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-                target.Contents = pikepdf.Array([q_stream, *parts, tail])
+                _draw_over(target, form, q_stream, tail)
 
         tree.Kids = kids
         tree.Count = len(kids)
@@ -324,6 +327,28 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             out.Root.Names.Dests = pikepdf.Dictionary(Names=array)
         _write_outline(out, outline)
         yield out
+
+
+def _link_colours(out: Any, resources: Any, base_colours: Any, profiles: dict[tuple[int, int], Any]) -> None:
+    """A part's ICC profiles that are the front matter's: emptied, their copies in `out` noted in
+    `profiles` to be linked to the front matter's own."""
+    for name, space in resources.get("/ColorSpace", {}).items():
+        if isinstance(space, pikepdf.Array) and len(space) == 2 and space[0] == "/ICCBased":
+            if base_colours is not None and name in base_colours:
+                space[1].write(b"")  # the same profile as the front matter's: linked to it below
+                profiles[out.copy_foreign(space[1]).objgen] = base_colours[name][1]
+
+
+def _draw_over(target: Any, form: Any, q_stream: Any, tail: Any) -> None:
+    """A page of `out` with `form` (a piece's page) drawn over its own contents."""
+    resources = pikepdf.Dictionary({k: v for k, v in target.Resources.items()})
+    xobjects = pikepdf.Dictionary({k: v for k, v in resources.get("/XObject", {}).items()})
+    xobjects[FOLIO_NAME] = form
+    resources.XObject = xobjects
+    target.Resources = resources
+    contents = target.Contents
+    parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    target.Contents = pikepdf.Array([q_stream, *parts, tail])
 
 
 def _flat_pages(pdf: Any) -> list[Any]:

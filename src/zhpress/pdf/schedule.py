@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,9 +30,21 @@ NO_FOLIOS_CSS = """
 
 CHUNK_END = '<div id="zh-chunk-end"></div>'
 
-LITERAL_TOC_CSS = """
-/* chunked build, front matter: the contents' page numbers come from the rendered chunks */
-.contents a[data-page]::after { content: leader(".") attr(data-page); font-weight: normal; }
+EARLY_FRONT_CSS = """
+/* chunked build, front matter: rendered beside the body chunks, its late values (the contents' numbers,
+   印张) hidden boxes of their own width, filled by the late piece drawn over it */
+.zh-late { visibility: hidden; }
+.contents .toc-num::before { content: "0"; }
+"""
+
+LATE_CSS = """
+/* chunked build, late piece: the front matter's late values alone, each where its box is */
+@page { margin: 0; } @page :left { margin: 0; } @page :right { margin: 0; } @page :first { margin: 0; }
+.zh-late-page { position: relative; height: 0; margin: 0; }
+.zh-late-page + .zh-late-page { break-before: page; }
+.zh-late-page * { margin: 0 !important; padding: 0 !important; border: none !important; height: 0; }
+.zh-late-page .zh-late { position: absolute; height: auto; }
+.contents .toc-num::before { content: none; }
 """
 
 
@@ -68,6 +81,26 @@ def articles_digest(articles: Iterable[Any]) -> str:
 def chunks(count: int, size: int) -> list[range]:
     """`count` items in consecutive groups of `size` (the last one shorter)."""
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+#: The elements a late value's box sits in, by its class: they give it the style it had in the front matter.
+LATE_HOLDERS = {
+    "toc-article": ('<nav class="contents"><ol><li class="toc-article"><a>', "</a></li></ol></nav>"),
+    "toc-heading": ('<nav class="contents"><ol><li class="toc-heading"><a>', "</a></li></ol></nav>"),
+    "sheets": ('<section class="copyright-page"><dl><dd>', "</dd></dl></section>"),
+}
+
+
+def late_html(lang: str, pages: int, boxes: list[tuple[int, float, float, str, str, str]]) -> str:
+    """The late piece: `pages` empty pages, each late value (page, x, y, holder, class, text) in a box at
+    its place (px from the page's corner), inside elements that give it the front matter's style."""
+    by_page: list[list[str]] = [[] for _ in range(pages)]
+    for page, x, y, holder, kind, text in boxes:
+        before, after = LATE_HOLDERS[holder]
+        by_page[page].append(f'{before}<span class="zh-late {kind}" style="left: {x!r}px; top: {y!r}px">'
+                             f'{html.escape(text)}</span>{after}')
+    divs = "".join(f'<div class="zh-late-page">{"".join(boxes_of)}</div>' for boxes_of in by_page)
+    return f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"/></head><body>{divs}</body></html>'
 
 
 def folio_html(lang: str, blank: list[bool]) -> str:
