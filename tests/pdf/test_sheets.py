@@ -94,16 +94,32 @@ def test_a_wrong_guess_renders_again_and_a_right_one_does_not(tmp_path: Path, mo
     assert renders == [pages + 64, pages] and third == first  # a wrong hint costs a render, nothing else
 
 
-def test_chunked_front_matter_is_rendered_again_for_a_wrong_guess(signed_book: Path) -> None:
-    args = inputs(signed_book)
-    _, pages = build_chunked_pdf(*args, jobs=1, cache=True, chunk_articles=2, folio_group=2)
-    hint = signed_book / CACHE_DIR / "pdf" / "pages-print.json"
-    assert json.loads(hint.read_text())["pages"] == pages
-    hint.write_text(json.dumps({"pages": pages, "front": 200}))
+def test_chunked_front_matter_renders_once_and_an_edit_that_moves_pages_renders_only_the_late_piece(
+        tmp_path: Path) -> None:
+    """In chunks, 印张 and the contents' numbers come in the late piece: a wrong hint renders nothing
+    again, and edits that add pages render their chunks, the folio pieces and the late piece, never the
+    front matter (whose 字数 has not changed), with 印张 of the new count."""
+    root = make_project(tmp_path / "book", SIZES)
+    _, pages = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    hint = root / CACHE_DIR / "pdf" / "pages-print.json"
+    hint.write_text(json.dumps({"pages": pages + 64, "front": 200}))
     stats = ChunkStats()
-    data, again = build_chunked_pdf(*args, jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
-    assert again == pages and stats.rendered.get("front") == 1 and stats.reused.get("front") == 1
-    assert float(printed_sheets(data)[0] or 0) == pages / 32
+    data, again = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert again == pages and stats.rendered == {}
+    assert float(printed_sheets(data)[0] or 0) == math.ceil(pages * 4 / 32) / 4
+    for manuscript in sorted((root / "content").glob("*.txt"))[:3]:  # the first two chunks
+        # each long paragraph a paragraph a sentence: more lines and pages, the same characters (so the
+        # same 字数) and the same headings
+        paragraphs = manuscript.read_text("utf-8").split("\u3000\u3000")
+        paragraphs = [p.replace("。", "。\u3000\u3000") if len(p) > 120 else p for p in paragraphs]
+        manuscript.write_text("\u3000\u3000".join(paragraphs), "utf-8")
+    stats = ChunkStats()
+    longer, more = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert more > pages and "front" not in stats.rendered
+    assert stats.rendered.get("late") == 1 and stats.rendered.get("body") == 2
+    assert float(printed_sheets(longer)[0] or 0) == math.ceil(more * 4 / 32) / 4
+    single, _ = build_single_pdf(*inputs(root), cache=False)
+    assert printed_sheets(single)[0] == printed_sheets(longer)[0]
 
 
 def test_traditional_and_screen_editions_print_no_sheets(signed_book: Path) -> None:
