@@ -88,7 +88,7 @@ def test_a_local_cluster_gives_the_same_bytes(book: Path, local_pdf: bytes) -> N
                                   dashboard_address=None) as cluster, DaskExecutor(cluster.scheduler_address) as executor:
         stats = ChunkStats()
         data, _ = build_chunked_pdf(*inputs(book), executor=executor, stats=stats, **CHUNKED)
-    assert stats.rendered == {"body": 2, "folio": 2, "front": 1}
+    assert stats.rendered == {"body": 2, "folio": 2, "front": 1, "late": 1}
     assert data == local_pdf
 
 
@@ -103,11 +103,11 @@ def test_dask_scheduler_and_two_workers_give_the_same_bytes(book: Path, local_pd
         data, _ = build_chunked_pdf(*inputs(book), executor=executor, stats=stats, cache_folder=cache,
                                     **{**CHUNKED, "cache": True})
         assert sorted(executor.client.scheduler_info()["workers"]) == sorted(executor.checked["Noto Serif CJK SC"])
-    assert stats.rendered == {"body": 2, "folio": 2, "front": 1}
+    assert stats.rendered == {"body": 2, "folio": 2, "front": 1, "late": 1}
     assert data == local_pdf
     again = ChunkStats()  # the parts the cluster sent back were cached here, and are reused by a local build
     reused, _ = build_chunked_pdf(*inputs(book), jobs=1, stats=again, cache_folder=cache, **{**CHUNKED, "cache": True})
-    assert again.rendered == {} and again.reused == {"body": 2, "folio": 2, "front": 1}
+    assert again.rendered == {} and again.reused == {"body": 2, "folio": 2, "front": 1, "late": 1}
     assert reused == local_pdf
 
 
