@@ -150,7 +150,8 @@ class RecordingExecutor:
 
 def _needs(jobs: list[dict[str, Any]]) -> None:
     """Each job's dependencies by the chunked build's rules: a folio piece waits for every body chunk up to
-    the last of its group, the front matter for every chunk; body chunks wait for nothing."""
+    the last of its group, the late piece for every chunk and the front matter; body chunks and the front
+    matter wait for nothing."""
     from zhpress.pdf import schedule
 
     group = schedule.FOLIO_GROUP
@@ -159,8 +160,8 @@ def _needs(jobs: list[dict[str, Any]]) -> None:
         if job["kind"] == "folio":
             last = min((job["index"] + 1) * group, len(bodies)) - 1
             job["needs"] = [["body", i] for i in bodies if i <= last]
-        elif job["kind"] == "front":
-            job["needs"] = [["body", i] for i in bodies]
+        elif job["kind"] == "late":
+            job["needs"] = [["body", i] for i in bodies] + [["front", 0]]
         else:
             job["needs"] = []
 

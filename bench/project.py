@@ -1,13 +1,15 @@
 """The print build on more workers than this machine has: list scheduling of a measured job log.
 
 The job graph is the chunked build's own (`bench/joblog.py` records it): the serial start (start-up,
-reading, conversion, checks, the HTML set-up), then the body chunks (independent), the folio pieces (each
-after the chunks up to the last of its group) and the front matter (after every chunk), then the serial end
+reading, conversion, checks, the HTML set-up), then the front matter and the body chunks (independent), the
+folio pieces (each after the chunks up to the last of its group) and the late piece (after every chunk and
+the front matter: the contents' numbers and 印张 drawn over it), then the serial end
 (merge, finishing, the file's check, writing). One client makes each job's HTML and takes each result, one
 at a time; it keeps `queue` jobs per worker made ahead (the Dask executor: 2, the local forks: 1). Inputs
 and results cross the client's network link, one transfer at a time each way, at `bandwidth`; each job
 pays `overhead` on its worker and each worker's first job `warm_up` more. A free worker takes the most
-urgent job that is ready: the front matter, then body chunks, then folio pieces (the build's own order).
+urgent job that is ready: the front matter, then body chunks, then folio pieces, then the late piece (the
+build's own order).
 
     python bench/project.py LOG.json [--check OTHER-LOG.json] [--typst SECONDS] [--plot bench/projection.png]
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 WORKERS = (1, 2, 8, 40, 64, 200)
 GOAL_WORKERS = 64
-PRIORITY = {"front": 0, "body": 1, "folio": 2}
+PRIORITY = {"front": 0, "body": 1, "folio": 2, "late": 3}
 
 
 @dataclass(frozen=True)
