@@ -20,8 +20,9 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from . import lone
 from .justify import CJK_SPACING_CAP
+from .lone import Paragraph, centred_marks, compressed, is_lone, plain, spacing
+from .lone import iter_line_boxes as lone_lines
 
 __all__ = ["GRID_PROPERTY", "iter_line_boxes", "pitch"]
 
@@ -58,14 +59,14 @@ def pitch(context: Any) -> tuple[float, float] | None:
 def iter_line_boxes(*args: Any) -> Iterator[tuple[Any, Any]]:
     """The lone-character rule's lines (`lone.iter_line_boxes`), each body line moved down onto the grid."""
     context, containing_block = args[0], args[5]
-    lines = lone.iter_line_boxes(*args)
+    lines = lone_lines(*args)
     grid = pitch(context) if _on_grid(containing_block.style) and not context.in_column else None
     if grid is None:
         yield from lines
         return
     top, step = grid
     snapped = (_snap(entry, top, step) for entry in lines)
-    yield from _filled(lone.Paragraph(args), snapped, lambda entry: _snap(entry, top, step))
+    yield from _filled(Paragraph(args), snapped, lambda entry: _snap(entry, top, step))
 
 
 def _snap(entry: tuple[Any, Any], top: float, step: float) -> tuple[Any, Any]:
@@ -80,7 +81,7 @@ def _snap(entry: tuple[Any, Any], top: float, step: float) -> tuple[Any, Any]:
     return entry
 
 
-def _filled(paragraph: lone.Paragraph, lines: Iterator[tuple[Any, Any]],
+def _filled(paragraph: Paragraph, lines: Iterator[tuple[Any, Any]],
             snap: Any) -> Iterator[tuple[Any, Any]]:
     """The paragraph's lines; when only its last line would go over to the next page, the paragraph set one
     line longer so that two go over (`_longer`), if it can be."""
@@ -101,12 +102,12 @@ def _filled(paragraph: lone.Paragraph, lines: Iterator[tuple[Any, Any]],
     yield from lines
 
 
-def _longer(paragraph: lone.Paragraph, held: list[tuple[Any, Any]]) -> list[tuple[Any, Any]] | None:
+def _longer(paragraph: Paragraph, held: list[tuple[Any, Any]]) -> list[tuple[Any, Any]] | None:
     """The paragraph set again so that its last line does not go over alone: one line longer (伸行, each
     line that fits on the page one unit, else two units, shorter, every gap within the cap), else, in
     an edition that compresses marks, one line shorter with its marks in half their box (缩行, as the lone rule's last
     step); None when neither gives that without a lone last character."""
-    if not lone.plain(paragraph.box) or any(line.zh_forced_break for line, _ in held):
+    if not plain(paragraph.box) or any(line.zh_forced_break for line, _ in held):
         return None
     fitting = held[:-1]
     cap = CJK_SPACING_CAP * fitting[0][0].style["font_size"] + 1e-6
@@ -117,14 +118,14 @@ def _longer(paragraph: lone.Paragraph, held: list[tuple[Any, Any]]) -> list[tupl
         if len(again) < len(held) + 1:
             measures = [line.zh_natural_width for line, _ in again[: len(fitting)]]
             continue
-        if (len(again) == len(held) + 1 and again[-1][1] is None and not lone.is_lone(again[-1][0])
-                and all(lone.spacing(line) <= cap for line, _ in again[:-1])):
+        if (len(again) == len(held) + 1 and again[-1][1] is None and not is_lone(again[-1][0])
+                and all(spacing(line) <= cap for line, _ in again[:-1])):
             return again
         break
-    if lone.centred_marks(held[0][0].style):
+    if centred_marks(held[0][0].style):
         return None
-    with lone.compressed(paragraph):
+    with compressed(paragraph):
         again = paragraph.relayout(paragraph.skip_stack, paragraph.position_y, True, [])
-    if len(again) == len(fitting) and again[-1][1] is None and not lone.is_lone(again[-1][0]):
+    if len(again) == len(fitting) and again[-1][1] is None and not is_lone(again[-1][0]):
         return again
     return None
