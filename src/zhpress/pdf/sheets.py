@@ -6,9 +6,9 @@ e.g. `787×1092　1/32`), else that of the trim size: the most pages of that tri
 holds when folded in halves (A5 and 32开: 32, 16开 and B5: 16). The value is rounded up to a quarter sheet
 (paper is used in whole quarter sheets) and written as presses do: `5.5`, `5.25`, `6`.
 
-The count is known only after layout: a build renders with the count of its last build (a hint kept in the
-PDF cache folder, never trusted), and renders the front matter again when the real count gives another
-value.
+The count is known only after layout: a single pass renders with the count of its last build (a hint kept
+in the PDF cache folder, never trusted), and renders again when the real count gives another value; a
+chunked build prints it in its late piece, from the real count (`chunked`).
 """
 
 from __future__ import annotations
