@@ -153,7 +153,7 @@ def test_the_grid_keeps_the_text_in_order(books: dict[str, bytes]) -> None:
 
     def body(pdf: bytes) -> str:
         whole = text(pdf)
-        return whole[whole.index("第1篇"):]
+        return whole[whole.rindex("第1篇"):]  # from the first headline (not its contents entry) on
 
     assert books["single"] == books["chunked"] or body(books["single"]) == body(books["chunked"])
     grid_text, plain_text = body(books["single"]), body(books["control"])
