@@ -1,6 +1,6 @@
 """Every use of WeasyPrint 70's internals, behind one version guard (`guard`): CJK justification
-(`justify`), no lone last character (`lone`), speed-ups that change no output (`speedups`), and the fonts the chunked merge reads and
-subsets (`fonts`).
+(`justify`), the text's typography as Pango attributes (`typography`), no lone last character (`lone`),
+speed-ups that change no output (`speedups`), and the fonts the chunked merge reads and subsets (`fonts`).
 
 `install()` replaces WeasyPrint's functions by those of `justify` and `speedups` (reference-counted,
 process-wide while installed); `cjk_justification()` holds it around one document: both layout
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from . import fonts, justify, lone, speedups
+from . import fonts, justify, lone, speedups, typography
 from .guard import SUPPORTED_WEASYPRINT, check_engine_version, checked_modules, modules, originals
 
 __all__ = [
@@ -33,6 +33,7 @@ PATCHES: dict[str, tuple[ModuleType, str]] = {
     "layout.page:set_page_type_computed_styles": (speedups, "page_styles"),
     "layout.block:iter_line_boxes": (lone, "iter_line_boxes"),
     "layout.inline:split_inline_box": (lone, "split_inline_box"),
+    "layout.inline:split_text_box": (typography, "split_text_box"),
 }
 
 _lock = threading.Lock()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import typography
 from .guard import original
 
 # WeasyPrint's modules are imported inside the functions: importing zhpress.pdf must not load WeasyPrint.
@@ -75,6 +76,9 @@ def _walk(box: Any, boxes: Any, plan: dict[int, tuple[float, ...]], previous: li
             weights = [_weight(char) for char in text]
             inside = sum(weights) - (weights[0] + weights[-1]) / 2
             spaces = text.count(" ") + text.count("\u00a0")
+            # a span edge of the markup at a CJK/other boundary counts as the edge of two boxes did
+            edges = len(typography.box_marks(box).edges)
+            inside, spaces = inside - edges / 2, spaces + edges
             before = _BETWEEN.get((previous[0], _kind(text[0])), (0.0, 0.0)) if previous[0] else (0.0, 0.0)
             plan[id(box)] = (*before, inside, spaces)
             previous[0] = _kind(text[-1])
@@ -95,7 +99,8 @@ def _spread(context: Any, box: Any, cjk: float, free: float, plan: dict[int, tup
         box.position_x += x
         box.justification_spacing = free
         if cjk_inside or spaces:
-            layout = create_layout(box.text, box.style, context, None, free)
+            with typography.for_box(box):
+                layout = create_layout(box.text, box.style, context, None, free)
             layout.zh_cjk_spacing = cjk
             layout.deactivate()
             box.pango_layout = layout
@@ -138,10 +143,18 @@ def justify_line(context: Any, line: Any, extra_width: float) -> None:
 
 
 def set_text(self: Any, text: str, justify: bool = False) -> None:
-    """WeasyPrint's set_text, then the justification spacing as letter-spacing on CJK characters."""
+    """WeasyPrint's set_text, then the text node's typography (`typography`) and the justification
+    spacing as letter-spacing on CJK characters."""
+    original("text.line_break:Layout.set_text")(self, text, justify)
+    placed = typography.apply(self, self.text.encode(), justify)
+    _cjk_spacing(self, justify)
+    typography.place(self, placed)
+
+
+def _cjk_spacing(self: Any, justify: bool) -> None:
+    """The justification spacing as letter-spacing on the layout's CJK characters."""
     from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
-    original("text.line_break:Layout.set_text")(self, text, justify)
     cjk = getattr(self, "zh_cjk_spacing", self.justification_spacing)
     if not (justify and cjk):
         return
