@@ -156,11 +156,11 @@ def _span_runs(runs: list[tuple[int, int, list[tuple[int, int, str]]]], pieces: 
     changed = True
     while changed:
         changed = False
-        taken = [(min(s[0] for s in spans), max(s[1] for s in spans)) for (_, _, spans), k in zip(runs, kept) if k]
+        taken = [(min(s[0] for s in spans), max(s[1] for s in spans)) for (_, _, spans), k in zip(runs, kept, strict=True) if k]
         for index, (start, end, _) in enumerate(runs):
             if not kept[index] and any(a < end and start < b for a, b in taken):
                 kept[index] = changed = True
-    return [span for (_, _, spans), k in zip(runs, kept) if k for span in spans]
+    return [span for (_, _, spans), k in zip(runs, kept, strict=True) if k for span in spans]
 
 
 def _spans(

@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from . import fonts, justify, lone, speedups, typography
+from . import cjk, fonts, justify, lone, speedups, typography
 from .guard import SUPPORTED_WEASYPRINT, check_engine_version, checked_modules, modules, originals
 
 __all__ = [
     "SUPPORTED_WEASYPRINT", "check_engine_version", "cjk_justification", "fonts", "install", "is_cjk", "uninstall",
 ]
 
-is_cjk = justify.is_cjk
+is_cjk = cjk.is_cjk
 
 #: What `install` replaces: "WeasyPrint module:attribute path" -> (zhpress module, replacement's name).
 PATCHES: dict[str, tuple[ModuleType, str]] = {

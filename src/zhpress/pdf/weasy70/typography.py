@@ -18,6 +18,7 @@ line of it): `split_text_box` finds the marks in the whole node and gives each l
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...typeset import layout_marks
-from . import justify as _justify
+from .cjk import kind
 from .guard import original
 
 __all__ = ["Marks", "apply", "box_marks", "for_box", "place", "split_text_box"]
@@ -96,11 +97,7 @@ def _marks(text: str, style: Any) -> Marks:
             right[end - 1] = _QUARTER
     for index in halts:
         edges.update((index, index + 1))
-    kinds = [_justify._kind(char) for char in text]
-    cross = sorted(
-        offsets[p] for p in edges
-        if 0 < p < len(text) and {kinds[p - 1], kinds[p]} == {"cjk", "other"}
-    )
+    cross = sorted(offsets[p] for p in edges if 0 < p < len(text) and {kind(text[p - 1]), kind(text[p])} == {"cjk", "other"})
     spaced = sorted(set(left) | set(right))
     return Marks(
         tuple((offsets[i], offsets[i + 1]) for i in sorted(halts)),
@@ -220,7 +217,7 @@ def apply(layout: Any, bytestring: bytes, justify: bool) -> list[tuple[int, int,
                 continue
             before = bytestring[:p].decode("utf-8", "replace")[-1]
             after_end = p + len(bytestring[p:p + 4].decode("utf-8", "ignore")[:1].encode())
-            if _justify._kind(before) == "other":
+            if kind(before) == "other":
                 start = p - len(before.encode())
                 spaces.setdefault((start, p), [0.0, 0.0])[1] += extra
             else:
@@ -253,6 +250,7 @@ def place(layout: Any, placed: list[tuple[int, int, float, float]]) -> None:
     # break in the text: the same lines)
     pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
     wanted = {start: (left, right, _units(left + right) // 2) for start, _end, left, right in placed}
+    starts = sorted(wanted)
     index = 0
     while True:
         # not the read-only line: Pango then measures its extents again (with the moves) when asked
@@ -267,7 +265,8 @@ def place(layout: Any, placed: list[tuple[int, int, float, float]]) -> None:
             node = node.next
         for number, run in enumerate(runs):
             offset = run.item.offset
-            if not any(offset <= start < offset + run.item.length for start in wanted):
+            first = bisect.bisect_left(starts, offset)
+            if first == len(starts) or starts[first] >= offset + run.item.length:
                 continue
             glyphs = run.glyphs
             count = glyphs.num_glyphs
