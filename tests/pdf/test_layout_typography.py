@@ -70,3 +70,11 @@ def test_no_inline_box_per_mark(paragraphs) -> None:
     opening = sum(1 for p in paragraphs if p[0] in "“（《「『‘【")
     assert typography_boxes(False) > 500
     assert typography_boxes(True) <= 2 * opening  # a paragraph's mark, and the second of two opening marks
+
+
+def test_svg_text_is_drawn_with_the_hook(pdfkit) -> None:
+    """An SVG's text (the cover's barcode digits) has a style without custom properties: still drawn."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40">'
+           '<text x="10" y="30" style="font-family: Noto Sans CJK SC; font-size: 12px">9787020002207</text></svg>')
+    pdf = pdfkit.render(f'<html><body><main class="bodymatter"><p>{svg}</p></main></body></html>')
+    assert "9787020002207" in pdfkit.pdftotext(pdf)

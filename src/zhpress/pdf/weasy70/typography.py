@@ -65,7 +65,10 @@ NONE = Marks()
 
 def _settings(style: Any) -> set[str]:
     """What the edition has the layout set (the idents of the inherited ``--zh-typeset``)."""
-    value = style["__zh_typeset"]
+    try:
+        value = style["__zh_typeset"]
+    except KeyError:  # an SVG text's style has no custom properties
+        return set()
     return {token.value for token in value if getattr(token, "type", None) == "ident"} if value else set()
 
 
