@@ -133,3 +133,36 @@ def test_typeset_pieces_sees_the_whole_inline_sequence() -> None:
     # A paragraph-opening mark is halted only at the sequence's start, not at a later run's start.
     assert "zh-halt" not in str(typeset_pieces(["甲", "“乙”"], [False, False])[1]).split("乙")[0]
     assert isinstance(pieces[0], Markup)
+
+
+def test_print_markup_leaves_what_a_layout_sets_to_it() -> None:
+    """`in_layout` (PDF editions): no span for a pair, a Latin run or a number inside the text; the
+    words are the same; a paragraph's opening mark keeps its span (a layout of one line cannot tell)."""
+    text = "“甲。”乙用Python写了72万行，（“引”）"
+    markup = str(typeset(text, in_layout=True))
+    assert strip(markup) == text
+    assert re.findall(r"<span[^>]*>", markup) == ['<span class="zh-halt">']
+    assert markup.startswith('<span class="zh-halt">“</span>')
+    assert len(re.findall(r"<span", str(typeset(text)))) == 8  # the markup a layout does not set
+
+
+def test_print_pieces_keep_spans_where_a_rule_reads_across_pieces() -> None:
+    from zhpress.typeset import typeset_pieces
+
+    pairs = typeset_pieces(["他说。", "”好"], [False, False], in_layout=True)
+    assert str(pairs[0]) == '他说<span class="zh-halt">。</span>'  # its pair is in the next piece
+    latin = typeset_pieces(["在", "2020年", "用Python写"], [False, False, False], in_layout=True)
+    assert 'class="zh-latin zh-sp-l zh-sp-r"' in str(latin[1]) and "zh-nobr" in str(latin[1])  # 在 is in another piece
+    assert "<span" not in str(latin[2])  # all of its run's neighbours are in its own piece
+    dotted = typeset_pieces(["重点2020年"], [True], in_layout=True)
+    assert "zh-latin" in str(dotted[0])  # the dots split the text: its spans stay
+
+
+def test_layout_marks_are_what_the_spans_were() -> None:
+    from zhpress.typeset import _spans, layout_marks
+
+    text = "甲。”乙用Python写了72万行，（“引”）50%以上"
+    halts, spans = layout_marks(text, pairs=True, latin=True)
+    old = _spans(text, latin_spacing=True)
+    assert sorted(halts) == [s for s, _, c in old if c == "zh-halt"]
+    assert sorted(spans) == sorted(span for span in old if span[2] != "zh-halt")

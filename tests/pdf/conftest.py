@@ -18,7 +18,7 @@ import pytest
 pdfplumber = pytest.importorskip("pdfplumber")
 
 from zhpress.pdf.weasy70 import cjk_justification  # noqa: E402
-from zhpress.typeset import TYPESET_CSS, typeset  # noqa: E402
+from zhpress.typeset import TYPESET_CSS, layout_css, typeset  # noqa: E402
 
 MM = 72 / 25.4
 FONT_SIZE = 10.5  # pt
@@ -54,17 +54,18 @@ def manuscript_paragraphs(limit: int | None = None) -> list[str]:
 
 def build_html(paragraphs: list[str], *, width_mm: float | None = None, use_typeset: bool = True,
                latin_spacing: bool = True, align: str = "justify") -> str:
-    """An A5 test page: one <p> per paragraph, Noto Serif CJK SC 10.5pt, 2-em indent, 20 mm margins."""
-    markup = (lambda text: typeset(text, latin_spacing=latin_spacing)) if use_typeset else html.escape
+    """An A5 test page: one <p> per paragraph, Noto Serif CJK SC 10.5pt, 2-em indent, 20 mm margins; typeset
+    as a print edition does (what a text node's layout can set is set there)."""
+    markup = (lambda text: typeset(text, latin_spacing=latin_spacing, in_layout=True)) if use_typeset else html.escape
     body = "".join(f"<p>{markup(paragraph)}</p>" for paragraph in paragraphs)
     width = f"width: {width_mm}mm;" if width_mm else ""
     css = (
         f"@page {{ size: 148mm 210mm; margin: 20mm; }}"
         f"body {{ margin: 0; font-family: 'Noto Serif CJK SC'; font-size: {FONT_SIZE}pt; line-height: 1.6; {width} }}"
         f"p {{ margin: 0; text-align: {align}; text-indent: 2em; }}"
-        + TYPESET_CSS
+        + TYPESET_CSS + (layout_css(pairs=True, latin=latin_spacing) if use_typeset else "")
     )
-    return f'<html lang="zh-Hans"><head><style>{css}</style></head><body>{body}</body></html>'
+    return f'<html lang="zh-Hans"><head><style>{css}</style></head><body><main class="bodymatter">{body}</main></body></html>'
 
 
 def render(source: str, *, hook: bool = True) -> bytes:

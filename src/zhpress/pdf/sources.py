@@ -17,7 +17,7 @@ from ..fallback import edition_fallback
 from ..images import IMAGE_CACHE, MAX_HEIGHT_SHARE, pdf_images
 from ..model import Book
 from ..render import Renderer
-from ..typeset import TYPESET_CSS, typeset, typeset_pieces
+from ..typeset import TYPESET_CSS, layout_css, typeset, typeset_pieces
 from .engine import icc_path, package_dir
 from .finish import MM
 
@@ -58,7 +58,10 @@ def edition_sources(project: Project, profile: Profile, book: Book, date: dt.dat
     sheets = renderer.stylesheets() + [("page.css", _page_css(renderer, cmyk))]
     if cmyk:
         sheets.append(("cmyk.css", CMYK_CSS))
-    sheets.insert(2, ("typeset.css", TYPESET_CSS))
+    # the contents of a tagged PDF are not typeset (one link annotation an entry, see pdf/book.html)
+    in_layout = layout_css(pairs=profile.punctuation != "full", latin=page.latin_spacing,
+                           contents=page.pdf_variant != "pdf/ua-1")
+    sheets.insert(2, ("typeset.css", TYPESET_CSS + in_layout))
     return Sources(renderer, context, sheets)
 
 
@@ -70,13 +73,13 @@ def print_renderer(project: Project, profile: Profile, book: Book, convert: Call
     latin, punctuation = page.latin_spacing, profile.punctuation
 
     def text_filter(text: str) -> Any:
-        return typeset(text, latin_spacing=latin, punctuation=punctuation)
+        return typeset(text, latin_spacing=latin, punctuation=punctuation, in_layout=True)
 
     dots = profile.emphasis == "dots"
 
     def pieces_filter(texts: list[str], dotted: list[bool]) -> Any:
         marked = dotted if dots else [False] * len(texts)
-        return typeset_pieces(texts, marked, latin_spacing=latin, punctuation=punctuation)
+        return typeset_pieces(texts, marked, latin_spacing=latin, punctuation=punctuation, in_layout=True)
 
     images = pdf_images(project, book, cmyk=page.pdf_variant in PDFX_VARIANTS, icc=icc_path())
     return Renderer(project, profile, convert=convert, text_filter=text_filter, pieces_filter=pieces_filter, images=images,

@@ -1,6 +1,7 @@
 """Every use of WeasyPrint 70's internals, behind one version guard (`guard`): CJK justification
-(`justify`), no lone last character (`lone`), a line grid for the body (`grid`), speed-ups that change no output (`speedups`), and the fonts the chunked merge reads and
-subsets (`fonts`).
+(`justify`), the text's typography as Pango attributes (`typography`), no lone last character (`lone`),
+a line grid for the body (`grid`), speed-ups that change no output (`speedups`), and the fonts the
+chunked merge reads and subsets (`fonts`).
 
 `install()` replaces WeasyPrint's functions by those of `justify` and `speedups` (reference-counted,
 process-wide while installed); `cjk_justification()` holds it around one document: both layout
@@ -14,14 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-from . import fonts, grid, justify, lone, speedups
+from . import cjk, fonts, grid, justify, lone, speedups, typography
 from .guard import SUPPORTED_WEASYPRINT, check_engine_version, checked_modules, modules, originals
 
 __all__ = [
     "SUPPORTED_WEASYPRINT", "check_engine_version", "cjk_justification", "fonts", "install", "is_cjk", "uninstall",
 ]
 
-is_cjk = justify.is_cjk
+is_cjk = cjk.is_cjk
 
 #: What `install` replaces: "WeasyPrint module:attribute path" -> (zhpress module, replacement's name).
 PATCHES: dict[str, tuple[ModuleType, str]] = {
@@ -33,6 +34,7 @@ PATCHES: dict[str, tuple[ModuleType, str]] = {
     "layout.page:set_page_type_computed_styles": (speedups, "page_styles"),
     "layout.block:iter_line_boxes": (grid, "iter_line_boxes"),
     "layout.inline:split_inline_box": (lone, "split_inline_box"),
+    "layout.inline:split_text_box": (typography, "split_text_box"),
 }
 
 _lock = threading.Lock()

@@ -22,6 +22,9 @@ _EXPECTED = {
     "layout.leader.leader_index": ("box",),
     "layout.inline.iter_line_boxes": ("context", "box", "position_y", "bottom_space", "skip_stack", "containing_block", "absolute_boxes", "fixed_boxes", "first_letter_style", "first_line_style"),
     "layout.inline.split_inline_box": ("context", "box", "position_x", "max_x"),
+    "layout.inline.split_text_box": ("context", "box", "available_width", "skip"),
+    "text.line_break.Layout.reactivate": ("self", "style"),
+    "formatting_structure.boxes.TextBox.copy_with_text": ("self", "text"),
     "layout.page.set_page_type_computed_styles": ("page_type", "html", "style_for"),
     "css.StyleFor._page_type_match": ("page_selector_type", "page_type"),
     "pdf.fonts.Font.__init__": ("self", "pango_font", "description", "font_size"),
@@ -33,7 +36,7 @@ _EXPECTED = {
     "text.line_break.strut": ("style",),
     "text.line_break.create_layout": ("text", "style", "context", "max_width", "justification_spacing"),
 }
-_MODULES = ("css", "layout.block", "layout.inline", "layout.leader", "layout.page", "text.line_break", "pdf.fonts")
+_MODULES = ("css", "formatting_structure.boxes", "layout.block", "layout.inline", "layout.leader", "layout.page", "text.line_break", "pdf.fonts")
 
 #: What `install` replaced, by "module:attribute path", while it is installed.
 originals: dict[str, Callable[..., Any]] = {}

@@ -12,39 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .cjk import kind as _kind
+from .cjk import weight as _weight
 from .guard import original
+from .typography import apply as set_marks
+from .typography import box_marks, for_box, place
 
 # WeasyPrint's modules are imported inside the functions: importing zhpress.pdf must not load WeasyPrint.
-
-def is_cjk(char: str) -> bool:
-    """True for a character justified by inter-character spacing: Han, kana, CJK and full-width marks."""
-    code = ord(char)
-    return (
-        0x3000 <= code <= 0x30FF  # CJK symbols and punctuation, kana
-        or 0x3400 <= code <= 0x4DBF
-        or 0x4E00 <= code <= 0x9FFF
-        or 0xF900 <= code <= 0xFAFF
-        or 0xFF01 <= code <= 0xFF60  # full-width forms
-        or 0xFFE0 <= code <= 0xFFE6
-        or 0x20000 <= code <= 0x3FFFF
-        or char in "“”‘’·"
-    )
-
-
-def _weight(char: str) -> int:
-    """Spacing weight of one character: 1 for CJK; 0 for the rest and for the marks doubled as a unit."""
-    return 1 if is_cjk(char) and char not in "—…" else 0
-
-
-
-def _kind(char: str) -> str:
-    """'cjk' (spaced), 'mark' (a doubled dash or ellipsis), 'space', or 'other' (Latin, digits)."""
-    if char in " \u00a0":
-        return "space"
-    if is_cjk(char):
-        return "cjk" if _weight(char) else "mark"
-    return "other"
-
 
 # Opportunities between the last character of one text box and the first of the next, by their kinds:
 # (CJK units, free units). A Latin/Han boundary is a free unit: it may take more than a Han gap.
@@ -75,6 +49,9 @@ def _walk(box: Any, boxes: Any, plan: dict[int, tuple[float, ...]], previous: li
             weights = [_weight(char) for char in text]
             inside = sum(weights) - (weights[0] + weights[-1]) / 2
             spaces = text.count(" ") + text.count("\u00a0")
+            # a span edge of the markup at a CJK/other boundary counts as the edge of two boxes did
+            edges = len(box_marks(box).edges)
+            inside, spaces = inside - edges / 2, spaces + edges
             before = _BETWEEN.get((previous[0], _kind(text[0])), (0.0, 0.0)) if previous[0] else (0.0, 0.0)
             plan[id(box)] = (*before, inside, spaces)
             previous[0] = _kind(text[-1])
@@ -95,7 +72,8 @@ def _spread(context: Any, box: Any, cjk: float, free: float, plan: dict[int, tup
         box.position_x += x
         box.justification_spacing = free
         if cjk_inside or spaces:
-            layout = create_layout(box.text, box.style, context, None, free)
+            with for_box(box):
+                layout = create_layout(box.text, box.style, context, None, free)
             layout.zh_cjk_spacing = cjk
             layout.deactivate()
             box.pango_layout = layout
@@ -138,10 +116,18 @@ def justify_line(context: Any, line: Any, extra_width: float) -> None:
 
 
 def set_text(self: Any, text: str, justify: bool = False) -> None:
-    """WeasyPrint's set_text, then the justification spacing as letter-spacing on CJK characters."""
+    """WeasyPrint's set_text, then the text node's typography (`typography`) and the justification
+    spacing as letter-spacing on CJK characters."""
+    original("text.line_break:Layout.set_text")(self, text, justify)
+    placed = set_marks(self, self.text.encode(), justify)
+    _cjk_spacing(self, justify)
+    place(self, placed)
+
+
+def _cjk_spacing(self: Any, justify: bool) -> None:
+    """The justification spacing as letter-spacing on the layout's CJK characters."""
     from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
-    original("text.line_break:Layout.set_text")(self, text, justify)
     cjk = getattr(self, "zh_cjk_spacing", self.justification_spacing)
     if not (justify and cjk):
         return
