@@ -85,7 +85,8 @@ def _marks(text: str, style: Any) -> Marks:
         offsets.append(offsets[-1] + len(char.encode()))
     left: dict[int, float] = {}
     right: dict[int, float] = {}
-    keep, edges = [], set()
+    keep: list[tuple[int, int]] = []
+    edges: set[int] = set()
     for start, end, classes in spans:
         names = classes.split()
         if "zh-nobr" in names:
