@@ -295,6 +295,23 @@ def test_cache_reuses_chunks_and_an_edit_renders_one(tmp_path: Path) -> None:
     assert incremental != data
 
 
+def test_the_cache_key_covers_every_module_the_layout_runs() -> None:
+    """A rendered part depends on the worker's code, every WeasyPrint patch and the typesetting rules the
+    layout applies: the source of each is in every key, so changing any of them renders again."""
+    import hashlib
+
+    import zhpress
+    from zhpress.pdf import cache
+
+    package = Path(zhpress.__file__).parent
+    modules = [*(package / "pdf" / "weasy70").glob("*.py"), package / "typeset.py", package / "chars.py",
+               package / "pdf" / "engine.py", package / "pdf" / "pagestarts.py"]
+    assert len(modules) >= 12
+    key = cache.versions()
+    for module in modules:
+        assert hashlib.sha256(module.read_bytes()).hexdigest() in key, module.name
+
+
 def test_stale_or_damaged_entries_are_not_reused(tmp_path: Path) -> None:
     root = make_project(tmp_path / "book", [500, 500, 500])
     folder = tmp_path / "cache"

@@ -25,10 +25,10 @@ log = logging.getLogger("zhpress")
 CACHE_FORMAT = "7"
 
 
-#: The modules whose source changes a rendered part: the worker's render and post-processing, and every
+#: The modules whose source changes a rendered part: the worker's render and post-processing, and the
+#: typesetting rules its layout applies (`weasy70.typography`); with every module of `weasy70/`, each
 #: patch of WeasyPrint (the merge, which only reads parts, is not part of the key).
-_RENDER_CODE = ("engine.py", "parts.py", "weasy70/__init__.py", "weasy70/guard.py", "pagestarts.py", "weasy70/justify.py", "weasy70/lone.py",
-                "weasy70/speedups.py", "weasy70/fonts.py")
+_RENDER_CODE = ("engine.py", "parts.py", "pagestarts.py", "../typeset.py", "../chars.py")
 
 
 def cache_dir(project: Project) -> Path:
@@ -40,7 +40,8 @@ def versions() -> str:
     """Everything outside the inputs that changes a rendered part: the cache format, the versions of
     zhpress, WeasyPrint and pydyf, and the source of the code that renders and post-processes a part."""
     here = Path(__file__).parent
-    code = [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in _RENDER_CODE]
+    patches = sorted(path.relative_to(here).as_posix() for path in (here / "weasy70").glob("*.py"))
+    code = [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in (*_RENDER_CODE, *patches)]
     packages = [importlib.metadata.version(name) for name in ("weasyprint", "pydyf")]
     return "\0".join([CACHE_FORMAT, __version__, *packages, *code])
 
