@@ -133,7 +133,7 @@ class _Plan:
         self.pieces: list[Rendered | None] = [None] * len(self.folio_groups)
         self.fronts: list[Rendered] = []
         self.lates: list[Rendered] = []
-        self.front_html: list[str] = []
+        self.front_html: list[str] = []  # the front matter's and the late piece's HTML (the file's id seed)
         self.body_keys: dict[int, str] = {}  # the keys only: a job's HTML is let go once a worker has it
 
     def jobs(self, project: Project) -> Iterator[RenderJob | None]:
@@ -332,7 +332,7 @@ def build_chunked_pdf(
         stats.seconds["merge"] = time.perf_counter() - started
     if store is not None:
         store.remember(profile.name, digests)
-    sheets.remember_pages(project, profile, cache=cache, pages=total, front=front_pages)
+    sheets.remember_pages(project, profile, cache=cache, pages=total)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
 

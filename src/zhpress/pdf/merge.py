@@ -272,7 +272,7 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
                 font_dicts.append(out.copy_foreign(resources.Font))
             _link_colours(out, resources, base_colours, piece_profiles)
             late_resources: dict[tuple[int, int], Any] = {}
-            forms = [_folio_form(out, piece, piece_pages[i], late_resources, piece_profiles) for i in range(front_pages)]
+            forms = [_piece_form(out, piece, piece_pages[i], late_resources, piece_profiles) for i in range(front_pages)]
             for target, form in zip(kept, forms, strict=True):
                 _draw_over(target, form, q_stream, tail)
         for body, folio in zip(bodies, folios, strict=True):
@@ -301,7 +301,7 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
                 dests.setdefault(name, dest)
             outline += _outline_items(src, page_map)
             forms = [
-                _folio_form(out, piece, piece_pages[folio.first + i], piece_resources, profiles)
+                _piece_form(out, piece, piece_pages[folio.first + i], piece_resources, profiles)
                 for i in range(body.pages)
             ]
             visited: set[tuple[int, int]] = set()
@@ -382,10 +382,10 @@ def _relink(obj: Any, mapping: dict[tuple[int, int], Any], visited: set[tuple[in
                 _relink(value, mapping, visited)
 
 
-def _folio_form(out: Any, piece: Any, page: Any, resources: dict[tuple[int, int], Any],
+def _piece_form(out: Any, piece: Any, page: Any, resources: dict[tuple[int, int], Any],
                 profiles: dict[tuple[int, int], Any]) -> Any:
-    """A folio piece's page as a form XObject in the merged file: made there directly from the page's
-    compressed contents, its resources copied once per piece (`resources`, by the piece's object id)."""
+    """A piece's page (a folio or the late piece) as a form XObject in the merged file: made there directly
+    from the page's compressed contents, its resources copied once per piece (`resources`, by the piece's object id)."""
     contents = page.Contents
     own = page.Resources
     if isinstance(contents, pikepdf.Array) or contents.get("/Filter") != "/FlateDecode" or "/DecodeParms" in contents \

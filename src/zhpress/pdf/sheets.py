@@ -100,27 +100,27 @@ def _hint_path(project: Project, profile: Profile) -> Path:
 
 
 def hinted_pages(project: Project, profile: Profile, *, cache: bool) -> dict[str, int]:
-    """The page counts of the edition's last build (`pages`, `front`): a hint for the first render, never
+    """The page count of the edition's last build (`pages`): a hint for a single pass's first render, never
     trusted for what is printed."""
     if not cache or not wants_sheets(profile):
         return {}
     path = _hint_path(project, profile)
     try:
         stored = json.loads(files.read_confined(path, path.parent, what="cache entry"))
-        return {k: int(v) for k, v in stored.items() if k in ("pages", "front") and type(v) is int and 0 < v < 10**6}
+        return {k: int(v) for k, v in stored.items() if k == "pages" and type(v) is int and 0 < v < 10**6}
     except Exception:  # noqa: BLE001  (a missing or odd hint costs one more render, nothing else)
         return {}
 
 
-def remember_pages(project: Project, profile: Profile, *, cache: bool, **counts: int) -> None:
-    """Keep the page counts for the next build's first render (in the edition's PDF cache folder)."""
+def remember_pages(project: Project, profile: Profile, *, cache: bool, pages: int) -> None:
+    """Keep the page count for the next build's first render (in the edition's PDF cache folder)."""
     if not cache or not wants_sheets(profile):
         return
     path = _hint_path(project, profile)
     if files.own_folder(path.parent, base=project.root) is None:
         return
     try:
-        files.write_atomic(path, json.dumps(counts, sort_keys=True).encode(), mode=0o600)
+        files.write_atomic(path, json.dumps({"pages": pages}).encode(), mode=0o600)
     except OSError as exc:
         log.warning("%s: the PDF cache cannot be written (%s)", path.parent, exc.strerror)
 

@@ -23,25 +23,14 @@ from typing import Any
 from .justify import CJK_SPACING_CAP
 from .lone import Paragraph, centred_marks, compressed, is_lone, plain, spacing
 from .lone import iter_line_boxes as lone_lines
+from .styles import idents
 
-__all__ = ["GRID_PROPERTY", "iter_line_boxes", "pitch"]
-
-#: The computed-style key of ``--zh-line-grid`` (WeasyPrint keeps custom properties with underscores).
-GRID_PROPERTY = "__zh_line_grid"
+__all__ = ["iter_line_boxes", "pitch"]
 
 _TOLERANCE = 0.01  # px: a line this close to one pitch high is a body line
 #: A line at most this share of a pitch below a grid line goes up onto it (a line before it grew a little
 #: taller than a pitch, say by a face of other metrics), not down a whole pitch to the next.
 SLACK = 0.1
-
-
-def _on_grid(style: Any) -> bool:
-    """True when a block's computed style asks for the grid (``--zh-line-grid: on``)."""
-    try:
-        value = style[GRID_PROPERTY]
-    except KeyError:
-        return False
-    return bool(value) and getattr(value[0], "value", None) == "on"
 
 
 def pitch(context: Any) -> tuple[float, float] | None:
@@ -60,7 +49,7 @@ def iter_line_boxes(*args: Any) -> Iterator[tuple[Any, Any]]:
     """The lone-character rule's lines (`lone.iter_line_boxes`), each body line moved down onto the grid."""
     context, containing_block = args[0], args[5]
     lines = lone_lines(*args)
-    grid = pitch(context) if _on_grid(containing_block.style) and not context.in_column else None
+    grid = pitch(context) if "on" in idents(containing_block.style, "zh-line-grid") and not context.in_column else None
     if grid is None:
         yield from lines
         return

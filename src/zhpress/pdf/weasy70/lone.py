@@ -27,6 +27,7 @@ from typing import Any
 
 from .guard import original
 from .justify import CJK_SPACING_CAP
+from .styles import idents
 
 __all__ = ["Paragraph", "centred_marks", "compressed", "is_lone", "iter_line_boxes", "plain", "spacing", "split_inline_box"]
 
@@ -192,12 +193,9 @@ def centred_marks(style: Any) -> bool:
     """True where each mark keeps its full square: the edition's `punctuation = "full"` (the custom property
     ``--zh-punctuation`` the page rules set), else traditional Chinese, whose faces centre the marks and
     whose books keep them full (clreq 3.1.6). The marks of its last lines are then not compressed."""
-    try:
-        setting = style["__zh_punctuation"]
-    except KeyError:
-        setting = None
+    setting = idents(style, "zh-punctuation")
     if setting:
-        return getattr(setting[0], "value", None) == "full"
+        return "full" in setting
     lang = (style["lang"] or "").lower()
     return lang.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo"))
 

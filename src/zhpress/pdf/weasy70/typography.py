@@ -28,6 +28,7 @@ from typing import Any
 from ...typeset import layout_marks
 from .cjk import kind
 from .guard import original
+from .styles import idents
 
 __all__ = ["Marks", "apply", "box_marks", "for_box", "place", "split_text_box"]
 
@@ -63,18 +64,9 @@ class Marks:
 NONE = Marks()
 
 
-def _settings(style: Any) -> set[str]:
-    """What the edition has the layout set (the idents of the inherited ``--zh-typeset``)."""
-    try:
-        value = style["__zh_typeset"]
-    except KeyError:  # an SVG text's style has no custom properties
-        return set()
-    return {token.value for token in value if getattr(token, "type", None) == "ident"} if value else set()
-
-
 def _marks(text: str, style: Any) -> Marks:
     """The typography of one text node (see module doc), by byte offsets."""
-    settings = _settings(style) & {"units", "pairs", "latin"}
+    settings = idents(style, "zh-typeset") & {"units", "pairs", "latin"}
     if not settings or style["direction"] == "rtl":
         return NONE
     halts, spans = layout_marks(text, pairs="pairs" in settings, latin="latin" in settings)
