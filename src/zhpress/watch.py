@@ -1,12 +1,16 @@
 """Rebuild on save: watch content/ and styles/ (watchfiles) and run the build again after each change.
 
-Each build is the command line's own `zhpress build` in a process of its own, so a rebuild behaves as a
-build typed by hand (the same checks, the same atomic writes, the caches in PROJECT/.zhpress-cache that
-make it incremental) and nothing of one build stays behind in the next.
+Each build is the command line's own `zhpress build`, run by one warm build process (`zhpress.warm`)
+kept for the whole session: start-up is paid once, and what earlier builds made (read manuscripts, body
+chunks' keys and results, font subsets) is kept in its memory, beside the caches in PROJECT/.zhpress-cache
+that make a build incremental. A rebuild behaves as a build typed by hand (the same checks, the same
+atomic writes, the same bytes). If that process dies, the next build starts a new one.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import threading
@@ -68,19 +72,32 @@ def error_line(output: str, root: Path | None = None) -> str | None:
 
 
 class BuildProcess:
-    """Runs builds one at a time in child processes; `stop` ends the one running (from another thread)."""
+    """Runs builds one at a time, in the warm build process (`zhpress.warm`) when the command is
+    `zhpress` by this interpreter, else in a child process of its own; `stop` ends the one running (from
+    another thread) and refuses further ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, warm: bool = True) -> None:
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[str] | None = None
+        self._process: subprocess.Popen[str] | None = None  # a cold build's process
+        self._server: _WarmServer | None = None
+        self._warm = warm
         self._stopped = False
 
     def run(self, command: list[str], *, capture: bool, root: Path | None = None) -> BuildRun:
         """Run one build; with `capture`, its output is read for the error line instead of shown."""
         start = time.perf_counter()
+        prefix = [sys.executable, "-m", "zhpress"]
+        if self._warm and command[:3] == prefix:
+            code, output = self._run_warm(command[3:], capture)
+        else:
+            code, output = self._run_cold(command, capture)
+        message = None if code == 0 else (error_line(output or "", root) or f"the build ended with status {code}")
+        return BuildRun(code, message, time.perf_counter() - start)
+
+    def _run_cold(self, command: list[str], capture: bool) -> tuple[int, str | None]:
         with self._lock:
             if self._stopped:
-                return BuildRun(130, "stopped", 0.0)
+                return 130, "stopped"
             self._process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, text=True, encoding="utf-8", errors="replace",
                 stdout=subprocess.PIPE if capture else None, stderr=subprocess.STDOUT if capture else None,
@@ -91,8 +108,16 @@ class BuildProcess:
             with self._lock:
                 code = self._process.returncode
                 self._process = None
-        message = None if code == 0 else (error_line(output or "", root) or f"the build ended with status {code}")
-        return BuildRun(code, message, time.perf_counter() - start)
+        return code, output
+
+    def _run_warm(self, argv: list[str], capture: bool) -> tuple[int, str | None]:
+        with self._lock:
+            if self._stopped:
+                return 130, "stopped"
+            if self._server is None or not self._server.alive():
+                self._server = _WarmServer(quiet=capture)
+            server = self._server
+        return server.build(argv, capture)
 
     def stop(self) -> None:
         """End the running build (if any) and refuse further ones."""
@@ -100,6 +125,47 @@ class BuildProcess:
             self._stopped = True
             if self._process is not None and self._process.poll() is None:
                 self._process.terminate()
+            if self._server is not None:
+                self._server.stop()
+
+
+class _WarmServer:
+    """One `python -m zhpress.warm` process and its pipes (its own output to the terminal, or to nowhere
+    when every build's output is captured)."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        read_fd, write_fd = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "zhpress.warm", str(write_fd)], stdin=subprocess.PIPE, text=True,
+                encoding="utf-8", pass_fds=(write_fd,),
+                stdout=subprocess.DEVNULL if quiet else None, stderr=subprocess.DEVNULL if quiet else None,
+            )
+        finally:
+            os.close(write_fd)
+        self.replies = os.fdopen(read_fd, "r", encoding="utf-8")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def build(self, argv: list[str], capture: bool) -> tuple[int, str | None]:
+        """One build's exit status and captured output; a process that died gives its status."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps({"argv": argv, "capture": capture}, ensure_ascii=False) + "\n")
+            self.process.stdin.flush()
+            line = self.replies.readline()
+        except (BrokenPipeError, OSError, ValueError):
+            line = ""
+        if not line:
+            code = self.process.wait()
+            return (code if code > 0 else 128 - code if code < 0 else 1), None
+        reply = json.loads(line)
+        return int(reply["code"]), reply.get("output")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
 
 
 def watched_folders(root: Path) -> list[Path]:

@@ -9,11 +9,14 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .. import memo
 from ..config import Profile, Project
 from ..errors import RenderError
 from ..model import Book
@@ -64,13 +67,42 @@ class _Runner:
     """Runs render jobs through the cache and an executor (`zhpress.pdf.executor`)."""
 
     def __init__(self, executor: Executor, cache: ChunkCache | None, scratch: Path, stats: ChunkStats,
-                 on_chunk: OnChunk | None, cached_only: bool = False) -> None:
+                 on_chunk: OnChunk | None, cached_only: bool = False, kept: dict[str, Any] | None = None) -> None:
         self.cached_only = cached_only  # a document not in the cache raises NotCached instead of rendering
         self.executor = executor
         self.cache = cache
         self.scratch = scratch
         self.stats = stats
         self.on_chunk = on_chunk
+        # A warm process (`zhpress.memo`): the results of earlier builds by key, with their files' stamps.
+        self.kept = kept if cache is not None else None
+        self.used: set[str] = set()
+
+    def remembered(self, key: str) -> Rendered | None:
+        """The result of `key` an earlier build of this process had, when its files are as they were."""
+        entry = self.kept.get(key) if self.kept is not None else None
+        if entry is None:
+            return None
+        result, stamps = entry
+        if _stamps(result) != stamps:
+            del self.kept[key]  # type: ignore[union-attr]
+            return None
+        return result  # type: ignore[no-any-return]
+
+    def _keep(self, key: str, result: Rendered) -> None:
+        self.used.add(key)
+        if self.kept is not None and key not in self.kept:
+            stamps = _stamps(result)
+            if stamps is not None:
+                self.kept[key] = (result, stamps)
+
+    def reuse(self, kind: str, index: int, key: str, result: Rendered, on_result: Callable[[str, int, Rendered], None]) -> None:
+        """A result taken from the cache or from an earlier build of this process."""
+        self._keep(key, result)
+        self.stats.reused[kind] = self.stats.reused.get(kind, 0) + 1
+        if self.on_chunk:
+            self.on_chunk(kind, index, True, result.pages)
+        on_result(kind, index, result)
 
     def path_for(self, key: str) -> str:
         """Where the document of `key` is written: its cache entry, else the build's scratch folder."""
@@ -91,16 +123,15 @@ class _Runner:
                     yield None
                     continue
                 seen.append((job.kind, job.index, job.key))
-                hit = self.cache.load(job.key) if self.cache is not None else None
+                hit = self.remembered(job.key)
+                if hit is None and self.cache is not None:
+                    hit = self.cache.load(job.key)
                 if hit is None and self.cached_only:
                     raise NotCached(job.kind)
                 if hit is None:
                     yield len(seen) - 1, job
                     continue
-                self.stats.reused[job.kind] = self.stats.reused.get(job.kind, 0) + 1
-                if self.on_chunk:
-                    self.on_chunk(job.kind, job.index, True, hit.pages)
-                on_result(job.kind, job.index, hit)
+                self.reuse(job.kind, job.index, job.key, hit, on_result)
 
         for i, result in self.executor.run(todo(), self.scratch):
             self._done(seen[i], result, on_result)
@@ -111,6 +142,7 @@ class _Runner:
         self.stats.seconds[kind] = self.stats.seconds.get(kind, 0.0) + result.seconds
         if self.cache is not None and not result.refused:
             self.cache.store(key, result)
+            self._keep(key, result)
         if self.on_chunk:
             self.on_chunk(kind, index, False, result.pages)
         on_result(kind, index, result)
@@ -123,8 +155,13 @@ class _Plan:
     the late piece (those values, drawn over the front matter) once every chunk and the front are."""
 
     def __init__(self, src: Sources, book: Book, groups: list[range], order: list[int], folio_group: int,
-                 job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob]) -> None:
+                 job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], runner: _Runner | None = None,
+                 known: dict[str, str] | None = None) -> None:
         self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
+        self.runner = runner
+        # A warm process: each body chunk's job key by what its HTML is made from (`_made_from`).
+        self.known = known if runner is not None and runner.kept is not None and not _own_templates(src) else None
+        self.made_from: dict[int, str] = {}
         self.language = src.renderer.profile.language
         self.signature = src.renderer.profile.page.signature  # type: ignore[union-attr]
         self.views = src.context["articles"]
@@ -167,16 +204,47 @@ class _Plan:
             self.fronts.append(result)
 
     def _body_jobs(self) -> Iterator[RenderJob]:
-        """The body chunks, without folios, each ending where its next article would open."""
+        """The body chunks, without folios, each ending where its next article would open; without the
+        build's date, which only the front matter's document gives the merged file (a book without a date
+        of its own has one derived from its whole text, and an edit must not change every chunk)."""
         sheets = [*self.src.sheets, ("chunk-body.css", NO_FOLIOS_CSS)]
+        if self.known is not None:
+            self._made_from(sheets)
         for index in self.order:
-            html = self.src.book_html(include_front=False, body_articles=[self.views[i] for i in self.groups[index]])
+            known = self.known.get(self.made_from[index]) if self.known is not None else None
+            hit = self.runner.remembered(known) if known is not None and self.runner is not None else None
+            if known is not None and hit is not None and self.runner is not None:
+                self.body_keys[index] = known  # the same HTML as in an earlier build: not made again
+                self.runner.reuse("body", index, known, hit, self.take)
+                continue
+            html = self.src.book_html(include_front=False, body_articles=[self.views[i] for i in self.groups[index]], date_iso="")
             if index < len(self.groups) - 1:
                 head, main_end, tail = html.rpartition("</main>")
                 html = head + CHUNK_END + main_end + tail
             made = self.job("body", index, html, sheets)
             self.body_keys[index] = made.key
+            if self.known is not None:
+                self.known[self.made_from[index]] = made.key
             yield made
+
+    def _made_from(self, sheets: list[tuple[str, str]]) -> None:
+        """A digest of all a body chunk's HTML is made from, for each chunk: the book template's frame
+        (everything around the articles, rendered once with none), the edition's settings, labels, images
+        and stylesheets, and each of its articles as zhpress's own article template sees it (its content,
+        anchors and running head). Only for zhpress's own templates: a book's may read anything."""
+        frame = self.src.book_html(include_front=False, body_articles=[], date_iso="")
+        shared = hashlib.sha256("\0".join([
+            frame, repr(self.src.renderer.profile), repr(self.src.context["labels"]), repr(self.src.context["images"]),
+            repr(sheets), repr(self.src.renderer.fallback_families),
+        ]).encode()).hexdigest()
+        heads = self.src.context.get("running_heads", {})
+        for index, group in enumerate(self.groups):
+            parts = [shared, str(index == len(self.groups) - 1)]
+            for i in group:
+                v = self.views[i]
+                parts += [repr(v.article), v.anchor, v.filename, repr(v.headings), repr(sorted(v.heading_anchors.items())),
+                          repr(v.role_label), repr(heads.get(v.anchor))]
+            self.made_from[index] = hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def _start_pages(self, count: int) -> list[int]:
         """The first folio of each of the first `count` chunks (all rendered)."""
@@ -307,15 +375,17 @@ def build_chunked_pdf(
     with scratch_dir("zhpress-chunks-") as scratch:
         executor = executor if executor is not None else LocalExecutor(jobs)
         executor.prepare(profile)
-        runner = _Runner(executor, store, Path(scratch), stats, on_chunk, cached_only)
+        runner = _Runner(executor, store, Path(scratch), stats, on_chunk, cached_only, memo.table(f"rendered:{profile.name}"))
 
         def job(kind: str, index: int, html: str, sheets: list[tuple[str, str]]) -> RenderJob:
             key = job_key(kind, html, sheets, options, made_with, "")
             return RenderJob(kind, index, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
                              roots, tuple(sorted(options.items())), key, runner.path_for(key))
 
-        plan = _Plan(src, book, groups, order, folio_group, job)
+        plan = _Plan(src, book, groups, order, folio_group, job, runner, memo.table(f"chunk-html:{profile.name}"))
         runner.run(plan.jobs(project), plan.take)
+        memo.trim(f"chunk-html:{profile.name}", set(plan.made_from.values()))
+        memo.trim(f"rendered:{profile.name}", runner.used)
         front, front_pages, late, bodies, folios = plan.parts(project)
         total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
         if on_pages is not None:
@@ -335,6 +405,22 @@ def build_chunked_pdf(
     sheets.remember_pages(project, profile, cache=cache, pages=total)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
+
+
+def _own_templates(src: Sources) -> bool:
+    """Whether the book brings templates of its own (styles/templates/ holds a file)."""
+    folder = Path(src.renderer._override_dir())
+    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+
+
+def _stamps(result: Rendered) -> tuple[tuple[str, int, int, int], ...] | None:
+    """What says a result's files (its PDF, font maps and every file it fetched) are unchanged; None when
+    one is missing."""
+    paths = [result.path, *([result.font_maps] if result.font_maps else []), *result.fetched]
+    try:
+        return tuple((p, (st := os.stat(p)).st_mtime_ns, st.st_size, st.st_ino) for p in paths)
+    except OSError:
+        return None
 
 
 def _raise_refused(results: list[Rendered], project: Project) -> None:

@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zhpress import files
+from zhpress import files, memo
 from zhpress.model import Article
 
 log = logging.getLogger("zhpress")
@@ -152,14 +152,22 @@ class ReadCache:
         if data is None:
             log.debug("read cache %s: not signed by this user, not used", self.path)
             return {}
+        kept = memo.table("read-cache")  # a warm process: the entries of these very bytes, decoded before
+        digest = hashlib.sha256(data).digest()
+        if kept is not None and digest in kept:
+            return dict(kept[digest])
         try:
             stored = json.loads(data)
             if type(stored) is not dict or stored.get("code") != _code_digest():
                 return {}
-            return {key: _entry(value) for key, value in stored["entries"].items() if type(key) is str}
+            entries = {key: _entry(value) for key, value in stored["entries"].items() if type(key) is str}
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             log.debug("read cache %s not used", self.path, exc_info=True)
             return {}
+        if kept is not None:
+            kept.clear()
+            kept[digest] = dict(entries)
+        return entries
 
     @staticmethod
     def key(data: bytes, **arguments: Any) -> str:
@@ -196,17 +204,36 @@ class ReadCache:
         if not self.usable or (not self.changed and self.used == set(self.entries)):
             return
         assert self.key_bytes is not None
+        encoded = memo.table("read-cache-encoded")  # a warm process: each entry encoded once (key: its bytes)
         try:
-            kept = {key: {"article": encode(a), "warnings": [list(w) for w in ws]}
-                    for key, (a, ws) in self.entries.items() if key in self.used}
+            kept = {key: _encoded(key, a, ws, encoded) for key, (a, ws) in self.entries.items() if key in self.used}
         except TypeError:
             log.debug("read cache %s not written", self.path, exc_info=True)
             return
+        if encoded is not None:
+            memo.trim("read-cache-encoded", set(kept))
         data = json.dumps({"code": _code_digest(), "entries": kept}, ensure_ascii=False, separators=(",", ":"))
+        blob = files.sign(data.encode("utf-8"), self.key_bytes)
         try:
-            files.write_atomic(self.path, files.sign(data.encode("utf-8"), self.key_bytes), mode=0o600)
+            files.write_atomic(self.path, blob, mode=0o600)
         except OSError as exc:  # a read-only project still builds
             log.warning("%s: the read cache cannot be written (%s); the build goes on without it", self.path, exc.strerror)
+            return
+        decoded = memo.table("read-cache")
+        if decoded is not None:  # the next build reads these bytes back: their entries are these
+            decoded.clear()
+            decoded[hashlib.sha256(data.encode("utf-8")).digest()] = {
+                key: entry for key, entry in self.entries.items() if key in self.used}
+
+
+def _encoded(key: str, article: Article, warnings: list[tuple[int, str]], kept: dict[Any, Any] | None) -> dict[str, Any]:
+    """One stored entry; in a warm process, made once for each key (a key is the manuscript's bytes)."""
+    if kept is not None and key in kept:
+        return kept[key]  # type: ignore[no-any-return]
+    entry = {"article": encode(article), "warnings": [list(w) for w in warnings]}
+    if kept is not None:
+        kept[key] = entry
+    return entry
 
 
 @contextmanager

@@ -1,0 +1,52 @@
+"""What a warm build process keeps in memory from one build to the next (`zhpress.warm`): named tables that
+the stages fill and read. Off in an ordinary build, where `table` gives None and every stage works as if
+it were the first build.
+
+An entry is only ever a pure function of its key (the key holds everything the value was made from), so
+a stale entry cannot be read: it is simply never asked for again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+
+class _Tables:
+    """The tables of this process (None until `enable`)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[Any, Any]] | None = None
+
+
+_state = _Tables()
+
+
+def enable() -> None:
+    """Keep tables from now on (the warm build process calls this once)."""
+    if _state.tables is None:
+        _state.tables = {}
+
+
+def disable() -> None:
+    """Keep nothing (the tables are dropped)."""
+    _state.tables = None
+
+
+def enabled() -> bool:
+    return _state.tables is not None
+
+
+def table(name: str) -> dict[Any, Any] | None:
+    """The table `name` (made empty on first use), or None when nothing is kept between builds."""
+    if _state.tables is None:
+        return None
+    return _state.tables.setdefault(name, {})
+
+
+def trim(name: str, keep: set[Any]) -> None:
+    """Drop the entries of `name` whose keys are not in `keep` (what the last build did not use)."""
+    found = table(name)
+    if found is not None:
+        for key in [k for k in found if k not in keep]:
+            del found[key]

@@ -1,0 +1,76 @@
+"""A warm build process for the edit loop (`zhpress build --watch`, `zhpress serve`): started once, it runs
+each build the command line would run, in itself, so that start-up (Python, WeasyPrint, fontconfig) is
+paid once and what earlier builds made stays in memory (`zhpress.memo`: the read manuscripts, each body
+chunk's job key and result, the merged font subsets).
+
+    python -m zhpress.warm FD    # a build request a line on stdin (JSON), a reply a line on FD
+
+A request is `{"argv": [...], "capture": bool}`: the arguments of `zhpress` (for example
+`["build", "print", "-C", ROOT]`); with `capture`, what the build prints is returned instead of shown.
+The reply is `{"code": exit status, "output": text or null}`. What a build makes is what the same command
+line makes in a process of its own: every table is keyed by all its entry was made from.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from typing import IO, Any
+
+from . import memo
+
+#: The exit statuses of an interrupted build (Ctrl-C, SIGTERM): the process ends after replying.
+INTERRUPTED = (130, 143)
+
+
+def serve(requests: IO[str], replies: IO[str]) -> int:
+    """Run the builds asked on `requests` one after another, each reply on `replies`, until end of input."""
+    memo.enable()
+    from .pdf.engine import import_weasyprint
+
+    import_weasyprint()  # the first build is warm too
+    for line in requests:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        code, output = run(list(request["argv"]), capture=bool(request.get("capture")))
+        replies.write(json.dumps({"code": code, "output": output}, ensure_ascii=False) + "\n")
+        replies.flush()
+        if code in INTERRUPTED:
+            break
+    return 0
+
+
+def run(argv: list[str], *, capture: bool) -> tuple[int, str | None]:
+    """One command line in this process; with `capture`, its output as text."""
+    from . import cli
+
+    consoles = (cli.console, cli.out)
+    saved = [c._console for c in consoles]  # noqa: SLF001 (the command line's own lazy consoles)
+    buffer = io.StringIO() if capture else None
+    if buffer is not None:
+        from rich.console import Console
+
+        for c in consoles:
+            c._console = Console(file=buffer, highlight=False, soft_wrap=True, width=200)  # noqa: SLF001
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:  # the parser's own exit (a bad option)
+        code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        for c, console in zip(consoles, saved, strict=True):
+            c._console = console  # noqa: SLF001
+    return code, buffer.getvalue() if buffer is not None else None
+
+
+def main(args: list[str]) -> int:
+    reply_fd = int(args[0])
+    replies: Any = os.fdopen(reply_fd, "w", encoding="utf-8")
+    with replies:
+        return serve(sys.stdin, replies)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

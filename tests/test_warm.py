@@ -1,0 +1,137 @@
+"""The warm build process of the edit loop (`zhpress.warm`, `zhpress.memo`): builds in one process give the
+bytes a fresh `zhpress build` gives, reuse what did not change (no chunk's HTML made again, no chunk
+rendered again) and forget nothing that did (a book's own templates, a failing build, a book without a
+date)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_zhpress
+from tests.pdf.test_chunked import inputs, make_project
+from zhpress import memo
+from zhpress.pdf import sources
+from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf
+from zhpress.watch import BuildProcess, build_command
+
+SIZES = [300 + (i * 97) % 400 for i in range(24)]  # chunked in print (24 articles)
+
+
+@pytest.fixture
+def warm() -> Iterator[None]:
+    """This test process as a warm build process, for the test only."""
+    memo.enable()
+    try:
+        yield
+    finally:
+        memo.disable()
+
+
+def edit_one(root: Path, index: int, old: str = "。", new: str = "！") -> None:
+    """One character of one article changed (the page count stays)."""
+    manuscript = sorted((root / "content").glob("*.txt"))[index]
+    text = manuscript.read_text("utf-8")
+    assert old in text
+    manuscript.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def counting_html(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the body chunks' HTML made (the template rendered with articles)."""
+    made: list[int] = []
+    original = sources.Sources.book_html
+
+    def counted(self: sources.Sources, **extra: object) -> str:
+        if extra.get("body_articles"):
+            made.append(len(extra["body_articles"]))  # type: ignore[arg-type]
+        return original(self, **extra)
+
+    monkeypatch.setattr(sources.Sources, "book_html", counted)
+    return made
+
+
+def test_a_warm_process_makes_the_bytes_of_a_fresh_build_through_edits_and_errors(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "book", SIZES)
+    out, fresh = tmp_path / "warm", tmp_path / "fresh"
+    runner = BuildProcess()
+    command = build_command(root, ["print"], out_dir=out, jobs=2, quiet=True)
+    try:
+        first = runner.run(command, capture=True, root=root)
+        assert first.ok, first.message
+        server = runner._server  # noqa: SLF001
+        assert server is not None and server.alive()
+        edit_one(root, 5)
+        again = runner.run(command, capture=True, root=root)
+        assert again.ok, again.message
+        toml = root / "content" / "book.toml"
+        good = toml.read_text("utf-8")
+        toml.write_text(good + "\n[profiles.print]\npage = { trim = \"b99\" }\n", "utf-8")
+        failed = runner.run(command, capture=True, root=root)
+        assert failed.returncode == 2 and failed.message is not None and "book.toml" in failed.message
+        toml.write_text(good, "utf-8")
+        edit_one(root, 17)
+        last = runner.run(command, capture=True, root=root)
+        assert last.ok, last.message
+        assert runner._server is server and server.alive()  # noqa: SLF001 (one process for all four builds)
+    finally:
+        runner.stop()
+    result = run_zhpress("build", "print", "-C", str(root), "-o", str(fresh), "-q", "--no-cache", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    assert (out / "chunks-print.pdf").read_bytes() == (fresh / "chunks-print.pdf").read_bytes()
+
+
+def test_an_edit_in_a_warm_process_makes_and_renders_only_its_chunk(
+        tmp_path: Path, warm: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path / "book", SIZES[:6])
+    made = counting_html(monkeypatch)
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    assert len(made) == 3
+    made.clear()
+    stats = ChunkStats()
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert made == [] and stats.rendered == {} and stats.reused["body"] == 3
+    edit_one(root, 3)  # the second chunk
+    stats = ChunkStats()
+    data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert made == [2] and stats.rendered == {"body": 1} and stats.reused["body"] == 2
+    memo.disable()
+    cold, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=False, chunk_articles=2, folio_group=2)
+    assert data == cold
+
+
+def test_a_books_own_templates_are_rendered_every_build(tmp_path: Path, warm: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a book's template reads cannot be known: each chunk's HTML is made again (its PDF still comes
+    from the cache when the HTML is the same), and a change to the template shows at once."""
+    root = make_project(tmp_path / "book", SIZES[:6])
+    template = root / "styles" / "templates" / "pdf" / "book.html"
+    template.parent.mkdir(parents=True)
+    package = Path(sources.__file__).resolve().parent.parent / "templates" / "pdf" / "book.html"
+    shutil.copyfile(package, template)
+    made = counting_html(monkeypatch)
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    made.clear()
+    stats = ChunkStats()
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert made == [2, 2, 2] and stats.rendered == {}
+    template.write_text(template.read_text("utf-8").replace("<main class=\"bodymatter\">", "<main class=\"bodymatter\"><p>加一行</p>"), "utf-8")
+    stats = ChunkStats()
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert stats.rendered.get("body") == 3
+
+
+def test_an_edit_to_a_book_without_a_date_renders_only_its_chunk(tmp_path: Path) -> None:
+    """A book without a date gets one derived from its text, which every edit changes: only the front
+    matter's document carries it, so the other chunks stay cached (here without a warm process)."""
+    root = make_project(tmp_path / "book", SIZES[:6])
+    toml = root / "content" / "book.toml"
+    toml.write_text(toml.read_text("utf-8").replace('date = "2022-05-10"\n', ""), "utf-8")
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    edit_one(root, 0)
+    stats = ChunkStats()
+    data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert stats.rendered.get("body") == 1 and stats.reused.get("body") == 2
+    cold, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=False, chunk_articles=2, folio_group=2)
+    assert data == cold
