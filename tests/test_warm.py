@@ -5,10 +5,12 @@ date)."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytest
 
 from tests.conftest import run_zhpress
@@ -16,6 +18,8 @@ from tests.pdf.test_chunked import inputs, make_project
 from zhpress import memo
 from zhpress.pdf import sources
 from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf
+from zhpress.pdf.edition import build_single_pdf
+from zhpress.pdf.finish import PLACEHOLDER_DATE
 from zhpress.watch import BuildProcess, build_command
 
 SIZES = [300 + (i * 97) % 400 for i in range(24)]  # chunked in print (24 articles)
@@ -123,8 +127,9 @@ def test_a_books_own_templates_are_rendered_every_build(tmp_path: Path, warm: No
 
 
 def test_an_edit_to_a_book_without_a_date_renders_only_its_chunk(tmp_path: Path) -> None:
-    """A book without a date gets one derived from its text, which every edit changes: only the front
-    matter's document carries it, so the other chunks stay cached (here without a warm process)."""
+    """A book without a date gets one derived from its text, which every edit changes: no chunk's document
+    carries it (the merged file gets it), so every other document stays cached, the front matter too (here
+    without a warm process); the file's dates are the single pass's."""
     root = make_project(tmp_path / "book", SIZES[:6])
     toml = root / "content" / "book.toml"
     toml.write_text(toml.read_text("utf-8").replace('date = "2022-05-10"\n', ""), "utf-8")
@@ -132,6 +137,14 @@ def test_an_edit_to_a_book_without_a_date_renders_only_its_chunk(tmp_path: Path)
     edit_one(root, 0)
     stats = ChunkStats()
     data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
-    assert stats.rendered.get("body") == 1 and stats.reused.get("body") == 2
+    assert stats.rendered == {"body": 1} and stats.reused.get("body") == 2
     cold, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=False, chunk_articles=2, folio_group=2)
     assert data == cold
+    single, _ = build_single_pdf(*inputs(root), cache=False)
+    with pikepdf.open(io.BytesIO(data)) as chunked, pikepdf.open(io.BytesIO(single)) as whole:
+        date = str(whole.docinfo["/CreationDate"])
+        assert date.startswith("D:20") and str(chunked.docinfo["/CreationDate"]) == date
+        assert str(chunked.docinfo["/ModDate"]) == str(whole.docinfo["/ModDate"])
+        xmp = chunked.Root.Metadata.read_bytes()
+        assert PLACEHOLDER_DATE.encode() not in xmp
+        assert xmp.count(f"{date[2:6]}-{date[6:8]}-{date[8:10]}T".encode()) >= 2  # xmp:CreateDate, xmp:ModifyDate

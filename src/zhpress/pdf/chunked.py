@@ -25,7 +25,7 @@ from . import sheets
 from .cache import ChunkCache, cache_dir, faces_fingerprint, job_key, versions
 from .engine import Rendered, RenderJob, refused_error
 from .executor import Executor, LocalExecutor
-from .finish import finish_document, padded_count
+from .finish import PLACEHOLDER_DATE, finish_document, padded_count
 from .merge import merge_parts
 from .pages import Page, chunked_pages
 from .schedule import (
@@ -257,7 +257,8 @@ class _Plan:
 
     def _front_job(self) -> RenderJob:
         """The front matter, its late values hidden boxes of their own width (it depends on no chunk)."""
-        self.front_html[:] = [sheets.book_html(self.src, self.book, 1, front_only=True)]  # 印张 of 1 page, hidden
+        # 印张 of 1 page, hidden; the date set in the merged file (a book's own date may change with any edit)
+        self.front_html[:] = [sheets.book_html(self.src, self.book, 1, front_only=True, date_iso=PLACEHOLDER_DATE)]
         return self.job("front", 0, self.front_html[0], [*self.src.sheets, ("chunk-front.css", EARLY_FRONT_CSS)])
 
     def _late_job(self, project: Project) -> RenderJob:
@@ -393,12 +394,12 @@ def build_chunked_pdf(
         if pages_only:
             return b"", total
         started = time.perf_counter()
-        seed_parts = [profile.name, *plan.front_html, *(plan.body_keys[i] for i in range(len(groups))),
+        seed_parts = [profile.name, src.context["date_iso"], *plan.front_html, *(plan.body_keys[i] for i in range(len(groups))),
                       *(c for _, c in src.sheets)]
         seed = hashlib.sha256("\0".join(seed_parts).encode()).hexdigest()
         with merge_parts(front, front_pages, bodies, folios, late=late) as merged:
             data = finish_document(merged, profile, front_pages=front_pages, cmyk=page.pdf_variant in PDFX_VARIANTS,
-                                   seed=seed)
+                                   seed=seed, date_iso=src.context["date_iso"])
         stats.seconds["merge"] = time.perf_counter() - started
     if store is not None:
         store.remember(profile.name, digests)

@@ -31,10 +31,19 @@ def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, se
         return finish_document(pdf, profile, front_pages=front_pages, cmyk=cmyk, seed=seed)
 
 
-def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool, seed: str) -> bytes:
-    """`finish_pdf` on an open pikepdf document (the chunked build's merged file); returns the saved bytes."""
+#: The date a chunked build's front matter is rendered with, replaced by the build's own in the merged file
+#: (`finish_document`): a book without a date has one derived from its whole text, which every edit changes.
+PLACEHOLDER_DATE = "1999-12-31T23:59:59Z"
+
+
+def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool, seed: str,
+                    date_iso: str | None = None) -> bytes:
+    """`finish_pdf` on an open pikepdf document (the chunked build's merged file); returns the saved bytes.
+    `date_iso` replaces `PLACEHOLDER_DATE` in its document information and XMP metadata."""
     page = profile.page
     assert page is not None
+    if date_iso is not None:
+        set_date(pdf, PLACEHOLDER_DATE, date_iso)
     nums: list[Any] = []
     if front_pages:
         nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
@@ -155,6 +164,22 @@ def draw_crop_marks(pdf: Any, bleed: float, slug: float, *, marks: bool = True) 
         streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
         # the page's own drawing is wrapped in q … Q, so whatever state it leaves cannot move the marks
         page_dict.Contents = pikepdf.Array([before, *streams, after])
+
+
+def set_date(pdf: Any, old: str, new: str) -> None:
+    """The dates WeasyPrint wrote from `old` (`%Y-%m-%dT%H:%M:%SZ`, in the document information as
+    `D:%Y%m%d%H%M%SZ`) made `new`, the same length and form."""
+    def pdf_date(iso: str) -> str:
+        return "D:" + re.sub(r"[^0-9]", "", iso) + "Z"
+
+    for key in ("/CreationDate", "/ModDate"):
+        if str(pdf.docinfo.get(key, "")) == pdf_date(old):
+            pdf.docinfo[key] = pikepdf.String(pdf_date(new))
+    metadata = pdf.Root.get("/Metadata")
+    if metadata is not None:
+        xmp = metadata.read_bytes()
+        if old.encode() in xmp:
+            metadata.write(xmp.replace(old.encode(), new.encode()))
 
 
 _ID_PATTERN = re.compile(rb"(xmp\.did:|xmp\.iid:|uuid:)[0-9a-fA-F-]{32,36}")

@@ -10,6 +10,7 @@ intent once, the named destinations and the outline rebuilt with the merged page
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 import pikepdf
 
+from .. import memo
 from ..errors import MergeError
 from .parts import find_font_file, maps_from_json, read_font_maps
 from .weasy70.fonts import subset
@@ -38,25 +40,24 @@ class _Face:
     source: dict[str, Any]
     widths: dict[int, Any] = field(default_factory=dict)
     to_unicode: dict[int, bytes] = field(default_factory=dict)
+    parts: list[tuple[dict[int, Any], dict[int, bytes]]] = field(default_factory=list)
 
-    def add(self, font: Any, maps: dict[str, Any] | None = None) -> None:
+    def add(self, font: Any, maps: tuple[dict[int, Any], dict[int, bytes]] | None = None) -> None:
         """Take in one part's font: its widths and Unicode map, from `maps` (`font_maps`, made when the
         part was rendered) when given, else read from the font itself."""
-        widths, to_unicode = maps_from_json(maps) if maps is not None else read_font_maps(font)
-        for glyph, value in widths.items():
-            self.widths.setdefault(glyph, value)
-        for glyph, text in to_unicode.items():
-            self.to_unicode.setdefault(glyph, text)
+        self.parts.append(maps if maps is not None else read_font_maps(font))
+
+    def settle(self) -> None:
+        """The union of every part's maps, the first part's value of a glyph kept."""
+        for widths, to_unicode in reversed(self.parts):
+            self.widths.update(widths)
+            self.to_unicode.update(to_unicode)
+        self.parts.clear()
 
 
 def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str, _Face], maps_file: str | None = None) -> None:
     """Take in a part's fonts, with the maps its worker wrote (`maps_file`, JSON) when there are any."""
-    maps: dict[str, Any] = {}
-    if maps_file is not None:
-        try:
-            maps = json.loads(Path(maps_file).read_bytes())
-        except (OSError, ValueError) as exc:
-            raise MergeError(f"the font maps of a chunk cannot be read: {exc}", path=Path(maps_file)) from exc
+    maps = _font_maps(maps_file) if maps_file is not None else {}
     for key, font in fonts.items():
         name = key.lstrip("/")
         source = sources.get(name)
@@ -68,8 +69,28 @@ def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str,
         face.add(font, maps.get(name))
 
 
+def _font_maps(maps_file: str) -> dict[str, tuple[dict[int, Any], dict[int, bytes]]]:
+    """A part's font maps by face (`parts.font_maps`); a warm process (`zhpress.memo`) reads each file once
+    while it is unchanged."""
+    kept = memo.table("font-maps")
+    try:
+        st = os.stat(maps_file)
+        stamp = (maps_file, st.st_mtime_ns, st.st_size, st.st_ino)
+        if kept is not None and stamp in kept:
+            return kept[stamp]  # type: ignore[no-any-return]
+        found = {name: maps_from_json(value) for name, value in json.loads(Path(maps_file).read_bytes()).items()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise MergeError(f"the font maps of a chunk cannot be read: {exc}", path=Path(maps_file)) from exc
+    if kept is not None:
+        if len(kept) > 4096:  # parts of builds long gone
+            kept.clear()
+        kept[stamp] = found
+    return found
+
+
 def _build_font(pdf: Any, face: _Face) -> Any:
     """One Type 0 font for the face: the union subset, merged /W and ToUnicode, WeasyPrint's descriptor."""
+    face.settle()
     path = find_font_file(face.source)
     if path is None:
         raise MergeError(f"the font file of {face.source.get('family')} is no longer installed")
