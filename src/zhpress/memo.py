@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 
-
 class _Tables:
     """The tables of this process (None until `enable`)."""
 

@@ -87,7 +87,7 @@ class _Runner:
         if _stamps(result) != stamps:
             del self.kept[key]  # type: ignore[union-attr]
             return None
-        return result  # type: ignore[no-any-return]
+        return result
 
     def _keep(self, key: str, result: Rendered) -> None:
         self.used.add(key)

@@ -77,7 +77,7 @@ def _font_maps(maps_file: str) -> dict[str, tuple[dict[int, Any], dict[int, byte
         st = os.stat(maps_file)
         stamp = (maps_file, st.st_mtime_ns, st.st_size, st.st_ino)
         if kept is not None and stamp in kept:
-            return kept[stamp]  # type: ignore[no-any-return]
+            return kept[stamp]
         found = {name: maps_from_json(value) for name, value in json.loads(Path(maps_file).read_bytes()).items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise MergeError(f"the font maps of a chunk cannot be read: {exc}", path=Path(maps_file)) from exc

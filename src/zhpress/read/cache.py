@@ -229,7 +229,7 @@ class ReadCache:
 def _encoded(key: str, article: Article, warnings: list[tuple[int, str]], kept: dict[Any, Any] | None) -> dict[str, Any]:
     """One stored entry; in a warm process, made once for each key (a key is the manuscript's bytes)."""
     if kept is not None and key in kept:
-        return kept[key]  # type: ignore[no-any-return]
+        return kept[key]
     entry = {"article": encode(article), "warnings": [list(w) for w in warnings]}
     if kept is not None:
         kept[key] = entry

@@ -57,7 +57,7 @@ def subset(path: Path, index: int, glyphs: list[int], family: str) -> bytes:
         st = None
     key = (str(path), index, family, st.st_mtime_ns, st.st_size, st.st_ino, tuple(glyphs)) if st else None
     if kept is not None and key is not None and key in kept:
-        return kept[key]  # type: ignore[no-any-return]
+        return kept[key]
     data = _subset(path, index, glyphs, family)
     if kept is not None and key is not None:
         for old in [k for k in kept if k[:3] == key[:3]]:
