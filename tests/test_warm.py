@@ -6,6 +6,7 @@ date)."""
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from tests.conftest import run_zhpress
 from tests.pdf.test_chunked import inputs, make_project
 from zhpress import memo
+from zhpress.files import PROJECT_CACHE, sign, signing_key, verified
 from zhpress.pdf import sources
 from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf
 from zhpress.pdf.edition import build_single_pdf
@@ -148,3 +150,36 @@ def test_an_edit_to_a_book_without_a_date_renders_only_its_chunk(tmp_path: Path)
         xmp = chunked.Root.Metadata.read_bytes()
         assert PLACEHOLDER_DATE.encode() not in xmp
         assert xmp.count(f"{date[2:6]}-{date[6:8]}-{date[8:10]}T".encode()) >= 2  # xmp:CreateDate, xmp:ModifyDate
+
+
+def test_an_incremental_build_makes_no_unchanged_chunks_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a warm process the chunks' keys by what their HTML is made from are kept in the cache,
+    signed: the next build makes only the edited chunk's HTML; a copy not signed by the user, or made by
+    other code, is not used."""
+    root = make_project(tmp_path / "book", SIZES[:6])
+    made = counting_html(monkeypatch)
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    assert len(made) == 3
+    made.clear()
+    stats = ChunkStats()
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert made == [] and stats.rendered == {}
+    edit_one(root, 5)  # the third chunk
+    stats = ChunkStats()
+    data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert made == [2] and stats.rendered == {"body": 1}
+    cold, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=False, chunk_articles=2, folio_group=2)
+    assert data == cold
+    stored = root / PROJECT_CACHE / "pdf" / "html-keys-print.json"
+    signed = stored.read_bytes()
+    stored.write_bytes(signed.partition(b"\n")[2])  # the same map, unsigned
+    made.clear()
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    assert made == [2, 2, 2]
+    key = signing_key()
+    assert key is not None
+    record = json.loads(verified(stored.read_bytes(), key) or b"{}")
+    stored.write_bytes(sign(json.dumps({**record, "code": "other"}).encode(), key))
+    made.clear()
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    assert made == [2, 2, 2]

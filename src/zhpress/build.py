@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import files, render
+from . import files, memo, render
 from .config import Profile, Project
 from .convert import get_converter
 from .convert.edition import conversion_settings, edition_book
@@ -152,7 +152,10 @@ def run_build(
 
     When a PDF is asked for, the worker processes are forked first, so that they import WeasyPrint
     while this process reads and checks the inputs."""
-    jobs = max(1, min(request.jobs, len(request.profiles)))
+    # A warm build process (`zhpress.warm`) builds its profiles itself, one after another, so that what
+    # they make stays in its memory for the next build (`zhpress.memo`); one worker renders single passes.
+    warm = memo.enabled()
+    jobs = 1 if warm else max(1, min(request.jobs, len(request.profiles)))
     in_workers = any(edition(p).renders_in_workers for p in request.profiles)
     pool = render_workers.take(jobs) if in_workers else None
     render.compiled_templates = request.cache
@@ -166,7 +169,8 @@ def run_build(
                 remove_stale_parts(request.out_dir)
                 if request.executor is not None:  # a cluster's client is this process's: profiles one by one
                     request.executor.check([p.font_family for p in request.profiles if edition(p).renders_in_workers])
-                if pool is not None and in_workers and request.executor is None and not _one_pass(request, editions, date):
+                if pool is not None and in_workers and request.executor is None and not warm \
+                        and not _one_pass(request, editions, date):
                     return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
                 return _build_serial(request, pool, editions, reports, date, on_start, on_done)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers stop now, not after their renders
@@ -244,7 +248,7 @@ def _build_one(
     render.compiled_templates = request.cache
     try:
         # Cores left over by the profiles built at once go to each PDF's chunk workers.
-        chunk_jobs = max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))
+        chunk_jobs = request.jobs if memo.enabled() else max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))
         with files.reading_once(request.reads):
             return build_profile(
                 request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,

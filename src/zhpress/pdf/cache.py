@@ -9,6 +9,7 @@ import importlib.metadata
 import json
 import logging
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,17 @@ def versions() -> str:
     code = [hashlib.sha256((here / name).read_bytes()).hexdigest() for name in (*_RENDER_CODE, *patches)]
     packages = [importlib.metadata.version(name) for name in ("weasyprint", "pydyf")]
     return "\0".join([CACHE_FORMAT, __version__, *packages, *code])
+
+
+@lru_cache(maxsize=1)
+def html_code() -> str:
+    """A digest of every module and template of zhpress: what turns an edition's content into a chunk's
+    HTML (`chunked._Plan.made_from` holds the content, this the code)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".html", ".j2", ".css", ".toml") and p.is_file()):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def job_key(kind: str, html: str, sheets: list[tuple[str, str]], options: dict[str, Any], versions: str, fonts: str) -> str:
@@ -177,6 +189,26 @@ class ChunkCache:
     def remember(self, profile: str, digests: list[str]) -> None:
         try:
             files.write_atomic(self.folder / f"recent-{profile}.json", json.dumps(digests).encode(), mode=0o600)
+        except OSError as exc:
+            log.warning("%s: the PDF cache cannot be written (%s)", self.folder, exc.strerror)
+
+    def html_keys(self, profile: str) -> dict[str, str]:
+        """`profile`'s body chunks' job keys by what their HTML is made from, as its last build left them
+        (signed: a book project's own copy is never used), or {}."""
+        try:
+            signed = files.verified(self._read(self.folder / f"html-keys-{profile}.json"), self.key) if self.key else None
+            stored = json.loads(signed) if signed is not None else {}
+            if type(stored) is not dict or stored.get("format") != CACHE_FORMAT or stored.get("code") != html_code():
+                return {}
+            return {k: v for k, v in stored["keys"].items() if type(k) is str and type(v) is str}
+        except Exception:  # noqa: BLE001  (absent or unreadable: every chunk's HTML is made)
+            return {}
+
+    def remember_html_keys(self, profile: str, keys: dict[str, str]) -> None:
+        assert self.key is not None
+        data = json.dumps({"format": CACHE_FORMAT, "code": html_code(), "keys": keys}, sort_keys=True).encode()
+        try:
+            files.write_atomic(self.folder / f"html-keys-{profile}.json", files.sign(data, self.key), mode=0o600)
         except OSError as exc:
             log.warning("%s: the PDF cache cannot be written (%s)", self.folder, exc.strerror)
 

@@ -22,7 +22,7 @@ from ..errors import RenderError
 from ..model import Book
 from ..workers import scratch_dir
 from . import sheets
-from .cache import ChunkCache, cache_dir, faces_fingerprint, job_key, versions
+from .cache import ChunkCache, cache_dir, faces_fingerprint, html_code, job_key, versions
 from .engine import Rendered, RenderJob, refused_error
 from .executor import Executor, LocalExecutor
 from .finish import PLACEHOLDER_DATE, finish_document, padded_count
@@ -96,6 +96,13 @@ class _Runner:
             if stamps is not None:
                 self.kept[key] = (result, stamps)
 
+    def lookup(self, key: str) -> Rendered | None:
+        """The result of `key` from an earlier build of this process or from the cache, if any."""
+        hit = self.remembered(key)
+        if hit is None and self.cache is not None:
+            hit = self.cache.load(key)
+        return hit
+
     def reuse(self, kind: str, index: int, key: str, result: Rendered, on_result: Callable[[str, int, Rendered], None]) -> None:
         """A result taken from the cache or from an earlier build of this process."""
         self._keep(key, result)
@@ -123,9 +130,7 @@ class _Runner:
                     yield None
                     continue
                 seen.append((job.kind, job.index, job.key))
-                hit = self.remembered(job.key)
-                if hit is None and self.cache is not None:
-                    hit = self.cache.load(job.key)
+                hit = self.lookup(job.key)
                 if hit is None and self.cached_only:
                     raise NotCached(job.kind)
                 if hit is None:
@@ -159,8 +164,8 @@ class _Plan:
                  known: dict[str, str] | None = None) -> None:
         self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
         self.runner = runner
-        # A warm process: each body chunk's job key by what its HTML is made from (`_made_from`).
-        self.known = known if runner is not None and runner.kept is not None and not _own_templates(src) else None
+        # Each body chunk's job key by what its HTML is made from (`_made_from`), from the last build.
+        self.known = known if runner is not None and runner.cache is not None and not _own_templates(src) else None
         self.made_from: dict[int, str] = {}
         self.language = src.renderer.profile.language
         self.signature = src.renderer.profile.page.signature  # type: ignore[union-attr]
@@ -212,7 +217,7 @@ class _Plan:
             self._made_from(sheets)
         for index in self.order:
             known = self.known.get(self.made_from[index]) if self.known is not None else None
-            hit = self.runner.remembered(known) if known is not None and self.runner is not None else None
+            hit = self.runner.lookup(known) if known is not None and self.runner is not None else None
             if known is not None and hit is not None and self.runner is not None:
                 self.body_keys[index] = known  # the same HTML as in an earlier build: not made again
                 self.runner.reuse("body", index, known, hit, self.take)
@@ -223,18 +228,17 @@ class _Plan:
                 html = head + CHUNK_END + main_end + tail
             made = self.job("body", index, html, sheets)
             self.body_keys[index] = made.key
-            if self.known is not None:
-                self.known[self.made_from[index]] = made.key
             yield made
 
     def _made_from(self, sheets: list[tuple[str, str]]) -> None:
         """A digest of all a body chunk's HTML is made from, for each chunk: the book template's frame
         (everything around the articles, rendered once with none), the edition's settings, labels, images
         and stylesheets, and each of its articles as zhpress's own article template sees it (its content,
-        anchors and running head). Only for zhpress's own templates: a book's may read anything."""
+        anchors and running head), and zhpress's code and templates. Only for zhpress's own templates: a
+        book's may read anything."""
         frame = self.src.book_html(include_front=False, body_articles=[], date_iso="")
         shared = hashlib.sha256("\0".join([
-            frame, repr(self.src.renderer.profile), repr(self.src.context["labels"]), repr(self.src.context["images"]),
+            html_code(), frame, repr(self.src.renderer.profile), repr(self.src.context["labels"]), repr(self.src.context["images"]),
             repr(sheets), repr(self.src.renderer.fallback_families),
         ]).encode()).hexdigest()
         heads = self.src.context.get("running_heads", {})
@@ -383,10 +387,20 @@ def build_chunked_pdf(
             return RenderJob(kind, index, html, tuple(sheets), str(project.content_dir), str(project.styles_dir),
                              roots, tuple(sorted(options.items())), key, runner.path_for(key))
 
-        plan = _Plan(src, book, groups, order, folio_group, job, runner, memo.table(f"chunk-html:{profile.name}"))
+        warm_keys = memo.table(f"chunk-html:{profile.name}")
+        known = warm_keys if warm_keys is not None else {}
+        if store is not None and not known:
+            known.update(store.html_keys(profile.name))
+        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known))
         runner.run(plan.jobs(project), plan.take)
-        memo.trim(f"chunk-html:{profile.name}", set(plan.made_from.values()))
         memo.trim(f"rendered:{profile.name}", runner.used)
+        if plan.made_from:
+            keys = {plan.made_from[i]: plan.body_keys[i] for i in range(len(groups))}
+            if store is not None and keys != known:
+                store.remember_html_keys(profile.name, keys)
+            if warm_keys is not None:
+                warm_keys.clear()
+                warm_keys.update(keys)
         front, front_pages, late, bodies, folios = plan.parts(project)
         total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
         if on_pages is not None:
