@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pdfplumber
 import pikepdf
 import pytest
 
@@ -183,3 +185,30 @@ def test_an_incremental_build_makes_no_unchanged_chunks_html(tmp_path: Path, mon
     made.clear()
     build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
     assert made == [2, 2, 2]
+
+
+def characters_row(data: bytes) -> str:
+    """The copyright page's 字数 row as the PDF's text gives it."""
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages[:8]:
+            text = page.extract_text() or ""
+            found = re.search(r"字\s*数\s*([0-9]+\s*千字)", text)
+            if found:
+                return re.sub(r"\s+", "", found.group(1))
+    raise AssertionError("no 字数 on the first pages")
+
+
+def test_an_edit_that_adds_text_renders_no_front_matter(tmp_path: Path) -> None:
+    """字数 is a late value like 印张 and the contents' numbers: text added (more thousands of characters,
+    more pages) renders the edited chunk, folio pieces and the late piece, and the copyright page states
+    the new count, as the single pass does."""
+    root = make_project(tmp_path / "book", SIZES[:6])
+    first, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    manuscript = sorted((root / "content").glob("*.txt"))[2]
+    text = manuscript.read_text("utf-8")
+    manuscript.write_text(text + "\u3000\u3000" + "\u3000\u3000".join([text.split("\u3000\u3000")[-1]] * 12), "utf-8")
+    stats = ChunkStats()
+    data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    assert "front" not in stats.rendered and stats.rendered.get("late") == 1 and stats.rendered.get("body") == 1
+    single, _ = build_single_pdf(*inputs(root), cache=False)
+    assert characters_row(data) == characters_row(single) != characters_row(first)

@@ -262,7 +262,7 @@ class _Plan:
     def _front_job(self) -> RenderJob:
         """The front matter, its late values hidden boxes of their own width (it depends on no chunk)."""
         # 印张 of 1 page, hidden; the date set in the merged file (a book's own date may change with any edit)
-        self.front_html[:] = [sheets.book_html(self.src, self.book, 1, front_only=True, date_iso=PLACEHOLDER_DATE)]
+        self.front_html[:] = [sheets.early_front_html(self.src, self.book, date_iso=PLACEHOLDER_DATE)]
         return self.job("front", 0, self.front_html[0], [*self.src.sheets, ("chunk-front.css", EARLY_FRONT_CSS)])
 
     def _late_job(self, project: Project) -> RenderJob:
@@ -287,6 +287,10 @@ class _Plan:
             real = padded_count(self.front_pages() + self.body_pages(), self.signature)
             count = sheets.sheets_text(real, sheets.pages_per_sheet(project, self.src.renderer.profile))
             boxes.append((int(page), x, y, "sheets", "sheets", count))
+        characters = sheets.late_value(self.src, "characters_label")
+        if "characters" in front.late and characters is not None:
+            page, x, y = front.late["characters"]
+            boxes.append((int(page), x, y, "sheets", "characters", characters))
         html = late_html(self.language, self.front_pages(), boxes)
         self.front_html.append(html)
         return self.job("late", 0, html, [*self.src.sheets, ("chunk-late.css", LATE_CSS)])

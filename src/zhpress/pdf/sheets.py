@@ -86,6 +86,23 @@ def book_html(src: Sources, book: Book, pages: int | None, **extra: Any) -> str:
     return src.renderer.render("pdf/book.html", **{**context, **extra})
 
 
+def early_front_html(src: Sources, book: Book, **extra: Any) -> str:
+    """The front matter alone as a chunked build renders it before the body: its late values (印张, 字数)
+    set for a book of one page and one thousand characters, in boxes that the late piece fills."""
+    context = {**src.context, "thousand_characters": 1}
+    if wants_sheets(src.renderer.profile):
+        context["sheets"] = sheets_text(1, pages_per_sheet(src.renderer.project, src.renderer.profile))
+    context["copyright"] = copyright_page(src.renderer, book, context)
+    return src.renderer.render("pdf/book.html", **{**context, "front_only": True, **extra})
+
+
+def late_value(src: Sources, label_key: str) -> str | None:
+    """The text of a copyright row the late piece prints (`characters_label`: 字数), as the single pass sets it."""
+    copyright = src.context["copyright"]
+    label = copyright.get(label_key)
+    return next((value for row_label, value in copyright["rows"] if label and row_label == label), None)
+
+
 def same_sheets(project: Project, profile: Profile, guessed: int | None, pages: int) -> bool:
     """Whether a render made with `guessed` pages printed the 印张 of the real `pages` (always so when the
     edition prints none)."""

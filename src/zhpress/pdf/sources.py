@@ -170,9 +170,10 @@ def copyright_page(renderer: Renderer, book: Book, context: dict[str, Any]) -> d
         for key, label in COPYRIGHT_FIELDS[region] if values.get(key)
     ]
     cip = [convert(line) for line in (cfg.cip or "").strip().splitlines()]
-    sheets_label = dict(COPYRIGHT_FIELDS[region]).get("sheets")
+    fields = dict(COPYRIGHT_FIELDS[region])
     return {"rows": rows, "cip_heading": CIP_HEADINGS[region] if cip else None, "cip": cip, "region": region,
-            "sheets_label": sheets_label if values.get("sheets") else None}
+            "sheets_label": fields.get("sheets") if values.get("sheets") else None,
+            "characters_label": fields.get("characters")}
 
 
 def running_head(article: Any, budget: int, profile: str) -> str:
