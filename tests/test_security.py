@@ -323,7 +323,7 @@ def test_a_tampered_chunk_cache_entry_is_not_used(tmp_path: Path) -> None:
     folder = root / ".zhpress-cache" / "pdf"
     clean, _ = build_chunked_pdf(*inputs(root), cache_folder=folder, chunk_articles=1)
     for record in folder.glob("*.json"):
-        if record.name.startswith(("recent-", "pages-")) or record.name.endswith(".fonts.json"):
+        if record.name.startswith(("recent-", "pages-", "html-keys-")) or record.name.endswith(".fonts.json"):
             continue
         pdf = record.with_suffix(".pdf")
         edited = pdf.read_bytes() + b"\n%" + MARKER.encode() + b"\n"  # readers take a PDF with bytes after its end
