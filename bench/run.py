@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -297,9 +298,12 @@ def watch_loop(book: Path, out: Path, rounds: int = 3) -> dict[str, list[dict[st
         added: list[str] = []
         while sum(map(len, added)) < 3000:
             added.append(paragraphs[len(added) % len(paragraphs)])
-        edits = [("watch: one character", text.replace("。", "！", 1)), ("watch: undo", text),
-                 ("watch: pages moved", text + SEP + SEP.join(added)), ("watch: undo", text)]
+        stops = [i for i, c in enumerate(text) if c == "。"]
+        pick = random.Random(time.time_ns())  # each run's edits new to the caches (a book may be reused)
         for _ in range(rounds):
+            one, more = pick.choice(stops), pick.choice(stops)
+            edits = [("watch: one character", text[:one] + "！" + text[one + 1:]), ("watch: undo", text),
+                     ("watch: pages moved", text[:more + 1] + SEP + SEP.join(added) + SEP + text[more + 1:]), ("watch: undo", text)]
             for name, new_text in edits:
                 before, pages_before = pdf.stat().st_ino, pages(pdf)
                 time.sleep(1.0)  # the watcher idle, as after typing

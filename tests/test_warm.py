@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import run_zhpress
 from tests.pdf.test_chunked import inputs, make_project
-from zhpress import memo
+from zhpress import memo, workers
 from zhpress.files import PROJECT_CACHE, sign, signing_key, verified
 from zhpress.pdf import sources
 from zhpress.pdf.chunked import ChunkStats, build_chunked_pdf
@@ -212,3 +212,16 @@ def test_an_edit_that_adds_text_renders_no_front_matter(tmp_path: Path) -> None:
     assert "front" not in stats.rendered and stats.rendered.get("late") == 1 and stats.rendered.get("body") == 1
     single, _ = build_single_pdf(*inputs(root), cache=False)
     assert characters_row(data) == characters_row(single) != characters_row(first)
+
+
+def test_progress_that_nobody_reads_never_stops_a_build() -> None:
+    """A warm process's builds (and any quiet one) report every chunk with no one reading: the progress
+    pipe drops what does not fit instead of blocking the build, and still carries events in order."""
+    events = workers.Events()
+    for number in range(20_000):  # far more than a pipe holds
+        events.put(("chunk", "print", number, 20_000))
+    assert not events.empty() and events.get() == ("chunk", "print", 0, 20_000)
+    events.drain()
+    assert events.empty()
+    events.put(("chunk", "print", 7, 1))
+    assert events.get() == ("chunk", "print", 7, 1)

@@ -515,6 +515,7 @@ class _Progress:
         from . import workers
 
         queue = workers.events()
+        queue.drain()  # what earlier builds of a warm process reported while no progress was shown
         self.bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[pages]}"),
             TimeElapsedColumn(), TimeRemainingColumn(), console=console.real(), transient=False,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
+import select
 import shutil
 import signal
 import sys
@@ -98,11 +100,53 @@ def remove_scratch(only: str | None = None) -> None:
             del _scratch[path]
 
 
-def events() -> Any:
-    """The progress queue the command line reads (made on first use, before any worker is forked)."""
+class Events:
+    """Progress events from any process of the build to the command line: a pipe whose writes never block.
+    Nobody reads it when no progress is shown (a quiet build, no terminal, a warm build process's builds
+    one after another), so an event that does not fit is dropped rather than stopping the build."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+
+    def put(self, event: tuple[object, ...]) -> None:
+        data = pickle.dumps(event)
+        frame = len(data).to_bytes(4, "big") + data
+        if len(frame) > select.PIPE_BUF:  # only a write this small is whole or nothing
+            return
+        try:
+            os.write(self._write, frame)
+        except BlockingIOError:
+            pass
+
+    def empty(self) -> bool:
+        return not select.select([self._read], [], [], 0)[0]
+
+    def get(self) -> Any:
+        """The next event (waits for one)."""
+        size = int.from_bytes(self._exactly(4), "big")
+        return pickle.loads(self._exactly(size))  # noqa: S301 (written by this build's own processes)
+
+    def drain(self) -> None:
+        """Forget the events nobody read."""
+        while not self.empty():
+            self.get()
+
+    def _exactly(self, count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = os.read(self._read, count - len(data))
+            if not chunk:
+                raise EOFError("the progress pipe was closed")
+            data += chunk
+        return data
+
+
+def events() -> Events:
+    """The progress pipe the command line reads (made on first use, before any worker is forked)."""
     global _events
     if _events is None:
-        _events = multiprocessing.get_context("fork").SimpleQueue()
+        _events = Events()
     return _events
 
 
