@@ -83,23 +83,35 @@ def chunks(count: int, size: int) -> list[range]:
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-#: The elements a late value's box sits in, by its class: they give it the style it had in the front matter.
+#: The elements a late value's box sits in, by its class: they give it the style it had in the front matter
+#: (a group's outer elements, once a page for all its values, and each value's own).
 LATE_HOLDERS = {
-    "toc-article": ('<nav class="contents"><ol><li class="toc-article"><a>', "</a></li></ol></nav>"),
-    "toc-heading": ('<nav class="contents"><ol><li class="toc-heading"><a>', "</a></li></ol></nav>"),
-    "sheets": ('<section class="copyright-page"><dl><dd>', "</dd></dl></section>"),
+    "toc-article": ("contents", '<li class="toc-article">', "</li>"),
+    "toc-heading": ("contents", '<li class="toc-heading">', "</li>"),
+    "sheets": ("copyright", "<dd>", "</dd>"),
+}
+LATE_GROUPS = {
+    "contents": ('<nav class="contents"><ol>', "</ol></nav>"),
+    "copyright": ('<section class="copyright-page"><dl>', "</dl></section>"),
 }
 
 
 def late_html(lang: str, pages: int, boxes: list[tuple[int, float, float, str, str, str]]) -> str:
     """The late piece: `pages` empty pages, each late value (page, x, y, holder, class, text) in a box at
-    its place (px from the page's corner), inside elements that give it the front matter's style."""
-    by_page: list[list[str]] = [[] for _ in range(pages)]
+    its place (px from the page's corner), inside elements that give it the front matter's style: the
+    values of a page share their outer elements (a contents page's 40 numbers, one list), as few elements
+    as the style needs."""
+    by_page: list[dict[str, list[str]]] = [{} for _ in range(pages)]
     for page, x, y, holder, kind, text in boxes:
-        before, after = LATE_HOLDERS[holder]
-        by_page[page].append(f'{before}<span class="zh-late {kind}" style="left: {x!r}px; top: {y!r}px">'
-                             f'{html.escape(text)}</span>{after}')
-    divs = "".join(f'<div class="zh-late-page">{"".join(boxes_of)}</div>' for boxes_of in by_page)
+        group, before, after = LATE_HOLDERS[holder]
+        by_page[page].setdefault(group, []).append(
+            f'{before}<span class="zh-late {kind}" style="left: {x!r}px; top: {y!r}px">{html.escape(text)}</span>{after}')
+    divs = "".join(
+        '<div class="zh-late-page">'
+        + "".join(LATE_GROUPS[group][0] + "".join(items) + LATE_GROUPS[group][1] for group, items in groups.items())
+        + "</div>"
+        for groups in by_page
+    )
     return f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"/></head><body>{divs}</body></html>'
 
 
