@@ -61,6 +61,17 @@ def counting_html(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return made
 
 
+def built_twice(root: Path, made: list[int]) -> ChunkStats:
+    """Build the six-article book in chunks of two, then again: the first build makes every chunk's HTML;
+    the stats of the second."""
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
+    assert len(made) == 3
+    made.clear()
+    stats = ChunkStats()
+    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    return stats
+
+
 def test_a_warm_process_makes_the_bytes_of_a_fresh_build_through_edits_and_errors(tmp_path: Path) -> None:
     root = make_project(tmp_path / "book", SIZES)
     out, fresh = tmp_path / "warm", tmp_path / "fresh"
@@ -95,11 +106,7 @@ def test_an_edit_in_a_warm_process_makes_and_renders_only_its_chunk(
         tmp_path: Path, warm: None, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_project(tmp_path / "book", SIZES[:6])
     made = counting_html(monkeypatch)
-    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
-    assert len(made) == 3
-    made.clear()
-    stats = ChunkStats()
-    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    stats = built_twice(root, made)
     assert made == [] and stats.rendered == {} and stats.reused["body"] == 3
     edit_one(root, 3)  # the second chunk
     stats = ChunkStats()
@@ -160,11 +167,7 @@ def test_an_incremental_build_makes_no_unchanged_chunks_html(tmp_path: Path, mon
     other code, is not used."""
     root = make_project(tmp_path / "book", SIZES[:6])
     made = counting_html(monkeypatch)
-    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2)
-    assert len(made) == 3
-    made.clear()
-    stats = ChunkStats()
-    build_chunked_pdf(*inputs(root), jobs=1, cache=True, chunk_articles=2, folio_group=2, stats=stats)
+    stats = built_twice(root, made)
     assert made == [] and stats.rendered == {}
     edit_one(root, 5)  # the third chunk
     stats = ChunkStats()

@@ -222,6 +222,15 @@ def decode_utf8(data: bytes, path: Path, *, what: str) -> str:
 # --- writing ----------------------------------------------------------------------------------------------
 
 
+def stamp(path: str | Path, *, follow: bool = True) -> tuple[int, int, int] | None:
+    """What says a file is unchanged since it was last seen (inode, size, time), or None when it is gone."""
+    try:
+        info = os.stat(path, follow_symlinks=follow)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int | None = 0o644, temp: Path | None = None,
                  durable: bool = False) -> None:
     """Write `data` under a temporary name beside `path` (a fresh unique one, or `temp` created afresh:

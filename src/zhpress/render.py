@@ -378,6 +378,11 @@ class Renderer:
             what = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
             raise InputError(f"template {name!r}: {what}", path=path, line=line) from None
 
+    def own_templates(self) -> bool:
+        """Whether the book brings templates of its own (a file in styles/templates/)."""
+        folder = self.project.styles_dir / "templates"
+        return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+
     def _override_dir(self) -> str:
         return os.path.realpath(self.project.styles_dir / "templates")
 
@@ -547,16 +552,8 @@ class BookTemplates(jinja2.BaseLoader):
             raise jinja2.TemplateNotFound(template)
         data = files.read_once(path, self.folder, what="template", folder_name="styles/templates/")
         source = files.decode_utf8(data, path, what="template")
-        seen = _signature(path)
-        return source, str(path), lambda: _signature(path) == seen
-
-
-def _signature(path: Path) -> tuple[int, ...] | None:
-    try:
-        info = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return None
-    return info.st_ino, info.st_size, info.st_mtime_ns
+        seen = files.stamp(path, follow=False)
+        return source, str(path), lambda: files.stamp(path, follow=False) == seen
 
 
 def _template_frame(exc: BaseException, overrides: str) -> tuple[str, int] | None:

@@ -9,14 +9,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import memo
+from .. import files, memo
 from ..config import Profile, Project
 from ..errors import RenderError
 from ..model import Book
@@ -160,12 +159,12 @@ class _Plan:
     the late piece (those values, drawn over the front matter) once every chunk and the front are."""
 
     def __init__(self, src: Sources, book: Book, groups: list[range], order: list[int], folio_group: int,
-                 job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], runner: _Runner | None = None,
-                 known: dict[str, str] | None = None) -> None:
+                 job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], runner: _Runner,
+                 known: dict[str, str]) -> None:
         self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
         self.runner = runner
         # Each body chunk's job key by what its HTML is made from (`_made_from`), from the last build.
-        self.known = known if runner is not None and runner.cache is not None and not _own_templates(src) else None
+        self.known = known if runner.cache is not None and not src.renderer.own_templates() else None
         self.made_from: dict[int, str] = {}
         self.language = src.renderer.profile.language
         self.signature = src.renderer.profile.page.signature  # type: ignore[union-attr]
@@ -217,8 +216,8 @@ class _Plan:
             self._made_from(sheets)
         for index in self.order:
             known = self.known.get(self.made_from[index]) if self.known is not None else None
-            hit = self.runner.lookup(known) if known is not None and self.runner is not None else None
-            if known is not None and hit is not None and self.runner is not None:
+            hit = self.runner.lookup(known) if known is not None else None
+            if known is not None and hit is not None:
                 self.body_keys[index] = known  # the same HTML as in an earlier build: not made again
                 self.runner.reuse("body", index, known, hit, self.take)
                 continue
@@ -426,20 +425,11 @@ def build_chunked_pdf(
     return data, total
 
 
-def _own_templates(src: Sources) -> bool:
-    """Whether the book brings templates of its own (styles/templates/ holds a file)."""
-    folder = Path(src.renderer._override_dir())
-    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
-
-
-def _stamps(result: Rendered) -> tuple[tuple[str, int, int, int], ...] | None:
+def _stamps(result: Rendered) -> tuple[tuple[int, int, int], ...] | None:
     """What says a result's files (its PDF, font maps and every file it fetched) are unchanged; None when
     one is missing."""
-    paths = [result.path, *([result.font_maps] if result.font_maps else []), *result.fetched]
-    try:
-        return tuple((p, (st := os.stat(p)).st_mtime_ns, st.st_size, st.st_ino) for p in paths)
-    except OSError:
-        return None
+    stamps = [files.stamp(p) for p in [result.path, *([result.font_maps] if result.font_maps else []), *result.fetched]]
+    return None if None in stamps else tuple(s for s in stamps if s is not None)
 
 
 def _raise_refused(results: list[Rendered], project: Project) -> None:

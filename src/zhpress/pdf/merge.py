@@ -10,7 +10,6 @@ intent once, the named destinations and the outline rebuilt with the merged page
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 
 import pikepdf
 
-from .. import memo
+from .. import files, memo
 from ..errors import MergeError
 from .parts import find_font_file, maps_from_json, read_font_maps
 from .weasy70.fonts import subset
@@ -73,19 +72,33 @@ def _font_maps(maps_file: str) -> dict[str, tuple[dict[int, Any], dict[int, byte
     """A part's font maps by face (`parts.font_maps`); a warm process (`zhpress.memo`) reads each file once
     while it is unchanged."""
     kept = memo.table("font-maps")
+    stamp = (maps_file, files.stamp(maps_file))
+    if kept is not None and stamp[1] is not None and stamp in kept:
+        return kept[stamp]
     try:
-        st = os.stat(maps_file)
-        stamp = (maps_file, st.st_mtime_ns, st.st_size, st.st_ino)
-        if kept is not None and stamp in kept:
-            return kept[stamp]
         found = {name: maps_from_json(value) for name, value in json.loads(Path(maps_file).read_bytes()).items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise MergeError(f"the font maps of a chunk cannot be read: {exc}", path=Path(maps_file)) from exc
-    if kept is not None:
+    if kept is not None and stamp[1] is not None:
         if len(kept) > 4096:  # parts of builds long gone
             kept.clear()
         kept[stamp] = found
     return found
+
+
+def _subset(path: Path, index: int, glyphs: list[int], family: str) -> bytes:
+    """The union subset of a face; a warm process (`zhpress.memo`) keeps the last one of each face, for the
+    same font file and glyphs."""
+    kept = memo.table("font-subsets")
+    face, seen = (str(path), index, family), files.stamp(path)
+    if kept is None or seen is None:
+        return subset(path, index, glyphs, family)
+    key = (*face, seen, tuple(glyphs))
+    if key not in kept:
+        for old in [k for k in kept if k[:3] == face]:
+            del kept[old]
+        kept[key] = subset(path, index, glyphs, family)
+    return kept[key]
 
 
 def _build_font(pdf: Any, face: _Face) -> Any:
@@ -95,7 +108,7 @@ def _build_font(pdf: Any, face: _Face) -> Any:
     if path is None:
         raise MergeError(f"the font file of {face.source.get('family')} is no longer installed")
     glyphs = sorted(set(face.widths) | set(face.to_unicode))
-    data = subset(path, face.source["index"], glyphs, face.source.get("family", ""))
+    data = _subset(path, face.source["index"], glyphs, face.source.get("family", ""))
     first_cid = face.first.DescendantFonts[0]
     first_descriptor = first_cid.FontDescriptor
     if data[:4] == b"OTTO":

@@ -164,9 +164,7 @@ class ReadCache:
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             log.debug("read cache %s not used", self.path, exc_info=True)
             return {}
-        if kept is not None:
-            kept.clear()
-            kept[digest] = dict(entries)
+        _remember_decoded(digest, entries)
         return entries
 
     @staticmethod
@@ -219,11 +217,17 @@ class ReadCache:
         except OSError as exc:  # a read-only project still builds
             log.warning("%s: the read cache cannot be written (%s); the build goes on without it", self.path, exc.strerror)
             return
-        decoded = memo.table("read-cache")
-        if decoded is not None:  # the next build reads these bytes back: their entries are these
-            decoded.clear()
-            decoded[hashlib.sha256(data.encode("utf-8")).digest()] = {
-                key: entry for key, entry in self.entries.items() if key in self.used}
+        # the next build reads these bytes back: their entries are these
+        _remember_decoded(hashlib.sha256(data.encode("utf-8")).digest(),
+                          {key: entry for key, entry in self.entries.items() if key in self.used})
+
+
+def _remember_decoded(digest: bytes, entries: dict[str, tuple[Article, list[tuple[int, str]]]]) -> None:
+    """In a warm process, the entries the cache file of these bytes (its digest) holds, instead of the last."""
+    kept = memo.table("read-cache")
+    if kept is not None:
+        kept.clear()
+        kept[digest] = dict(entries)
 
 
 def _encoded(key: str, article: Article, warnings: list[tuple[int, str]], kept: dict[Any, Any] | None) -> dict[str, Any]:

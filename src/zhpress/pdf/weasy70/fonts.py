@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from ... import memo
 from ...errors import MergeError
 from .guard import checked_modules, modules
 
@@ -48,25 +46,7 @@ def record_font_sources(sources: dict[str, dict[str, Any]]) -> Iterator[None]:
 
 
 def subset(path: Path, index: int, glyphs: list[int], family: str) -> bytes:
-    """The subset of the font at `path` (face `index`) keeping `glyphs` at their ids, as WeasyPrint makes it;
-    a warm process (`zhpress.memo`) keeps the last one of each face, for the same file and glyphs."""
-    kept = memo.table("font-subsets")
-    try:
-        st = os.stat(path)
-    except OSError:
-        st = None
-    key = (str(path), index, family, st.st_mtime_ns, st.st_size, st.st_ino, tuple(glyphs)) if st else None
-    if kept is not None and key is not None and key in kept:
-        return kept[key]
-    data = _subset(path, index, glyphs, family)
-    if kept is not None and key is not None:
-        for old in [k for k in kept if k[:3] == key[:3]]:
-            del kept[old]
-        kept[key] = data
-    return data
-
-
-def _subset(path: Path, index: int, glyphs: list[int], family: str) -> bytes:
+    """The subset of the font at `path` (face `index`) keeping `glyphs` at their ids, as WeasyPrint makes it."""
     fonts = checked_modules()["pdf.fonts"]
     from weasyprint.text.ffi import ffi, harfbuzz  # loaded by checked_modules above
 
