@@ -358,6 +358,29 @@ def all_profiles(book: Path, out: Path) -> dict[str, list[dict[str, float]]]:
     return {"zhpress all profiles": [together], "zhpress profiles one by one (sum)": [{"wall": alone, "peak_mb": 0, "peak_pss_mb": 0, "size_kb": 0}]}
 
 
+def archive(work: Path, sizes: list[int], rounds: int = 1) -> dict[str, Any]:
+    """A shelf of books of `sizes` articles (0: the default book), every edition of each: `zhpress build-all`
+    on it against `zhpress build` of each book one after another (as a script would), interleaved, caches
+    off, all cores."""
+    shelf = work / "shelf"
+    for number, n in enumerate(sizes):
+        book = make_book(shelf / f"book{number:02d}", n)
+        toml = book / "content" / "book.toml"
+        toml.write_text(toml.read_text("utf-8").replace('id = "bench"', f'id = "bench{number:02d}"'), "utf-8")
+    py = sys.executable
+    found: dict[str, list[dict[str, float]]] = {"build-all": [], "one after another": []}
+    for _ in range(rounds):
+        found["build-all"].append(measure([py, "-m", "zhpress", "build-all", str(shelf), "-q", "--no-cache"]))
+        each = [measure([py, "-m", "zhpress", "build", "-C", str(book), "-q", "--no-cache"]) for book in sorted(shelf.iterdir())]
+        found["one after another"].append({"wall": sum(r["wall"] for r in each), "cpu": sum(r["cpu"] for r in each),
+                                           "peak_mb": max(r["peak_mb"] for r in each), "peak_pss_mb": max(r["peak_pss_mb"] for r in each)})
+        together, alone = found["build-all"][-1], found["one after another"][-1]
+        print(f"  archive of {len(sizes)} books ({', '.join(map(str, sizes))} articles): build-all {together['wall']:.1f} s "
+              f"(CPU {together['cpu']:.1f} s, peak {together['peak_mb']:.0f} MB), one after another {alone['wall']:.1f} s "
+              f"(CPU {alone['cpu']:.1f} s, peak {alone['peak_mb']:.0f} MB)", flush=True)
+    return {"sizes": sizes, **found}
+
+
 CONVERT = textwrap.dedent(
     """
     import json, sys, time, opencc
@@ -437,6 +460,11 @@ def main() -> None:
         for name, runs in found.items():
             print(f"{name}: median {median(runs, 'wall'):.2f} s of {len(runs)}")
         return
+    if sys.argv[1:2] == ["--archive-only"]:  # the archive build alone: python bench/run.py --archive-only N [N ...]
+        with tempfile.TemporaryDirectory() as tmp:
+            found = archive(Path(tmp), [int(n) for n in sys.argv[2:]] or ARCHIVE)
+        print(archive_line(found))
+        return
     if sys.argv[1:2] == ["--opencc"]:  # the conversion throughput alone, on a generated book of N articles
         with tempfile.TemporaryDirectory() as tmp:
             conversion_throughput(make_book(Path(tmp) / "book", int(sys.argv[2])))
@@ -451,6 +479,8 @@ def main() -> None:
     parser.add_argument("--one-worker-max", type=int, default=200,
                         help="build the chunked sizes up to N also with one worker, the projection's second measured point")
     parser.add_argument("--no-edits", action="store_true", help="no incremental rebuilds and no single pass")
+    parser.add_argument("--archive", type=int, nargs="*", default=ARCHIVE,
+                        help="the books (articles each, 0: the default book) of the build-all shelf; none: no archive run")
     parser.add_argument("--engines", nargs="+",
                         default=["zhpress print", "zhpress ebook", "weasyprint", "plain document", "typst", "pandoc epub"])
     args = parser.parse_args()
@@ -463,6 +493,8 @@ def main() -> None:
             runs = args.runs if n < 100 else args.mid_runs if n < 1000 else args.big_runs
             data["sizes"][str(n)] = run_size(n, runs, work, args.engines, args.single_pass_max,  # type: ignore[index]
                                              args.one_worker_max, not args.no_edits)
+        if args.archive:
+            data["archive"] = archive(work, args.archive)
     lines = projection(data)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     text = json.dumps(data, indent=1)
@@ -518,6 +550,16 @@ def report(data: dict) -> None:
     print("\nTargets (ratios of medians from this run):")
     for line in targets(data):
         print("  " + line)
+
+
+#: The bench's shelf for `zhpress build-all`: books of this many articles (0: the default book).
+ARCHIVE = [0, 0, 10, 10, 30, 60]
+
+
+def archive_line(found: dict[str, Any]) -> str:
+    together, alone = median(found["build-all"], "wall"), median(found["one after another"], "wall")
+    return (f"archive of {len(found['sizes'])} books: build-all / each book built one after another "
+            f"{together / alone:.2f} ({together:.1f} s / {alone:.1f} s)")
 
 
 def targets(data: dict) -> list[str]:
@@ -596,6 +638,8 @@ def targets(data: dict) -> list[str]:
             check(f"{label}: OpenCC throughput, {edition} / one raw {config} call", oc["throughput"], 0.8, "%", at_least=True)
             lines.append(f"{label}: OpenCC throughput, {edition}, on one core (not the target's measure) {oc['throughput_one_core']:.0%}")
             check(f"{label}: OpenCC throughput, {edition} / one raw call with the same dictionaries", oc["throughput_same"], 0.8, "%", at_least=True)
+    if "archive" in data:
+        lines.append(archive_line(data["archive"]))
     z100, z1000 = wall("100", "zhpress print"), wall("1000", "zhpress print")
     if z100 and z1000:
         check("print 1000 / 100 articles (linear: 10x)", z1000 / z100, 10.5)

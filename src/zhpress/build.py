@@ -11,16 +11,18 @@ import datetime as dt
 import errno
 import hashlib
 import logging
+import multiprocessing
 import os
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 from typing import Any
 
-from . import files, memo, render
+from . import files, memo, render, workers
 from .config import Profile, Project
 from .convert import get_converter
 from .convert.edition import conversion_settings, edition_book
@@ -154,10 +156,12 @@ def run_build(
     while this process reads and checks the inputs."""
     # A warm build process (`zhpress.warm`) builds its profiles itself, one after another, so that what
     # they make stays in its memory for the next build (`zhpress.memo`); one worker renders single passes.
+    # A build-all book process forks each profile when one of the books' shared slots is free.
     warm = memo.enabled()
+    slotted = workers.slots() is not None and not warm and request.executor is None
     jobs = 1 if warm else max(1, min(request.jobs, len(request.profiles)))
     in_workers = any(edition(p).renders_in_workers for p in request.profiles)
-    pool = render_workers.take(jobs) if in_workers else None
+    pool = render_workers.take(jobs) if in_workers and not slotted else None
     render.compiled_templates = request.cache
     try:
         with files.reading_once():  # what was checked is what is used
@@ -169,6 +173,8 @@ def run_build(
                 remove_stale_parts(request.out_dir)
                 if request.executor is not None:  # a cluster's client is this process's: profiles one by one
                     request.executor.check([p.font_family for p in request.profiles if edition(p).renders_in_workers])
+                if slotted:
+                    return _build_slotted(request, editions, reports, date, on_start, on_done)
                 if pool is not None and in_workers and request.executor is None and not warm \
                         and not _one_pass(request, editions, date):
                     return _build_parallel(request, pool, editions, reports, date, on_start, on_done)
@@ -248,7 +254,10 @@ def _build_one(
     render.compiled_templates = request.cache
     try:
         # Cores left over by the profiles built at once go to each PDF's chunk workers.
-        chunk_jobs = request.jobs if memo.enabled() else max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))
+        # A warm build's profiles, one after another, and a build-all book's, whose renders take the books'
+        # shared slots, use all of them.
+        whole = memo.enabled() or workers.slots() is not None
+        chunk_jobs = request.jobs if whole else max(1, request.jobs // max(1, min(request.jobs, len(request.profiles))))
         with files.reading_once(request.reads):
             return build_profile(
                 request.project, profile, editions[profile.name], reports[profile.name], request.out_dir, date,
@@ -321,3 +330,104 @@ def _build_parallel(
             if on_done:
                 on_done(outcome)
     return [results[p.name] for p in request.profiles]
+
+
+def _build_slotted(
+    request: BuildRequest,
+    editions: dict[str, Book],
+    reports: dict[str, object],
+    date: dt.datetime,
+    on_start: Callable[[Profile], None] | None,
+    on_done: Callable[[Outcome], None] | None,
+) -> list[Outcome]:
+    """A build-all book process's profiles, PDF first: one after another here, on the book's own slot (what
+    one profile loads, the next finds loaded), and each further one in a process forked from this one when
+    one of the books' shared slots is free (`workers.Slots`); an edition that follows another's layout
+    once that one is built."""
+    shared = workers.slots()
+    assert shared is not None
+    waiting = _followed(request)
+    todo = [p for p in sorted(request.profiles, key=lambda p: _longest_first(request, p, editions, date)) if p.name not in waiting]
+    results: dict[str, Outcome] = {}
+    layouts: dict[str, list[Any]] = {}
+    running: dict[Any, tuple[Any, Profile]] = {}  # the forked profiles, each on a shared slot
+
+    def finished(profile: Profile, outcome: Outcome) -> None:
+        outcome = _write(outcome)
+        results[profile.name] = outcome
+        if outcome.layout is not None:
+            layouts[profile.name] = outcome.layout
+        followers = [p for p in request.profiles if waiting.get(p.name) == profile.name]
+        for follower in followers:
+            del waiting[follower.name]
+        todo.extend(followers)
+        if on_done:
+            on_done(outcome)
+
+    def collect(block: bool) -> None:
+        ready: list[Any] = mp_wait(list(running), None if block else 0)
+        for connection in ready:
+            process, profile = running.pop(connection)
+            outcome = _forked_outcome(connection, process, profile)
+            shared.give()
+            finished(profile, outcome)
+
+    try:
+        while todo or running:
+            while len(todo) > 1 and shared.take():
+                if on_start:
+                    on_start(todo[0])
+                connection, process = _fork_profile(request, todo[0], editions, reports, date, layouts)
+                running[connection] = (process, todo.pop(0))
+            if todo:
+                profile = todo.pop(0)
+                if on_start:
+                    on_start(profile)
+                finished(profile, _build_one(request, profile, editions, reports, date, layouts=layouts))
+            collect(block=not todo and bool(running))
+    finally:
+        for process, _profile in running.values():
+            process.kill()
+            process.join()
+        shared.give(len(running))
+    return [results[p.name] for p in request.profiles]
+
+
+def _longest_first(request: BuildRequest, profile: Profile, editions: dict[str, Book], date: dt.datetime) -> tuple[bool, bool]:
+    """The order a book process starts its profiles in: PDFs rendered in one pass (one long job that no
+    other slot can share), then those rendered in chunks (which take any slot that frees), then EPUBs."""
+    kind = edition(profile)
+    return not kind.renders_in_workers, kind.renders_in_workers and not kind.single_pass(_job(request, profile, editions, date))
+
+
+def _fork_profile(request: BuildRequest, profile: Profile, editions: dict[str, Book], reports: dict[str, object],
+                  date: dt.datetime, layouts: dict[str, list[Any]]) -> tuple[Any, Any]:
+    """A process forked to build one profile: the end of the pipe its outcome comes back on, and the process."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_profile_process, args=(request, profile, editions, reports, date, dict(layouts), send))
+    with workers.forking():
+        process.start()
+    send.close()
+    return receive, process
+
+
+def _forked_outcome(connection: Any, process: Any, profile: Profile) -> Outcome:
+    """What a forked profile build sent back, once it has ended."""
+    try:
+        outcome: Outcome = connection.recv()
+    except EOFError:
+        outcome = Outcome(profile.name, error=RenderError(f"the build of {profile.name} stopped without a result"))
+    connection.close()
+    process.join()
+    return outcome
+
+
+def _profile_process(request: BuildRequest, profile: Profile, editions: dict[str, Book], reports: dict[str, object],
+                     date: dt.datetime, layouts: dict[str, list[Any]], send: Any) -> None:
+    """A forked profile build's whole life: build it, send back its outcome."""
+    workers.die_with_parent()
+    try:
+        send.send(_build_one(request, profile, editions, reports, date, layouts=layouts))
+    finally:
+        send.close()

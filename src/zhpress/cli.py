@@ -7,11 +7,13 @@ Exit status: 0 success, 1 a profile failed to render or a file failed validation
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -230,15 +232,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
         # Before anything else is imported: the workers load the PDF engine while the book is read.
         pool.start(min(args.jobs, len(args.profiles) or args.jobs))
-    from rich.logging import RichHandler
-
-    quiet = getattr(args, "quiet", False)
-    logging.basicConfig(
-        level=logging.ERROR if quiet else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=console.real(), show_time=False, show_path=False)],
-        force=True,
-    )
+    _log_to_console(getattr(args, "quiet", False))
     # Errors Python can only report as "exception ignored" (a finalizer failing after a profile's render
     # failed) go to the debug log, never to the terminal as a traceback.
     sys.unraisablehook = _quiet_unraisable
@@ -421,75 +415,143 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Folders never searched for book projects: outputs, caches, hidden folders.
-_NOT_PROJECTS = {"dist", ".zhpress-cache"}
-
-
-def find_projects(roots: list[Path]) -> list[Path]:
-    """Every book project (a folder with content/book.toml) at or under `roots`, sorted, each once; the
-    search does not enter a project, its outputs, caches, hidden folders or links to folders."""
-    found: dict[Path, None] = {}
-    for root in roots:
-        if not root.is_dir():
-            raise InputError("no such folder", path=root)
-        for folder, dirnames, _files in os.walk(root):
-            here = Path(folder)
-            if (here / "content" / "book.toml").is_file():
-                found.setdefault(here.resolve())
-                dirnames[:] = []
-                continue
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _NOT_PROJECTS)
-    return sorted(found)
-
-
 def _build_all(args: argparse.Namespace) -> int:
-    """Every project under the folders given, one after another through the build, all editions; one
-    book's failure does not stop the others; a summary line per book at the end."""
-    from .config import load_project
-    from .errors import RenderError
+    """Every project under the folders given, all editions; one book's failure does not stop the others; a
+    summary line per book at the end. With more than one book and `-j` above 1 the books build at once in
+    processes of their own, sharing the render slots (`zhpress.shelf`); else one after another here."""
+    from .shelf import BookResult, build_books, find_projects
 
     roots = [*args.roots, *args.project_dirs] or [Path(".")]
     projects = find_projects(roots)
     if not projects:
         raise InputError("no book projects (folders with content/book.toml) found", path=", ".join(map(str, roots)))
-    executor = _executor(args)
     progress = _Progress(args.quiet, None)
-    results: list[tuple[Path, int, str]] = []
+    results: list[BookResult] = []
+    finished: list[BookResult] = []
 
-    def build_each() -> None:
-        for number, folder in enumerate(projects, start=1):
-            if not args.quiet:
-                console.print(f"[bold]book {number}/{len(projects)}[/] {escape(str(folder))}")
-            progress.tasks, progress.pages, progress.book = {}, {}, ""
-            try:
-                project = load_project(folder)
-                progress.book = f"{project.book_id} · "
-                status = _build_project(args, project, project.select([]), executor, progress)
-                note = "built" if status == 0 else "failed"
-            except ZhpressError as exc:
-                status, note = exc.exit_code, str(exc)
-                console.print(f"  [red]✗[/] {escape(note)}", soft_wrap=True)
-            except Exception as exc:  # one book's surprise must not stop the others
-                if os.environ.get("ZHPRESS_DEBUG"):
-                    raise
-                error = RenderError(f"internal error: {type(exc).__name__}: {exc}")
-                status, note = error.exit_code, str(error)
-                console.print(f"  [red]✗[/] {escape(note)}", soft_wrap=True)
-            results.append((folder, status, note))
+    def done(result: BookResult) -> None:
+        finished.append(result)
+        if not args.quiet:
+            console.print(f"[bold]book {len(finished)}/{len(projects)}[/] {escape(str(result.folder))}")
+        if result.output:
+            from rich.text import Text
 
-    try:
-        progress.run(build_each)
-    finally:
-        if executor is not None:
-            executor.close()
+            console.print(Text.from_ansi(result.output.rstrip("\n")), soft_wrap=True)
+
+    if len(projects) > 1 and args.jobs > 1:
+        _before_book_processes(args)
+        results = progress.run(lambda: build_books(projects, args.jobs, lambda folder: _book_process(args, folder), done))
+    else:
+        executor = _executor(args)
+        try:
+            def each() -> None:
+                for number, folder in enumerate(projects, start=1):
+                    if not args.quiet:
+                        console.print(f"[bold]book {number}/{len(projects)}[/] {escape(str(folder))}")
+                    progress.tasks, progress.pages, progress.book = {}, {}, ""
+                    status, note = _one_book(args, folder, executor, progress)
+                    results.append(BookResult(folder, status, note))
+
+            progress.run(each)
+        finally:
+            if executor is not None:
+                executor.close()
     from rich.table import Table
 
-    table = Table("book", "outcome", title=f"{sum(s == 0 for _, s, _ in results)} of {len(results)} books built")
-    for folder, status, note in results:
-        table.add_row(str(folder), f"[green]{note}[/]" if status == 0 else f"[red]exit {status}: {escape(note)}[/]")
+    table = Table("book", "outcome", title=f"{sum(r.status == 0 for r in results)} of {len(results)} books built")
+    for r in results:
+        table.add_row(str(r.folder), f"[green]{r.note}[/]" if r.status == 0 else f"[red]exit {r.status}: {escape(r.note)}[/]")
     console.print(table)
-    statuses = {status for _, status, _ in results}
+    statuses = {r.status for r in results}
     return 2 if 2 in statuses else 1 if statuses - {0} else 0
+
+
+def _one_book(args: argparse.Namespace, folder: Path, executor: Any, progress: _Progress) -> tuple[int, str]:
+    """Build every edition of the book at `folder`; its exit status and a note (a failure's one line is also
+    printed)."""
+    from .config import load_project
+    from .errors import RenderError
+
+    try:
+        project = load_project(folder)
+        progress.book = f"{project.book_id} · "
+        if progress.remote:
+            from . import workers
+
+            workers.set_label(progress.book)
+        status = _build_project(args, project, project.select([]), executor, progress)
+        return status, "built" if status == 0 else "failed"
+    except ZhpressError as exc:
+        note, status = str(exc), exc.exit_code
+    except Exception as exc:  # one book's surprise must not stop the others
+        if os.environ.get("ZHPRESS_DEBUG"):
+            raise
+        error = RenderError(f"internal error: {type(exc).__name__}: {exc}")
+        note, status = str(error), error.exit_code
+    console.print(f"  [red]✗[/] {escape(note)}", soft_wrap=True)
+    return status, note
+
+
+def _before_book_processes(args: argparse.Namespace) -> None:
+    """What every book process would otherwise do for itself, done once before they are forked: the PDF
+    engine's import, the progress pipe, the key that signs cache entries (made once, not raced for)."""
+    from . import files, workers
+    from .pdf.engine import import_weasyprint
+
+    import_weasyprint()
+    workers.events()
+    if not args.no_cache:
+        files.signing_key()
+
+
+def _book_process(args: argparse.Namespace, folder: Path) -> tuple[int, str, str]:
+    """In a book's own process (`zhpress.shelf`): build it, its output captured for the command line to
+    print when it is done, its progress reported under the book's name; its editions and their renders
+    take the books' shared slots. On a cluster the process has its own client of the scheduler."""
+    with captured_output(as_shown=True) as buffer:
+        _log_to_console(args.quiet)
+        progress = _Progress(args.quiet, None)
+        progress.live, progress.remote = False, True
+        executor = _executor(args)
+        try:
+            status, note = _one_book(args, folder, executor, progress)
+        finally:
+            if executor is not None:
+                executor.close()
+    return status, note, buffer.getvalue()
+
+
+@contextlib.contextmanager
+def captured_output(*, as_shown: bool = False) -> Iterator[io.StringIO]:
+    """What the command line prints, into a buffer instead (a warm build's reply, a book process's block of
+    output); `as_shown`: with the colours and width of the terminal it will be printed on, if any."""
+    from rich.console import Console
+
+    terminal = console.real()
+    shown = as_shown and terminal.is_terminal
+    buffer = io.StringIO()
+    consoles = (console, out)
+    saved = [c._console for c in consoles]
+    for c in consoles:
+        c._console = Console(file=buffer, highlight=False, soft_wrap=True, width=terminal.width if shown else 200,
+                             force_terminal=shown, color_system=terminal.color_system if shown else None)
+    try:
+        yield buffer
+    finally:
+        for c, kept in zip(consoles, saved, strict=True):
+            c._console = kept
+
+
+def _log_to_console(quiet: bool) -> None:
+    """Warnings (errors only with `--quiet`) to the command line's console, as one line each."""
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.ERROR if quiet else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=console.real(), show_time=False, show_path=False)],
+        force=True,
+    )
 
 
 class _Progress:
@@ -504,6 +566,7 @@ class _Progress:
         self.pages: dict[str, int] = {}
         self.bar: Any = None
         self.book = ""  # build-all: the book's id before each profile's name
+        self.remote = False  # a build-all book process: its profiles' starts and ends go to the command line too
 
     def run(self, build: Any) -> Any:
         if not self.live or self.bar is not None:  # build-all: the books share one display
@@ -527,11 +590,7 @@ class _Progress:
                 if queue.empty():
                     stop.wait(0.1)
                     continue
-                kind, profile, pages, chunks = queue.get()
-                task = self.tasks.get(profile)
-                if kind == "chunk" and task is not None:
-                    self.pages[profile] = self.pages.get(profile, 0) + pages
-                    self.bar.update(task, total=chunks, advance=1, pages=f"{self.pages[profile]} pages")
+                self._event(*queue.get())
 
         listener = threading.Thread(target=listen, daemon=True)
         with self.bar:
@@ -542,7 +601,29 @@ class _Progress:
                 stop.set()
                 listener.join()
 
+    def _event(self, kind: str, name: str, *values: Any) -> None:
+        """A progress event from a process of the build (`workers.report`): a chunk done; in build-all, a
+        book process's profile started or done."""
+        if kind == "chunk" and name in self.tasks:
+            pages, chunks = values
+            self.pages[name] = self.pages.get(name, 0) + pages
+            self.bar.update(self.tasks[name], total=chunks, advance=1, pages=f"{self.pages[name]} pages")
+        elif kind == "started" and not self.quiet:
+            self.tasks[name] = self.bar.add_task(f"{name} ({values[0]})", total=None, pages="")
+        elif kind == "done":
+            self._complete(name, values[0])
+
+    def _complete(self, name: str, pages: int | None) -> None:
+        if self.bar is not None and name in self.tasks:
+            task = self.tasks[name]
+            total = self.bar.tasks[task].total or 1
+            self.bar.update(task, total=total, completed=total, pages=f"{pages} pages" if pages else "")
+
     def started(self, profile: Any) -> None:
+        if self.remote:
+            from . import workers
+
+            workers.report("started", profile.name, profile.format)
         if self.quiet:
             return
         if self.bar is not None:
@@ -551,10 +632,11 @@ class _Progress:
             console.print(f"[cyan]building[/] {profile.name} ({profile.format})")
 
     def done(self, outcome: Any) -> None:
-        if self.bar is not None and outcome.profile in self.tasks:
-            task = self.tasks[outcome.profile]
-            total = self.bar.tasks[task].total or 1
-            self.bar.update(task, total=total, completed=total, pages=f"{outcome.pages} pages" if outcome.pages else "")
+        if self.remote:
+            from . import workers
+
+            workers.report("done", outcome.profile, outcome.pages)
+        self._complete(outcome.profile, outcome.pages)
         if self.quiet and outcome.ok:
             return
         if outcome.ok:

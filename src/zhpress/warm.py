@@ -13,7 +13,7 @@ line makes in a process of its own: every table is keyed by all its entry was ma
 
 from __future__ import annotations
 
-import io
+import contextlib
 import json
 import os
 import sys
@@ -47,21 +47,12 @@ def run(argv: list[str], *, capture: bool) -> tuple[int, str | None]:
     """One command line in this process; with `capture`, its output as text."""
     from . import cli
 
-    consoles = (cli.console, cli.out)
-    saved = [c._console for c in consoles]  # noqa: SLF001 (the command line's own lazy consoles)
-    buffer = io.StringIO() if capture else None
-    if buffer is not None:
-        from rich.console import Console
-
-        for c in consoles:
-            c._console = Console(file=buffer, highlight=False, soft_wrap=True, width=200)  # noqa: SLF001
-    try:
-        code = cli.main(argv)
-    except SystemExit as exc:  # the parser's own exit (a bad option)
-        code = exc.code if isinstance(exc.code, int) else 2
-    finally:
-        for c, console in zip(consoles, saved, strict=True):
-            c._console = console  # noqa: SLF001
+    with contextlib.ExitStack() as stack:
+        buffer = stack.enter_context(cli.captured_output()) if capture else None
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # the parser's own exit (a bad option)
+            code = exc.code if isinstance(exc.code, int) else 2
     return code, buffer.getvalue() if buffer is not None else None
 
 

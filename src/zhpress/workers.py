@@ -23,6 +23,8 @@ from typing import Any
 from .errors import Terminated
 
 _events: Any = None  # a queue made before the fork: workers report progress through it
+_label = ""  # a build-all book process's book, before the name in each event it reports
+_slots: Slots | None = None  # build-all's render slots, shared by all its book processes
 _scratch: dict[str, int] = {}  # temporary folders of the build, with the process that made each
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
@@ -55,10 +57,16 @@ def interrupted_status(exc: BaseException) -> int:
 
 
 def _worker_terminated(signum: int, frame: Any) -> None:
-    """A worker told to stop: its own render processes and temporary folders go with it, quietly."""
-    for child in multiprocessing.active_children():
-        child.kill()
+    """A worker told to stop: its own processes (told to stop in turn, so that theirs go too) and temporary
+    folders go with it, quietly."""
+    processes = multiprocessing.active_children()
+    for child in processes:
+        child.terminate()
+    for child in processes:
         child.join(5)
+        if child.exitcode is None:
+            child.kill()
+            child.join(5)
     remove_scratch()
     os._exit(128 + signum)
 
@@ -150,10 +158,81 @@ def events() -> Events:
     return _events
 
 
-def report(*event: object) -> None:
-    """Tell the command line about progress (from any process of the build)."""
+def report(kind: str, name: str, *values: object) -> None:
+    """Tell the command line about progress (from any process of the build): an event of `kind` for the
+    profile `name` (after the book's label in a build-all book process, `set_label`)."""
     if _events is not None:
-        _events.put(event)
+        _events.put((kind, _label + name, *values))
+
+
+def set_label(label: str) -> None:
+    """In a build-all book process: what goes before each profile's name in its progress events."""
+    global _label
+    _label = label
+
+
+class Slots:
+    """Render slots shared by forked processes, as make's jobserver shares its jobs: a pipe holding one byte
+    per free slot. Each of `build-all`'s book processes holds one slot (taken for it by the command line,
+    which gives it back when the process ends, however it ends); a book's renders beyond its first take one
+    each, non-blocking, and give it back when done. So the books' jobs together run at most `count` at a
+    time, and a book left alone gets every slot the others freed."""
+
+    def __init__(self, count: int) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.write(self._write, b"+" * max(0, count))
+        self.held: Any = None  # a book process's count of slots taken (a shared Value the command line reads)
+
+    def take(self) -> bool:
+        """One free slot, if there is one now."""
+        try:
+            taken = os.read(self._read, 1)
+        except BlockingIOError:
+            return False
+        if taken:
+            self._count(1)
+        return bool(taken)
+
+    def give(self, count: int = 1) -> None:
+        """Free `count` slots."""
+        if count > 0:
+            os.write(self._write, b"+" * count)
+            self._count(-count)
+
+    def _count(self, change: int) -> None:
+        if self.held is not None:
+            with self.held.get_lock():  # the book's profile processes share its count
+                self.held.value += change
+
+    def free(self) -> int:
+        """How many slots are free now."""
+        import fcntl
+        import termios
+
+        return int.from_bytes(fcntl.ioctl(self._read, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
+
+    def fileno(self) -> int:
+        """Readable when a slot may be free (for `multiprocessing.connection.wait`)."""
+        return self._read
+
+
+@contextmanager
+def shared_slots(count: int) -> Iterator[Slots]:
+    """Render slots for the book processes forked while this lasts (build-all) to share."""
+    global _slots
+    _slots = Slots(count)
+    try:
+        yield _slots
+    finally:
+        os.close(_slots._read)
+        os.close(_slots._write)
+        _slots = None
+
+
+def slots() -> Slots | None:
+    """The shared render slots of a build-all book process; None in any other build."""
+    return _slots
 
 
 def die_with_parent() -> None:

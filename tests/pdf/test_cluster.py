@@ -173,3 +173,45 @@ def test_build_all_on_a_cluster_shares_one_client_and_gives_the_local_bytes(tmp_
     for name in ("chunks-print.pdf", "chunks-print-tw.pdf"):
         assert (alpha / "dist" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
     assert (tmp_path / "shelf" / "beta" / "dist" / "beta-print.pdf").is_file()
+
+
+BUILD_ALL = textwrap.dedent("""\
+    import sys
+    sys.path.insert(0, {root!r})
+    from zhpress import cli
+    from zhpress.pdf import schedule
+    schedule.MIN_CHUNKED_ARTICLES = 2  # small books rendered in chunks, as long ones are
+    status = cli.main(sys.argv[1:])
+    print(sorted(m for m in sys.modules if m.split(".")[0] in ("distributed", "dask")))
+    sys.exit(status)
+    """).format(root=str(Path(__file__).resolve().parents[2]))
+
+
+def test_books_at_once_on_a_real_scheduler_give_the_local_bytes(tmp_path: Path,
+                                                               scheduler: tuple[str, list[subprocess.Popen[bytes]]]) -> None:
+    """`zhpress build-all -j 2 --scheduler`: the books build at once, each book process a client of the
+    same scheduler, whose two workers render both books' chunks; every file is the local build's, and the
+    command's own process never imports `distributed` (its book processes do)."""
+    address, processes = scheduler
+    processes += [_worker(address, tmp_path / f"worker{i}.log") for i in range(2)]
+    alpha = make_project(tmp_path / "shelf" / "alpha", [400, 500, 400])
+    beta = make_project(tmp_path / "shelf" / "beta", [300, 300, 350])
+    (beta / "content" / "book.toml").write_text('[book]\nid = "beta"\ntitle = "第二本"\ndate = "2022-05-10"\n', "utf-8")
+    for folder in (alpha, beta):
+        local = subprocess.run([sys.executable, "-c", BUILD_ALL, "build", "-C", str(folder), "-q", "--no-cache",
+                                "-o", str(tmp_path / f"local-{folder.name}")], capture_output=True, text=True, timeout=600)
+        assert local.returncode == 0, local.stderr
+    _wait_for_workers(address, 2)
+    result = subprocess.run([sys.executable, "-c", BUILD_ALL, "build-all", str(tmp_path / "shelf"), "-j", "2", "-q",
+                             "--no-cache", "--scheduler", address], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]", "the command's process imports no distributed"
+    for folder in (alpha, beta):
+        made = {p.name: p.read_bytes() for p in (folder / "dist").iterdir() if p.suffix in (".pdf", ".epub")}
+        local_dir = tmp_path / f"local-{folder.name}"
+        assert made == {p.name: p.read_bytes() for p in local_dir.iterdir() if p.suffix in (".pdf", ".epub")}
+        assert len(made) == 9
+    with distributed.Client(address, timeout=60, set_as_default=False) as client:
+        prefixes = client.run_on_scheduler(lambda dask_scheduler: {
+            name: dict(prefix.state_counts) for name, prefix in dask_scheduler.task_prefixes.items()})
+    assert "render_remote" in prefixes, prefixes

@@ -30,6 +30,7 @@ from .. import __version__, files
 from ..config import Profile
 from ..errors import InputError, RenderError, ZhpressError
 from ..workers import die_with_parent, forking
+from ..workers import slots as shared_slots
 from .cache import font_fingerprint
 from .engine import Rendered, RenderJob, import_weasyprint, package_dir, render_job
 from .parts import maps_path
@@ -100,14 +101,25 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
             send.close()
             running[receive] = (process, index)
 
+    slots = shared_slots()  # build-all: a render beyond the first takes one of the books' shared slots
+    extra = 0  # the slots this loop holds
     more = True
     try:
         while more or running:
-            more = more and start_jobs(pending, running, workers, start)
+            capacity = workers if slots is None else 1 + extra
+            while more and slots is not None and capacity < workers and slots.take():
+                extra, capacity = extra + 1, capacity + 1
+            more = more and start_jobs(pending, running, capacity, start)
+            if slots is not None and extra > max(0, len(running) - 1):  # taken, but no job ready for it
+                slots.give(extra - max(0, len(running) - 1))
+                extra = max(0, len(running) - 1)
             if not running:
                 break
-            ready: list[Any] = wait(list(running))
+            waiting_for_slot = slots is not None and more and len(running) >= capacity and capacity < workers
+            ready: list[Any] = wait([*running, slots.fileno()] if waiting_for_slot else list(running))  # type: ignore[union-attr]
             for connection in ready:
+                if isinstance(connection, int):  # a slot may be free
+                    continue
                 process, index = running.pop(connection)
                 try:
                     status, payload = connection.recv()
@@ -119,8 +131,13 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
                     raise payload
                 if status != "ok":
                     raise RenderError(f"a render worker stopped without a result (exit code {process.exitcode})")
+                if extra > max(0, len(running) - 1):  # its slot is free until the next job is ready
+                    slots.give()  # type: ignore[union-attr]
+                    extra -= 1
                 yield index, payload
     finally:
+        if slots is not None:
+            slots.give(extra)
         for connection, (process, _index) in running.items():
             process.kill()
             process.join()
