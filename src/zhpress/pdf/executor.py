@@ -144,9 +144,18 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
             connection.close()
 
 
+#: The stylesheets this process has warmed up with (a warm build process's later builds need not again).
+_warmed: set[str] = set()
+
+
 def _warm_up(job: RenderJob, path: Path) -> None:
     """Lay out a line of the edition's text in this process before forking: the workers then start with
-    the fonts and WeasyPrint's caches loaded (shared, copy-on-write) instead of each loading them."""
+    the fonts and WeasyPrint's caches loaded (shared, copy-on-write) instead of each loading them. Once
+    per process and set of stylesheets: what it loads stays loaded."""
+    sheets = hashlib.sha256(repr(job.sheets).encode()).hexdigest()
+    if sheets in _warmed:
+        return
+    _warmed.add(sheets)
     html = '<html lang="zh"><body><p>中文排版，“标点”与 Latin 123。</p></body></html>'
     sample = dataclasses.replace(job, html=html, path=str(path))
     try:
