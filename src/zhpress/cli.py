@@ -603,15 +603,15 @@ class _Progress:
 
     def _event(self, kind: str, name: str, *values: Any) -> None:
         """A progress event from a process of the build (`workers.report`): a chunk done; in build-all, a
-        book process's profile started or done."""
+        book process's profile started (a bar) or done (its bar goes: only what is being built is shown)."""
         if kind == "chunk" and name in self.tasks:
             pages, chunks = values
             self.pages[name] = self.pages.get(name, 0) + pages
             self.bar.update(self.tasks[name], total=chunks, advance=1, pages=f"{self.pages[name]} pages")
         elif kind == "started" and not self.quiet:
             self.tasks[name] = self.bar.add_task(f"{name} ({values[0]})", total=None, pages="")
-        elif kind == "done":
-            self._complete(name, values[0])
+        elif kind == "done" and name in self.tasks:  # a book's lines say it when the book is done
+            self.bar.remove_task(self.tasks.pop(name))
 
     def _complete(self, name: str, pages: int | None) -> None:
         if self.bar is not None and name in self.tasks:
