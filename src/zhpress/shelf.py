@@ -58,8 +58,11 @@ BuildOne = Callable[[Path], "tuple[int, str, str]"]
 def manuscript_bytes(folder: Path) -> int:
     """The size of a book's manuscripts (its content/ files, links not followed): longest books start first."""
     total = 0
+    content = folder / "content"
+    if content.is_symlink():  # not followed here: the build checks where it leads
+        return 0
     try:
-        for entry in os.scandir(folder / "content"):
+        for entry in os.scandir(content):
             if entry.is_file(follow_symlinks=False):
                 total += entry.stat(follow_symlinks=False).st_size
     except OSError:  # the book's own build says what is wrong with it
