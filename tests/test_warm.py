@@ -228,3 +228,26 @@ def test_progress_that_nobody_reads_never_stops_a_build() -> None:
     assert events.empty()
     events.put(("chunk", "print", 7, 1))
     assert events.get() == ("chunk", "print", 7, 1)
+
+
+def test_a_warm_process_walks_only_an_edited_articles_characters(tmp_path: Path, warm: None,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The characters an edition's fallback check looks at: kept by article, the same set as a fresh walk,
+    and after an edit only the edited article walked again."""
+    import dataclasses
+
+    from zhpress import fallback
+    from zhpress.model import Article
+
+    book = inputs(make_project(tmp_path / "book", [300, 400, 500]))[2]
+    first = fallback.book_characters(book)
+    walked: list[str] = []
+    places = Article.places
+    monkeypatch.setattr(Article, "places", lambda self: walked.append(self.id) or places(self))
+    assert fallback.book_characters(book) == first and walked == []
+    edited = dataclasses.replace(book.articles[1], headline=book.articles[1].headline + "㐀")
+    book = dataclasses.replace(book, articles=(book.articles[0], edited, *book.articles[2:]))
+    assert fallback.book_characters(book) == first | {"㐀"}
+    assert walked == [edited.id]
+    memo.disable()
+    assert fallback.book_characters(book) == first | {"㐀"}, "the same set when nothing is kept"

@@ -9,12 +9,14 @@ draws stays what it was: an error for `missing_glyphs = "error"`, else a warning
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from . import files
+from . import files, memo
 from .config import Profile, Project
 from .errors import InputError
 from .fonts import IGNORED, Face, covers, find_font, require_font
@@ -46,16 +48,33 @@ class Fallback:
 
 
 def book_characters(book: Book) -> set[str]:
-    """Every character the edition's texts and its metadata show (the font stack serves both)."""
+    """Every character the edition's texts and its metadata show (the font stack serves both). A warm
+    build process keeps each article's characters by the article itself (`memo`): an edit walks one."""
+    kept = memo.table("characters")
+    if kept is not None and len(kept) > 4 * len(book.articles) + 64:  # articles no longer in any edition
+        kept.clear()
     every: set[str] = set()
     for article in book.articles:
-        for _, group in article.places():
-            for text in group:
-                every.update(text)
+        chars = _remembered(kept, article)
+        if chars is None:
+            chars = frozenset(c for _, group in article.places() for text in group for c in text)
+            if kept is not None:
+                with contextlib.suppress(TypeError):
+                    kept[article] = chars
+        every |= chars
     meta = book.meta
     for text in (meta.title, meta.subtitle or "", meta.publisher or "", *(c.name for c in meta.creators)):
         every.update(text)
     return every
+
+
+def _remembered(kept: dict[Any, frozenset[str]] | None, article: Any) -> frozenset[str] | None:
+    if kept is None:
+        return None
+    try:
+        return kept.get(article)
+    except TypeError:  # an article holding something unhashable is walked every time
+        return None
 
 
 def lacking(family: str, chars: Iterable[str]) -> set[str]:
