@@ -379,6 +379,16 @@ def ended_quietly(proc: subprocess.Popen[str], book: Path, scratch: Path, status
     assert [p.name for p in dist.iterdir() if ".part-" in p.name] == []
 
 
+def terminated_cleanly(proc: subprocess.Popen[str], scratch: Path) -> None:
+    """After SIGTERM: exit 143, "terminated" and no traceback, no process of the group left, no temporary
+    folder left."""
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "terminated", err
+    assert wait_until(lambda: not live_in_group(proc.pid), 60), live_in_group(proc.pid)
+    assert list(scratch.iterdir()) == []
+
+
 def test_early_ctrl_c_prints_no_traceback_from_the_workers(interruptible: tuple[Path, Path]) -> None:
     """Ctrl-C while the workers are still importing WeasyPrint: the terminal sends SIGINT to every process."""
     book, scratch = interruptible
@@ -483,9 +493,5 @@ def test_sigterm_during_a_chunked_build_leaves_no_temporary_folder(tmp_path: Pat
     assert proc.poll() is None, proc.communicate()
     time.sleep(0.5)  # the first chunks are rendering
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err
-    assert "Traceback" not in err and err.strip().splitlines()[-1] == "terminated", err
-    assert wait_until(lambda: not live_in_group(proc.pid), 60), live_in_group(proc.pid)
-    assert list(scratch.iterdir()) == []
+    terminated_cleanly(proc, scratch)
     assert not (book / "dist").exists() or list((book / "dist").glob("*.pdf")) == []

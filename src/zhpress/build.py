@@ -220,6 +220,14 @@ def _followed(request: BuildRequest) -> dict[str, str]:
     return {name: source for name, source in found.items() if source is not None and source in names}
 
 
+def _followers(profiles: list[Profile], waiting: dict[str, str], built: str) -> list[Profile]:
+    """The profiles of `profiles` that waited for `built`'s layout (taken out of `waiting`): they may start."""
+    ready = [p for p in profiles if waiting.get(p.name) == built]
+    for profile in ready:
+        del waiting[profile.name]
+    return ready
+
+
 def _layouts_first(request: BuildRequest) -> list[Profile]:
     """The profiles in build order: each edition another follows (a print edition) before its followers."""
     followed = set(_followed(request).values())
@@ -323,10 +331,8 @@ def _build_parallel(
             results[outcome.profile] = outcome
             if outcome.layout is not None:
                 layouts[outcome.profile] = outcome.layout
-            for profile in order:
-                if waiting.get(profile.name) == outcome.profile:
-                    del waiting[profile.name]
-                    futures[pool.submit(_build_one, request, profile, editions, reports, date, layouts=dict(layouts))] = profile
+            for profile in _followers(order, waiting, outcome.profile):
+                futures[pool.submit(_build_one, request, profile, editions, reports, date, layouts=dict(layouts))] = profile
             if on_done:
                 on_done(outcome)
     return [results[p.name] for p in request.profiles]
@@ -357,10 +363,7 @@ def _build_slotted(
         results[profile.name] = outcome
         if outcome.layout is not None:
             layouts[profile.name] = outcome.layout
-        followers = [p for p in request.profiles if waiting.get(p.name) == profile.name]
-        for follower in followers:
-            del waiting[follower.name]
-        todo.extend(followers)
+        todo.extend(_followers(request.profiles, waiting, profile.name))
         if on_done:
             on_done(outcome)
 

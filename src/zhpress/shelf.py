@@ -1,8 +1,8 @@
 """`zhpress build-all`: every book project under some folders, as one pool of work.
 
-Each book builds in a process forked for it (its profiles one after another, as a warm build's are), as
-many books at once as there are render slots (`-j`); the books' renders share those slots
-(`workers.Slots`), so a long book's chunks take every slot the short books leave free, and on a cluster
+Each book builds in a process forked for it, as many books at once as there are render slots (`-j`); the
+books' further editions and renders share those slots (`workers.Slots`), so a long book's editions and
+chunks take every slot the short books leave free, and on a cluster
 every book's jobs go to the same scheduler. A book's failure, even its process's death, ends only that
 book. The command line (`zhpress.cli`) shows the progress and prints each book's output when it is done.
 """

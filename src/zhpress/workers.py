@@ -216,6 +216,10 @@ class Slots:
         """Readable when a slot may be free (for `multiprocessing.connection.wait`)."""
         return self._read
 
+    def close(self) -> None:
+        os.close(self._read)
+        os.close(self._write)
+
 
 @contextmanager
 def shared_slots(count: int) -> Iterator[Slots]:
@@ -225,8 +229,7 @@ def shared_slots(count: int) -> Iterator[Slots]:
     try:
         yield _slots
     finally:
-        os.close(_slots._read)
-        os.close(_slots._write)
+        _slots.close()
         _slots = None
 
 

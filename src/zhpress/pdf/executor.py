@@ -58,7 +58,6 @@ class LocalExecutor:
 
     def __init__(self, jobs: int) -> None:
         self.jobs = max(1, jobs)
-        self.warm = False
 
     def prepare(self, profile: Profile) -> None:
         """Nothing to check: the workers are this process's forks."""
@@ -75,9 +74,7 @@ class LocalExecutor:
         first = next(pending, None)  # even one document: this process stays small for the merge
         if first is None:
             return
-        if not self.warm:
-            _warm_up(first[1], scratch / "warm-up.pdf")
-            self.warm = True
+        _warm_up(first[1], scratch / "warm-up.pdf")
         queue = itertools.chain([first], pending)
         del first  # the jobs (and their HTML) are held only until a worker is forked with them
         yield from _forked(self.jobs, queue)
@@ -101,22 +98,16 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
             send.close()
             running[receive] = (process, index)
 
-    slots = shared_slots()  # build-all: a render beyond the first takes one of the books' shared slots
-    extra = 0  # the slots this loop holds
+    borrowed = _Borrowed(workers)
     more = True
     try:
         while more or running:
-            capacity = workers if slots is None else 1 + extra
-            while more and slots is not None and capacity < workers and slots.take():
-                extra, capacity = extra + 1, capacity + 1
+            capacity = borrowed.capacity(more)
             more = more and start_jobs(pending, running, capacity, start)
-            if slots is not None and extra > max(0, len(running) - 1):  # taken, but no job ready for it
-                slots.give(extra - max(0, len(running) - 1))
-                extra = max(0, len(running) - 1)
+            borrowed.settle(len(running))  # taken, but no job was ready for it
             if not running:
                 break
-            waiting_for_slot = slots is not None and more and len(running) >= capacity and capacity < workers
-            ready: list[Any] = wait([*running, slots.fileno()] if waiting_for_slot else list(running))  # type: ignore[union-attr]
+            ready: list[Any] = wait([*running, *borrowed.waiting(more, len(running) >= capacity)])
             for connection in ready:
                 if isinstance(connection, int):  # a slot may be free
                     continue
@@ -131,17 +122,46 @@ def _forked(workers: int, items: Iterable[tuple[int, RenderJob] | None]) -> Iter
                     raise payload
                 if status != "ok":
                     raise RenderError(f"a render worker stopped without a result (exit code {process.exitcode})")
-                if extra > max(0, len(running) - 1):  # its slot is free until the next job is ready
-                    slots.give()  # type: ignore[union-attr]
-                    extra -= 1
+                borrowed.settle(len(running))  # its slot is free until the next job is ready
                 yield index, payload
     finally:
-        if slots is not None:
-            slots.give(extra)
+        borrowed.settle(0)
         for connection, (process, _index) in running.items():
             process.kill()
             process.join()
             connection.close()
+
+
+class _Borrowed:
+    """The shared slots a build-all book's render loop holds (`workers.Slots`): its first render runs on the
+    slot its process already has, each further one on a slot taken while one is free. Elsewhere there are
+    no shared slots and every one of `workers` is the loop's own."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.slots = shared_slots()
+        self.count = 0
+
+    def capacity(self, wanted: bool) -> int:
+        """How many renders may run now, with as many free slots taken as are wanted and allowed."""
+        if self.slots is None:
+            return self.workers
+        while wanted and 1 + self.count < self.workers and self.slots.take():
+            self.count += 1
+        return 1 + self.count
+
+    def settle(self, running: int) -> None:
+        """Give back the slots held beyond `running` renders."""
+        spare = self.count - max(0, running - 1)
+        if self.slots is not None and spare > 0:
+            self.slots.give(spare)
+            self.count -= spare
+
+    def waiting(self, more: bool, full: bool) -> list[int]:
+        """What to wait on besides the renders: the slots, while a job waits for one that may free."""
+        if self.slots is None or not (more and full) or 1 + self.count >= self.workers:
+            return []
+        return [self.slots.fileno()]
 
 
 #: The stylesheets this process has warmed up with (a warm build process's later builds need not again).
