@@ -159,6 +159,34 @@ def test_one_font_object_per_face(pair: tuple[bytes, bytes, ChunkStats], tmp_pat
         assert len(files) == len(merged)
 
 
+def _font_programs(pdf: Any) -> dict[str, bytes]:
+    """Each embedded font program of a document, by its font's name."""
+    found = {}
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+            stream = obj.get("/FontFile3", obj.get("/FontFile2"))
+            found[str(obj.FontName)] = stream.read_bytes()
+    return found
+
+
+def test_parts_embed_no_subset_and_the_merge_the_single_pass_subsets(book: Path, tmp_path: Path) -> None:
+    """A part's fonts are made again by the merge, so a part embeds a stub of the subset's kind; the merged
+    file's font programs are the single pass's, byte for byte."""
+    args = inputs(book)
+    single, _ = build_single_pdf(*args)
+    chunked, _ = build_chunked_pdf(*args, jobs=2, cache_folder=tmp_path / "cache", chunk_articles=2, folio_group=2)
+    parts = sorted((tmp_path / "cache").rglob("*.pdf"))
+    assert len(parts) >= 6  # three chunks, a folio piece, the front matter and the late piece
+    for part in parts:
+        with pikepdf.open(part) as pdf:
+            programs = _font_programs(pdf)
+            assert programs and all(program in (b"OTTO", b"\x00\x01\x00\x00") for program in programs.values()), part
+    with pikepdf.open(io.BytesIO(single)) as one, pikepdf.open(io.BytesIO(chunked)) as merged:
+        expected = _font_programs(one)
+        assert all(len(program) > 10_000 for program in expected.values())
+        assert _font_programs(merged) == expected
+
+
 def test_pdfx_kept_once_and_file_is_valid(pair: tuple[bytes, bytes, ChunkStats], tmp_path: Path) -> None:
     single, chunked, _ = pair
     path = tmp_path / "c.pdf"

@@ -136,3 +136,30 @@ def test_the_model_pickles_every_field() -> None:
     article = filled(Article, blocks=(block, filled(Block, type="paragraph")))
     assert pickle.loads(pickle.dumps(article)) == article
     assert pickle.loads(pickle.dumps(block)) == block
+
+
+def test_a_warm_process_saving_after_one_edit_encodes_only_that_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entries a warm process loaded from the file are written back as they were read, not encoded
+    again; the file is the one a cold process writes."""
+    from zhpress import memo
+
+    root = _copy_book(tmp_path)
+    _read_all(root, Counting())
+    edited = sorted((root / "content").glob("*.txt"))[0]
+    head, _stop, tail = edited.read_text("utf-8").rpartition("。")
+    edited.write_text(head + "！" + tail, "utf-8")
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold)
+    _read_all(cold, Counting())  # a process keeping nothing: every entry encoded
+
+    encoded: list[Any] = []
+    real = read_cache.encode
+    monkeypatch.setattr(read_cache, "encode", lambda value: encoded.append(value) or real(value))
+    memo.enable()
+    try:
+        _read_all(root, Counting())
+    finally:
+        memo.disable()
+    articles = [v for v in encoded if type(v).__name__ == "Article"]
+    assert [a.source for a in articles] == ["content/" + edited.name]
+    assert (root / ".zhpress-cache/read/articles.json").read_bytes() == (cold / ".zhpress-cache/read/articles.json").read_bytes()

@@ -61,6 +61,9 @@ class RenderJob:
     path: str
 
 
+#: The documents of a chunked build, merged into one file whose fonts are made again from their sources.
+PART_KINDS = frozenset({"body", "front", "folio", "late"})
+
 #: The id prefix of a late value's box (`pdf/book.html`'s `late` macro): its place is read for the overlay.
 LATE_PREFIX = "zh-late-"
 
@@ -96,7 +99,7 @@ def render_job(job: RenderJob) -> Rendered:
     options = dict(job.options)
     document = weasyprint.HTML(string=job.html, base_url=job.content_dir + "/", url_fetcher=fetcher)
     sources: dict[str, dict[str, Any]] = {}
-    with cjk_justification(), record_font_sources(sources):
+    with cjk_justification(), record_font_sources(sources, part=job.kind in PART_KINDS):
         rendered = document.render(stylesheets=stylesheets, color_profiles=color_profiles, **options)
         # Not compressed: a part's fonts and profiles are replaced in the merge, which compresses once, and
         # for a single-pass book qpdf's compression when finishing is faster than WeasyPrint's (measured:

@@ -171,8 +171,10 @@ _warmed: set[str] = set()
 def _warm_up(job: RenderJob, path: Path) -> None:
     """Lay out a line of the edition's text in this process before forking: the workers then start with
     the fonts and WeasyPrint's caches loaded (shared, copy-on-write) instead of each loading them. Once
-    per process and set of stylesheets: what it loads stays loaded."""
-    sheets = hashlib.sha256(repr(job.sheets).encode()).hexdigest()
+    per process and edition's stylesheets (not the kind of document's own, `chunk-*.css`): what it loads
+    stays loaded."""
+    edition = [sheet for sheet in job.sheets if not sheet[0].startswith("chunk-")]
+    sheets = hashlib.sha256(repr(edition).encode()).hexdigest()
     if sheets in _warmed:
         return
     _warmed.add(sheets)

@@ -165,6 +165,9 @@ class ReadCache:
             log.debug("read cache %s not used", self.path, exc_info=True)
             return {}
         _remember_decoded(digest, entries)
+        encoded = memo.table("read-cache-encoded")
+        if encoded is not None:  # what `save` would encode each entry as: the JSON it was read from
+            encoded.update((key, stored["entries"][key]) for key in entries)
         return entries
 
     @staticmethod

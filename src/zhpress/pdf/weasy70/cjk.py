@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["is_cjk", "kind", "weight"]
+import re
+
+__all__ = ["is_cjk", "kind", "weight", "weighted_count", "weighted_runs"]
+
+#: The characters `weight` gives 1, in runs: what the justification counts and spaces, found by the
+#: regular expression engine rather than a Python loop over every character of every line.
+_WEIGHTED_RUNS = re.compile(
+    "[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60\uffe0-\uffe6"
+    "\U00020000-\U0003ffff\u201c\u201d\u2018\u2019\u00b7]+"
+)
 
 
 def is_cjk(char: str) -> bool:
@@ -32,3 +41,22 @@ def kind(char: str) -> str:
     if is_cjk(char):
         return "cjk" if weight(char) else "mark"
     return "other"
+
+
+def weighted_count(text: str) -> int:
+    """How many characters of `text` have weight 1."""
+    return sum(end - start for start, end in (m.span() for m in _WEIGHTED_RUNS.finditer(text)))
+
+
+def weighted_runs(text: str) -> list[tuple[int, int]]:
+    """The byte ranges (UTF-8) of the runs of weight-1 characters in `text`."""
+    ranges = []
+    offset = done = 0  # bytes before character `done`
+    for match in _WEIGHTED_RUNS.finditer(text):
+        start, end = match.span()
+        offset += len(text[done:start].encode())
+        size = len(match.group().encode())
+        ranges.append((offset, offset + size))
+        offset += size
+        done = end
+    return ranges

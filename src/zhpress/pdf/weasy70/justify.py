@@ -14,6 +14,7 @@ from typing import Any
 
 from .cjk import kind as _kind
 from .cjk import weight as _weight
+from .cjk import weighted_count, weighted_runs
 from .guard import original
 from .typography import apply as set_marks
 from .typography import box_marks, for_box, place
@@ -46,8 +47,7 @@ def _walk(box: Any, boxes: Any, plan: dict[int, tuple[float, ...]], previous: li
     if isinstance(box, boxes.TextBox):
         if box.text:
             text = box.text
-            weights = [_weight(char) for char in text]
-            inside = sum(weights) - (weights[0] + weights[-1]) / 2
+            inside = weighted_count(text) - (_weight(text[0]) + _weight(text[-1])) / 2
             spaces = text.count(" ") + text.count("\u00a0")
             # a span edge of the markup at a CJK/other boundary counts as the edge of two boxes did
             edges = len(box_marks(box).edges)
@@ -133,16 +133,7 @@ def _cjk_spacing(self: Any, justify: bool) -> None:
         return
     letter_spacing = self.style["letter_spacing"]
     spacing = int((cjk + (0 if letter_spacing == "normal" else letter_spacing)) * TO_UNITS)
-    ranges: list[tuple[int, int]] = []
-    offset = 0
-    for char in self.text:
-        size = len(char.encode())
-        if _weight(char):
-            if ranges and ranges[-1][1] == offset:
-                ranges[-1] = (ranges[-1][0], offset + size)
-            else:
-                ranges.append((offset, offset + size))
-        offset += size
+    ranges = weighted_runs(self.text)
     if not ranges:
         return
     attr_list = pango.pango_layout_get_attributes(self.layout)

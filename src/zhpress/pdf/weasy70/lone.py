@@ -154,19 +154,10 @@ def _pull_back(paragraph: Paragraph, held: list[tuple[Any, Any, Any, bool]],
        (the loss shared by two lines), if the justification spacing stays within `cap` (wider gaps look
        loose, and text extractors read them as word spaces).
     3. In simplified Chinese, 1. with every mark of the new last line in half its em box (标点挤压)."""
-    line, _resume_at, start, first = held[-2]
     merged = _merged(paragraph, held[-2])
     if merged is not None:
         return 2, merged
-    ways = [(2, paragraph.relayout(start, line.position_y, first, [line.zh_natural_width - 0.01]))]
-    if len(held) > 2:
-        line, _resume_at, start, first = held[-3]
-        shorter = [line.zh_natural_width - 0.01]
-        again = paragraph.relayout(start, line.position_y, first, shorter)
-        if len(again) == 3 and again[-1][1] is None and is_lone(again[-1][0]):
-            again = paragraph.relayout(start, line.position_y, first, [*shorter, again[1][0].zh_natural_width - 0.01])
-        ways.append((3, again))
-    for count, lines in ways:
+    for count, lines in _earlier_breaks(paragraph, held):
         if (len(lines) == count and lines[-1][1] is None and not is_lone(lines[-1][0])
                 and all(spacing(line) <= cap for line, _ in lines[:-1])):
             return count, lines
@@ -176,6 +167,20 @@ def _pull_back(paragraph: Paragraph, held: list[tuple[Any, Any, Any, bool]],
         if merged is not None:
             return 2, merged
     return None
+
+
+def _earlier_breaks(paragraph: Paragraph, held: list[tuple[Any, Any, Any, bool]]) -> Iterator[tuple[int, list[tuple[Any, Any]]]]:
+    """`_pull_back`'s second way, laid out only when asked for: the line before the lone one broken one
+    unit earlier (2 lines), then the two lines before it one unit earlier each (3 lines)."""
+    line, _resume_at, start, first = held[-2]
+    yield 2, paragraph.relayout(start, line.position_y, first, [line.zh_natural_width - 0.01])
+    if len(held) > 2:
+        line, _resume_at, start, first = held[-3]
+        shorter = [line.zh_natural_width - 0.01]
+        again = paragraph.relayout(start, line.position_y, first, shorter)
+        if len(again) == 3 and again[-1][1] is None and is_lone(again[-1][0]):
+            again = paragraph.relayout(start, line.position_y, first, [*shorter, again[1][0].zh_natural_width - 0.01])
+        yield 3, again
 
 
 def _merged(paragraph: Paragraph, before: tuple[Any, Any, Any, bool]) -> list[tuple[Any, Any]] | None:

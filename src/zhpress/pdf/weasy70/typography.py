@@ -262,16 +262,19 @@ def place(layout: Any, placed: list[tuple[int, int, float, float]]) -> None:
         for number, run in enumerate(runs):
             offset = run.item.offset
             first = bisect.bisect_left(starts, offset)
-            if first == len(starts) or starts[first] >= offset + run.item.length:
+            end = bisect.bisect_left(starts, offset + run.item.length)
+            if first == end:
                 continue
             glyphs = run.glyphs
             count = glyphs.num_glyphs
-            for g in range(count):
-                cluster = offset + glyphs.log_clusters[g]
-                if cluster not in wanted or (g and offset + glyphs.log_clusters[g - 1] == cluster):
+            clusters = ffi.unpack(glyphs.log_clusters, count)  # one read, not one C access per glyph
+            for cluster in starts[first:end]:
+                try:
+                    g = clusters.index(cluster - offset)  # a cluster's glyphs are contiguous: its first
+                except ValueError:
                     continue
                 last = g
-                while last + 1 < count and offset + glyphs.log_clusters[last + 1] == cluster:
+                while last + 1 < count and clusters[last + 1] == cluster - offset:
                     last += 1
                 left, right, half = wanted[cluster]
                 at_start = number == 0 and g == 0
