@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import jinja2.sandbox
 import pytest
 
 from tests.conftest import ROOT
@@ -114,6 +115,30 @@ def test_a_template_cannot_reach_pythons_object_graph(tmp_path: Path, escape: st
     message = refused(root, "ebook", expect=["styles/templates/epub/colophon.xhtml:3", "unsafe"])
     assert "Traceback" not in message
     assert not marker.exists()
+
+
+def test_only_zhpress_own_templates_render_outside_the_sandbox(tmp_path: Path) -> None:
+    """A book with no templates of its own is rendered by zhpress's templates alone, unsandboxed; a book
+    that brings one (here a copy of zhpress's own colophon) is rendered in the sandbox, and both give the
+    same files, byte for byte."""
+    from zhpress.config import load_project
+    from zhpress.render import Renderer
+
+    colophon = (ROOT / "src/zhpress/templates/epub/colophon.xhtml").read_text("utf-8")
+    plain = make_project(tmp_path / "plain")
+    boxed = make_project(tmp_path / "boxed", templates={"epub/colophon.xhtml": colophon})
+    kinds = []
+    for root in (plain, boxed):
+        project = load_project(root)
+        env = Renderer(project, project.profiles["ebook"], str).env
+        kinds.append(isinstance(env, jinja2.sandbox.SandboxedEnvironment))
+        result = run(root, "ebook", "print")
+        assert result.returncode == 0, result.stderr
+    assert kinds == [False, True]
+    built = [[p for p in sorted((root / "dist").iterdir()) if p.suffix in (".epub", ".pdf")] for root in (plain, boxed)]
+    assert [p.name for p in built[0]] == [p.name for p in built[1]] and len(built[0]) == 2
+    for a, b in zip(*built, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
 
 
 def test_a_template_error_at_render_time_names_file_and_line(tmp_path: Path) -> None:

@@ -465,14 +465,17 @@ def _begin_notes(view: ArticleView) -> str:
 
 @lru_cache(maxsize=8)
 def _environment(overrides: str | None, compiled: str | None = None) -> jinja2.Environment:
-    """One sandboxed jinja2 environment per template search path, shared by every profile of a process.
-    Compiled templates are kept in `compiled` (the book's own cache folder) when given, signed with the
-    user's key: never in a folder another book could write to, never loaded unless the user wrote them."""
+    """One jinja2 environment per template search path, shared by every profile of a process: sandboxed
+    when the book brings templates (`overrides`), plain for zhpress's own alone, which are trusted (the
+    sandbox's checks of every attribute and call were half of rendering them). Compiled templates are kept
+    in `compiled` (the book's own cache folder) when given, signed with the user's key: never in a folder
+    another book could write to, never loaded unless the user wrote them."""
     loaders: list[jinja2.BaseLoader] = []
     if overrides:
         loaders.append(BookTemplates(Path(overrides)))
     loaders.append(jinja2.PackageLoader("zhpress", "templates"))
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+    kind = jinja2.sandbox.ImmutableSandboxedEnvironment if overrides else jinja2.Environment
+    env = kind(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

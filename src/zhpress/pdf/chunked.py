@@ -160,8 +160,9 @@ class _Plan:
 
     def __init__(self, src: Sources, book: Book, groups: list[range], order: list[int], folio_group: int,
                  job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], runner: _Runner,
-                 known: dict[str, str]) -> None:
+                 known: dict[str, str], texts: list[str]) -> None:
         self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
+        self.texts = texts  # repr of each of the book's articles
         self.runner = runner
         # Each body chunk's job key by what its HTML is made from (`_made_from`), from the last build.
         self.known = known if runner.cache is not None and not src.renderer.own_templates() else None
@@ -245,7 +246,8 @@ class _Plan:
             parts = [shared, str(index == len(self.groups) - 1)]
             for i in group:
                 v = self.views[i]
-                parts += [repr(v.article), v.anchor, v.filename, repr(v.headings), repr(sorted(v.heading_anchors.items())),
+                text = self.texts[i] if self.book.articles[i] is v.article else repr(v.article)
+                parts += [text, v.anchor, v.filename, repr(v.headings), repr(sorted(v.heading_anchors.items())),
                           repr(v.role_label), repr(heads.get(v.anchor))]
             self.made_from[index] = hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -376,7 +378,8 @@ def build_chunked_pdf(
     stats.chunks = len(groups)
     # Chunks whose articles were not in this profile's last build are likely to need rendering: they are
     # made and sent first (only the order changes; the cache decides what renders).
-    digests = [articles_digest(book.articles[i] for i in group) for group in groups]
+    texts = [repr(article) for article in book.articles]  # each article's every field, made once for both uses
+    digests = [articles_digest(texts[i] for i in group) for group in groups]
     seen_before = store.recent(profile.name) if store is not None else set()
     order = sorted(range(len(groups)), key=lambda i: digests[i] in seen_before)
 
@@ -394,7 +397,7 @@ def build_chunked_pdf(
         known = warm_keys if warm_keys is not None else {}
         if store is not None and not known:
             known.update(store.html_keys(profile.name))
-        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known))
+        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known), texts)
         runner.run(plan.jobs(project), plan.take)
         memo.trim(f"rendered:{profile.name}", runner.used)
         if plan.made_from:

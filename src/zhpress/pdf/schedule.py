@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Iterable
-from typing import Any
 
 from ..config import Profile, Project
 from ..model import Book
@@ -73,9 +72,9 @@ def chunking_applies(project: Project, profile: Profile, book: Book, *, min_arti
     return len(book.articles) >= (MIN_CHUNKED_ARTICLES if min_articles is None else min_articles)
 
 
-def articles_digest(articles: Iterable[Any]) -> str:
-    """A digest of a chunk's articles (frozen dataclasses, so their repr holds every field)."""
-    return hashlib.sha256("\0".join(repr(a) for a in articles).encode()).hexdigest()
+def articles_digest(texts: Iterable[str]) -> str:
+    """A digest of a chunk's articles by their repr (frozen dataclasses: it holds every field)."""
+    return hashlib.sha256("\0".join(texts).encode()).hexdigest()
 
 
 def chunks(count: int, size: int) -> list[range]:
