@@ -149,19 +149,25 @@ class RecordingExecutor:
 
 
 def _needs(jobs: list[dict[str, Any]]) -> None:
-    """Each job's dependencies by the chunked build's rules: a folio piece waits for every body chunk up to
-    the last of its group, the late piece for every chunk and the front matter; body chunks and the front
-    matter wait for nothing."""
+    """Each job's dependencies by the chunked build's rules: a folio piece of page numbers waits for the
+    body chunks, in order, until they have more pages than the numbers before it (the build makes it once
+    the chunks rendered so far have: in a cold build they go out in order), the late piece for every chunk
+    and the front matter; body chunks and the front matter wait for nothing."""
     from zhpress.pdf import schedule
 
-    group = schedule.FOLIO_GROUP
-    bodies = sorted(j["index"] for j in jobs if j["kind"] == "body")
+    size = schedule.FOLIO_PAGES
+    bodies = sorted((j["index"], j["pages"]) for j in jobs if j["kind"] == "body")
     for job in jobs:
         if job["kind"] == "folio":
-            last = min((job["index"] + 1) * group, len(bodies)) - 1
-            job["needs"] = [["body", i] for i in bodies if i <= last]
+            needs, pages = [], 0
+            for index, count in bodies:
+                if pages > job["index"] * size:
+                    break
+                needs.append(["body", index])
+                pages += count
+            job["needs"] = needs
         elif job["kind"] == "late":
-            job["needs"] = [["body", i] for i in bodies] + [["front", 0]]
+            job["needs"] = [["body", i] for i, _ in bodies] + [["front", 0]]
         else:
             job["needs"] = []
 

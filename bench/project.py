@@ -2,7 +2,7 @@
 
 The job graph is the chunked build's own (`bench/joblog.py` records it): the serial start (start-up,
 reading, conversion, checks, the HTML set-up), then the front matter and the body chunks (independent), the
-folio pieces (each after the chunks up to the last of its group) and the late piece (after every chunk and
+folio pieces (each after the chunks, in order, that hold more pages than the numbers before it) and the late piece (after every chunk and
 the front matter: the contents' numbers and 印张 drawn over it), then the serial end
 (merge, finishing, the file's check, writing). One client makes each job's HTML and takes each result, one
 at a time; it keeps `queue` jobs per worker made ahead (the Dask executor: 2, the local forks: 1). Inputs

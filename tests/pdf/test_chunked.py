@@ -69,13 +69,17 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_project(tmp_path_factory.mktemp("chunks"), [700, 1500, 900, 1200, 600, 1000])
 
 
+#: Page numbers per folio piece in these tests: pieces that begin and end inside chunks.
+FOLIO_PAGES = 6
+
+
 @pytest.fixture(scope="module")
 def pair(book: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes, ChunkStats]:
     """The print edition single-pass and in three chunks by two workers (no cache)."""
     args = inputs(book)
     single, single_pages = build_single_pdf(*args)
     stats = ChunkStats()
-    chunked, chunked_pages = build_chunked_pdf(*args, jobs=2, cache=False, chunk_articles=2, folio_group=2, stats=stats)
+    chunked, chunked_pages = build_chunked_pdf(*args, jobs=2, cache=False, chunk_articles=2, folio_pages=FOLIO_PAGES, stats=stats)
     assert single_pages == chunked_pages
     return single, chunked, stats
 
@@ -112,10 +116,37 @@ def fonts(data: bytes, tmp: Path) -> list[tuple[str, str, str]]:
     return sorted((line.split()[0], *line.split()[-5:-3]) for line in lines)
 
 
+def body_pages(data: bytes) -> int:
+    """The body's pages: from the first page labelled 1 to the last page with text."""
+    reader = PdfReader(io.BytesIO(data))
+    first = reader.page_labels.index("1")
+    last = max(i for i, page in enumerate(reader.pages) if page.extract_text().strip())
+    return last + 1 - first + (last + 1 - first) % 2  # the last article ends on a left-hand page
+
+
 def test_chunking_is_forced_into_three_chunks(pair: tuple[bytes, bytes, ChunkStats]) -> None:
-    _, _, stats = pair
+    _, chunked, stats = pair
     assert stats.chunks == 3
+    pieces = -(-body_pages(chunked) // FOLIO_PAGES)
+    assert pieces >= 3  # pieces of page numbers, some beginning inside a chunk
+    assert stats.rendered == {"body": 3, "front": 1, "folio": pieces, "late": 1}
+
+
+FOLIO_CSS = "@page body:right { @bottom-right { content: \"— \" counter(page) \" —\"; } }\n"
+
+
+def test_a_book_that_styles_its_folios_gets_pieces_by_chunks_alike(tmp_path: Path) -> None:
+    """A book's own margin-box rules may show something on blank pages or differ by the page's place: its
+    folio pieces follow the chunks, blank pages and all, and give the single pass's pages."""
+    root = make_project(tmp_path / "book", [700, 1500, 900, 1200, 600, 1000])
+    (root / "styles" / "book.css").write_text((root / "styles" / "book.css").read_text("utf-8") + FOLIO_CSS, "utf-8")
+    args = inputs(root)
+    single, _ = build_single_pdf(*args)
+    stats = ChunkStats()
+    chunked, _ = build_chunked_pdf(*args, jobs=2, cache=False, chunk_articles=2, folio_group=2, folio_pages=FOLIO_PAGES, stats=stats)
     assert stats.rendered == {"body": 3, "front": 1, "folio": 2, "late": 1}  # folios of chunks 1-2, then of chunk 3
+    assert glyphs(chunked) == glyphs(single)
+    assert any("— 3 —" in page.extract_text() for page in PdfReader(io.BytesIO(chunked)).pages)
 
 
 def test_same_pages_and_glyph_positions(pair: tuple[bytes, bytes, ChunkStats]) -> None:
@@ -425,10 +456,17 @@ def test_the_front_matter_renders_first_and_its_late_values_last(tmp_path: Path)
     root = make_project(tmp_path / "book", [500, 700, 500, 600])
     events: list[tuple[str, int]] = []
     stats = ChunkStats()
-    data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=False, chunk_articles=1, folio_group=1, stats=stats,
-                                on_chunk=lambda kind, index, cached, pages: events.append((kind, index)))
-    assert events == [("front", 0), *(("body", i) for i in range(4)), *(("folio", i) for i in range(4)), ("late", 0)]
-    parallel, _ = build_chunked_pdf(*inputs(root), jobs=2, cache=False, chunk_articles=1, folio_group=1)
+    pages: dict[str, int] = {}
+
+    def heard(kind: str, index: int, cached: bool, count: int) -> None:
+        events.append((kind, index))
+        pages[kind] = pages.get(kind, 0) + count
+
+    data, _ = build_chunked_pdf(*inputs(root), jobs=1, cache=False, chunk_articles=1, folio_pages=2, stats=stats, on_chunk=heard)
+    pieces = -(-pages["body"] // 2)
+    assert pieces >= 2
+    assert events == [("front", 0), *(("body", i) for i in range(4)), *(("folio", i) for i in range(pieces)), ("late", 0)]
+    parallel, _ = build_chunked_pdf(*inputs(root), jobs=2, cache=False, chunk_articles=1, folio_pages=2)
     assert parallel == data
 
 

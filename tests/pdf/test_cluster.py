@@ -23,7 +23,7 @@ distributed = pytest.importorskip("distributed")
 from zhpress.pdf.executor import DaskExecutor  # noqa: E402
 
 DASK = Path(sys.executable).parent / "dask"
-CHUNKED = {"cache": False, "chunk_articles": 2, "folio_group": 1}
+CHUNKED = {"cache": False, "chunk_articles": 2, "folio_pages": 4}  # two folio pieces of the 8 body pages
 
 
 @pytest.fixture(scope="module")

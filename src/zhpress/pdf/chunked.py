@@ -32,12 +32,15 @@ from .schedule import (
     CHUNK_END,
     EARLY_FRONT_CSS,
     FOLIO_GROUP,
+    FOLIO_PAGES,
     LATE_CSS,
     NO_FOLIOS_CSS,
     articles_digest,
     chunks,
     folio_css,
     folio_html,
+    folio_range_html,
+    folios_by_number,
     late_html,
 )
 from .sources import PDFX_VARIANTS, Sources, edition_sources, fetch_roots, pdf_options
@@ -152,15 +155,22 @@ class _Runner:
         on_result(kind, index, result)
 
 
+#: The page of a folio piece drawn over a body page: the piece and the page's index in it (None: no folio).
+Overlay = tuple[Rendered, int] | None
+
+
 class _Plan:
     """The documents of one chunked build in the order they can be made, and their results as they come:
     the front matter first (its late values, the contents' numbers and 印张, hidden boxes), body chunks
-    (those not in the last build first), a group's folio piece once every chunk before it is rendered, and
-    the late piece (those values, drawn over the front matter) once every chunk and the front are."""
+    (those not in the last build first), the folio pieces, and the late piece (those values, drawn over the
+    front matter) once every chunk and the front are. A folio piece carries `folio_pages` page numbers and
+    is made once the chunks rendered so far have more pages than the numbers before it (`folios_by_number`;
+    an edit that moves pages then renders none), or else the folios of `folio_group` chunks, blank pages as
+    theirs, once those chunks are rendered."""
 
     def __init__(self, src: Sources, book: Book, groups: list[range], order: list[int], folio_group: int,
                  job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], runner: _Runner,
-                 known: dict[str, str], texts: list[str]) -> None:
+                 known: dict[str, str], texts: list[str], folio_pages: int = FOLIO_PAGES) -> None:
         self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
         self.texts = texts  # repr of each of the book's articles
         self.runner = runner
@@ -171,8 +181,10 @@ class _Plan:
         self.signature = src.renderer.profile.page.signature  # type: ignore[union-attr]
         self.views = src.context["articles"]
         self.folio_groups = chunks(len(groups), max(1, folio_group))
+        self.folio_pages = folio_pages if folios_by_number(src.sheets) else 0  # 0: pieces by groups of chunks
+        assert self.folio_pages % 2 == 0
         self.bodies: list[Rendered | None] = [None] * len(groups)
-        self.pieces: list[Rendered | None] = [None] * len(self.folio_groups)
+        self.pieces: list[Rendered | None] = [None] * (0 if self.folio_pages else len(self.folio_groups))
         self.fronts: list[Rendered] = []
         self.lates: list[Rendered] = []
         self.front_html: list[str] = []  # the front matter's and the late piece's HTML (the file's id seed)
@@ -186,10 +198,9 @@ class _Plan:
         bodies = self._body_jobs()
         next_folio = 0
         late_made = False
-        while not (late_made and next_folio == len(self.folio_groups)):
+        while not (late_made and next_folio == self._folio_count()):
             made = next(bodies, None)
-            if (made is None and next_folio < len(self.folio_groups)
-                    and all(b is not None for b in self.bodies[:self.folio_groups[next_folio][-1] + 1])):
+            if made is None and self._folio_ready(next_folio):
                 made = self._folio_job(next_folio)
                 next_folio += 1
             if made is None and not late_made and self.fronts and all(b is not None for b in self.bodies):
@@ -197,11 +208,26 @@ class _Plan:
                 made = self._late_job(project)
             yield made
 
+    def _folio_count(self) -> int | None:
+        """How many folio pieces the book needs (None: not known before every chunk is rendered)."""
+        if not self.folio_pages:
+            return len(self.folio_groups)
+        if any(b is None for b in self.bodies):
+            return None
+        return -(-self.body_pages() // self.folio_pages)
+
+    def _folio_ready(self, index: int) -> bool:
+        """Whether folio piece `index` is needed and can be made now."""
+        if self.folio_pages:
+            return self.body_pages() > index * self.folio_pages
+        return index < len(self.folio_groups) and all(b is not None for b in self.bodies[:self.folio_groups[index][-1] + 1])
+
     def take(self, kind: str, index: int, result: Rendered) -> None:
         """A document's result, rendered or from the cache."""
         if kind == "body":
             self.bodies[index] = result
         elif kind == "folio":
+            self.pieces += [None] * (index + 1 - len(self.pieces))
             self.pieces[index] = result
         elif kind == "late":
             self.lates.append(result)
@@ -305,39 +331,61 @@ class _Plan:
         return sum(b.pages for b in self.bodies if b is not None)
 
     def _folio_job(self, index: int) -> RenderJob:
-        """A group's folio piece: where its first chunk starts and which of its pages are blank."""
+        """A folio piece: its page numbers; or a group's: where its first chunk starts and which of its pages
+        are blank."""
+        if self.folio_pages:
+            return self.job("folio", index, folio_range_html(self.language, self.folio_pages),
+                            [*self.src.sheets, ("chunk-folio.css", folio_css(index * self.folio_pages + 1))])
         group = self.folio_groups[index]
         blank = [b for i in group for b in self.bodies[i].blank]  # type: ignore[union-attr]
         first = self._start_pages(group[0] + 1)[-1]
         return self.job("folio", index, folio_html(self.language, blank),
                         [*self.src.sheets, ("chunk-folio.css", folio_css(first))])
 
-    def parts(self, project: Project) -> tuple[Rendered, int, Rendered, list[Rendered], list[Rendered]]:
+    def parts(self, project: Project) -> tuple[Rendered, int, Rendered, list[Rendered], list[list[Overlay]]]:
         """Once every job is done: the front matter, its page count, the late piece, the body chunks and
-        each chunk's share of its folio piece, checked to fit together."""
+        for each page of each chunk the folio piece's page drawn over it (None: none, a blank page's),
+        checked to fit together."""
         bodies = [b for b in self.bodies if b is not None]
         assert len(bodies) == len(self.groups) and len(self.fronts) == 1 and len(self.lates) == 1
         (front,), (late,) = self.fronts, self.lates
-        folios: list[Rendered] = []
-        for group, piece in zip(self.folio_groups, self.pieces, strict=True):
-            assert piece is not None
-            first = 0
-            for i in group:  # each chunk's share of the piece's pages
-                count = bodies[i].pages
-                share = dataclasses.replace(piece, pages=count, blank=piece.blank[first:first + count], first=first)
-                if share.blank != bodies[i].blank:
-                    raise RenderError(f"chunked build: the folio piece {group[0]}-{group[-1]} does not match chunk {i}")
-                folios.append(share)
-                first += count
-            if first != piece.pages:
-                raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {first}")
-        _raise_refused([front, late, *folios], project)
+        overlays = self._by_number(bodies) if self.folio_pages else self._by_group(bodies)
+        pieces = [p for p in self.pieces if p is not None]
+        _raise_refused([front, late, *pieces], project)
         front_pages = front.anchors.get("zh-body-start")
         if front_pages is None:
             raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
         if late.pages != front_pages:
             raise RenderError(f"chunked build: the late piece has {late.pages} pages for {front_pages}")
-        return front, front_pages, late, bodies, folios
+        return front, front_pages, late, bodies, overlays
+
+    def _by_number(self, bodies: list[Rendered]) -> list[list[Overlay]]:
+        """Each page's folio: page `number - 1` of its piece of numbers; none on a blank page."""
+        size = self.folio_pages
+        needed = -(-sum(b.pages for b in bodies) // size)
+        if len(self.pieces) != needed or any(p is None or p.pages != size or any(p.blank) for p in self.pieces):
+            raise RenderError(f"chunked build: the folio pieces do not carry {needed} × {size} page numbers")
+        overlays: list[list[Overlay]] = []
+        for body, first in zip(bodies, self._start_pages(len(bodies)), strict=True):
+            overlays.append([None if blank else (self.pieces[(number - 1) // size], (number - 1) % size)  # type: ignore[misc]
+                             for number, blank in enumerate(body.blank, start=first)])
+        return overlays
+
+    def _by_group(self, bodies: list[Rendered]) -> list[list[Overlay]]:
+        """Each page's folio from its group's piece, whose pages are the group's chunks', blank pages alike."""
+        overlays: list[list[Overlay]] = []
+        for group, piece in zip(self.folio_groups, self.pieces, strict=True):
+            assert piece is not None
+            first = 0
+            for i in group:  # each chunk's share of the piece's pages
+                count = bodies[i].pages
+                if piece.blank[first:first + count] != bodies[i].blank:
+                    raise RenderError(f"chunked build: the folio piece {group[0]}-{group[-1]} does not match chunk {i}")
+                overlays.append([(piece, first + page) for page in range(count)])
+                first += count
+            if first != piece.pages:
+                raise RenderError(f"chunked build: a folio piece has {piece.pages} pages for {first}")
+        return overlays
 
 
 def build_chunked_pdf(
@@ -352,6 +400,7 @@ def build_chunked_pdf(
     cache_folder: Path | None = None,
     chunk_articles: int = CHUNK_ARTICLES,
     folio_group: int = FOLIO_GROUP,
+    folio_pages: int = FOLIO_PAGES,
     stats: ChunkStats | None = None,
     on_chunk: OnChunk | None = None,
     executor: Executor | None = None,
@@ -360,12 +409,12 @@ def build_chunked_pdf(
     cached_only: bool = False,
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
-    merged into the single-pass result; its page count. The folios of `folio_group` chunks come from one
-    document. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf).
+    merged into the single-pass result; its page count. The folios of `folio_pages` page numbers come from
+    one document (of `folio_group` chunks when the book styles margin boxes or blank pages itself). `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf).
     `executor` renders the jobs (default: `jobs` forked processes; a Dask cluster's, for instance).
     `on_pages` hears where each page begins (`pages`); `pages_only` stops before the merge (no PDF);
     `cached_only` raises NotCached at the first document not in the cache.
-    Long because of its sixteen parameters, one a line; the body is the steps in order."""
+    Long because of its seventeen parameters, one a line; the body is the steps in order."""
     page = profile.page
     assert page is not None
     stats = stats if stats is not None else ChunkStats()
@@ -397,7 +446,7 @@ def build_chunked_pdf(
         known = warm_keys if warm_keys is not None else {}
         if store is not None and not known:
             known.update(store.html_keys(profile.name))
-        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known), texts)
+        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known), texts, folio_pages)
         runner.run(plan.jobs(project), plan.take)
         memo.trim(f"rendered:{profile.name}", runner.used)
         if plan.made_from:
@@ -407,7 +456,7 @@ def build_chunked_pdf(
             if warm_keys is not None:
                 warm_keys.clear()
                 warm_keys.update(keys)
-        front, front_pages, late, bodies, folios = plan.parts(project)
+        front, front_pages, late, bodies, overlays = plan.parts(project)
         total = padded_count(front_pages + sum(b.pages for b in bodies), page.signature)
         if on_pages is not None:
             on_pages(chunked_pages(front, front_pages, bodies, total))
@@ -417,7 +466,7 @@ def build_chunked_pdf(
         seed_parts = [profile.name, src.context["date_iso"], *plan.front_html, *(plan.body_keys[i] for i in range(len(groups))),
                       *(c for _, c in src.sheets)]
         seed = hashlib.sha256("\0".join(seed_parts).encode()).hexdigest()
-        with merge_parts(front, front_pages, bodies, folios, late=late) as merged:
+        with merge_parts(front, front_pages, bodies, overlays, late=late) as merged:
             data = finish_document(merged, profile, front_pages=front_pages, cmyk=page.pdf_variant in PDFX_VARIANTS,
                                    seed=seed, date_iso=src.context["date_iso"])
         stats.seconds["merge"] = time.perf_counter() - started

@@ -263,15 +263,18 @@ def _dests(pdf: Any, page_map: dict[tuple[int, int], Any]) -> dict[str, list[Any
 
 
 @contextmanager
-def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[Any], late: Any = None) -> Iterator[Any]:
+def merge_parts(front: Any, front_pages: int, bodies: list[Any], overlays: list[list[tuple[Any, int] | None]],
+                late: Any = None) -> Iterator[Any]:
     """The merged document (open pikepdf.Pdf): the front matter's first `front_pages` pages with the late
-    piece's pages (`late`, when given) overlaid, then every body chunk with its folio piece's pages
-    overlaid. Parts are `Rendered` results.
+    piece's pages (`late`, when given) overlaid, then every body chunk, each of its pages with the folio
+    piece's page `overlays` names for it (piece, index; None: nothing) drawn over it. Parts are `Rendered`
+    results.
     Long because every part stays open until the end, and its pages, fonts, colour profiles, destinations and
     outline are linked into the merged file in the one pass over the parts."""
     with ExitStack() as stack:
         out = stack.enter_context(pikepdf.open(front.path))
         sources: dict[str, dict[str, Any]] = {}
+        folios = list({entry[0].path: entry[0] for pages in overlays for entry in pages if entry is not None}.values())
         for part in [front, *bodies, *folios, *([late] if late is not None else [])]:
             for key, source in part.fonts.items():
                 previous = sources.setdefault(key, source)
@@ -309,17 +312,18 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
             forms = [_piece_form(out, piece, piece_pages[i], late_resources, piece_profiles) for i in range(front_pages)]
             for target, form in zip(kept, forms, strict=True):
                 _draw_over(target, form, q_stream, tail)
-        for body, folio in zip(bodies, folios, strict=True):
+        for body, overlay in zip(bodies, overlays, strict=True):
             src = stack.enter_context(pikepdf.open(body.path))
-            fresh = folio.path not in pieces
-            if fresh:
-                opened = stack.enter_context(pikepdf.open(folio.path))
-                pieces[folio.path] = (opened, _flat_pages(opened), {})
-            piece, piece_pages, piece_resources = pieces[folio.path]
             src_pages = _flat_pages(src)
+            firsts = [(src_pages[0], body)]  # the first page of each part new here: its fonts and colours
+            for entry in overlay:
+                if entry is not None and entry[0].path not in pieces:
+                    opened = stack.enter_context(pikepdf.open(entry[0].path))
+                    pieces[entry[0].path] = (opened, _flat_pages(opened), {})
+                    firsts.append((pieces[entry[0].path][1][0], entry[0]))
             copied_fonts: list[Any] = []
             profiles = piece_profiles  # the ICC copies of every part so far, each linked to the front's
-            for first_page, part in ((src_pages[0], body), (piece_pages[0], folio)) if fresh else ((src_pages[0], body),):
+            for first_page, part in firsts:
                 resources = first_page.Resources
                 _read_fonts(resources.Font, sources, faces, part.font_maps)
                 _clear(resources.Font)
@@ -335,14 +339,16 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], folios: list[An
                 dests.setdefault(name, dest)
             outline += _outline_items(src, page_map)
             forms = [
-                _piece_form(out, piece, piece_pages[folio.first + i], piece_resources, profiles)
-                for i in range(body.pages)
+                None if entry is None
+                else _piece_form(out, pieces[entry[0].path][0], pieces[entry[0].path][1][entry[1]], pieces[entry[0].path][2], profiles)
+                for entry in overlay
             ]
             visited: set[tuple[int, int]] = set()
             for target in copied:
                 _relink(target.Resources, profiles, visited)
             for target, form in zip(copied, forms, strict=True):
-                _draw_over(target, form, q_stream, tail)
+                if form is not None:
+                    _draw_over(target, form, q_stream, tail)
 
         tree.Kids = kids
         tree.Count = len(kids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections.abc import Iterable
 
 from ..config import Profile, Project
@@ -15,6 +16,9 @@ from ..model import Book
 CHUNK_ARTICLES = 6
 #: Body chunks whose folios one folio document carries (a document costs more to start than its pages).
 FOLIO_GROUP = 8
+#: Page numbers one folio piece of numbers carries (`folio_range_html`): even, so that every piece starts on
+#: an odd number, a right-hand page, as the body does.
+FOLIO_PAGES = 240
 #: Books with fewer articles are rendered in one pass: chunking costs a front-matter render, the folio
 #: pieces and a merge, which a short book does not win back.
 MIN_CHUNKED_ARTICLES = 24
@@ -112,6 +116,30 @@ def late_html(lang: str, pages: int, boxes: list[tuple[int, float, float, str, s
         for groups in by_page
     )
     return f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"/></head><body>{divs}</body></html>'
+
+
+#: A stylesheet rule that could put something in a page's margin boxes or style a blank page differently.
+_MARGIN_RULES = re.compile(r"@(?:top|bottom|left|right)-|:blank", re.IGNORECASE)
+
+
+def folios_by_number(sheets: list[tuple[str, str]]) -> bool:
+    """Whether an edition's folios can come from pieces of page numbers (`folio_range_html`): when only
+    zhpress's base stylesheets (an edition's first two) set margin boxes and blank pages, a page's folio
+    depends on its number alone (its side follows from it, a blank page has none), not on where the book's
+    blank pages fall. Otherwise the folio pieces follow the chunks, blank pages and all (`folio_html`)."""
+    if [name for name, _ in sheets[:2]] != ["base-common.css", "base-print.css"]:
+        return False
+    return not any(_MARGIN_RULES.search(css) for _, css in sheets[2:])
+
+
+def folio_range_html(lang: str, count: int) -> str:
+    """`count` empty pages in a row, none blank: the folios of as many page numbers (`folio_css` sets the
+    first)."""
+    divs = '<div class="zh-folio"></div>' * count
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"/></head><body>'
+        f'<main class="bodymatter">{divs}</main></body></html>'
+    )
 
 
 def folio_html(lang: str, blank: list[bool]) -> str:
