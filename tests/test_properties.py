@@ -144,3 +144,24 @@ def test_markdown_reader_raises_only_input_errors(text: str) -> None:
     except InputError:
         return
     assert "<script>" not in str(article.to_json())
+
+
+@given(st.text(alphabet=st.sampled_from("中文，。、“”‘’·—…abc 12\u3000ｅ！（）〇ア\U00020000\u00a0\u2e80"), max_size=40) | st.text(max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_the_justification_finds_its_characters_as_one_by_one(text: str) -> None:
+    """The CJK characters the justification counts and spaces, found as runs by one regular expression,
+    are those its per-character rule (`weight`) gives 1, at the same UTF-8 byte ranges."""
+    from zhpress.pdf.weasy70.cjk import weight, weighted_count, weighted_runs
+
+    ranges: list[tuple[int, int]] = []
+    offset = 0
+    for char in text:
+        size = len(char.encode())
+        if weight(char):
+            if ranges and ranges[-1][1] == offset:
+                ranges[-1] = (ranges[-1][0], offset + size)
+            else:
+                ranges.append((offset, offset + size))
+        offset += size
+    assert weighted_count(text) == sum(weight(char) for char in text)
+    assert weighted_runs(text) == ranges
