@@ -80,7 +80,6 @@ class Rendered:
     fetched: dict[str, str] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    first: int = 0  # a folio piece serving several chunks: where this chunk's pages start in it
     font_maps: str | None = None  # a JSON file of the widths and Unicode maps of its fonts (`parts`)
     starts: list[dict[str, Any]] | None = None  # where each page begins (`pagestarts`), for EPUB page lists
     late: dict[str, list[float]] = field(default_factory=dict)  # a late value's box: [page, x, y] (px), by name
