@@ -11,6 +11,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
 import pikepdf
@@ -251,3 +252,37 @@ def test_a_warm_process_walks_only_an_edited_articles_characters(tmp_path: Path,
     assert walked == [edited.id]
     memo.disable()
     assert fallback.book_characters(book) == first | {"㐀"}, "the same set when nothing is kept"
+
+
+def test_a_warm_process_patches_its_last_file_with_an_edited_chunks_pages(tmp_path: Path, warm: None) -> None:
+    """The merged file is kept open and only the edited chunk's pages are put in it, with the fonts made again
+    when the edit brings a new glyph; an edit that moves pages merges whole. Every build gives the bytes of a
+    build in an ordinary process."""
+    root = make_project(tmp_path / "book", SIZES[:6])
+    options: dict[str, Any] = {"jobs": 1, "chunk_articles": 2, "folio_group": 2}
+
+    def build() -> tuple[bytes, ChunkStats]:
+        stats = ChunkStats()
+        data, _ = build_chunked_pdf(*inputs(root), cache=True, stats=stats, **options)
+        with memo.paused():
+            cold, _ = build_chunked_pdf(*inputs(root), cache=False, **options)
+        assert data == cold
+        return data, stats
+
+    first, stats = build()
+    assert stats.patched is None
+    with pikepdf.open(io.BytesIO(first)) as pdf:
+        pages = len(pdf.pages)
+    edit_one(root, 3)  # the second chunk, the same pages
+    _, stats = build()
+    assert stats.patched and stats.patched < pages
+    edit_one(root, 2, "。", "龘。")  # a glyph no part had: the merged fonts are made again
+    data, stats = build()
+    assert stats.patched
+    text = "".join(page.extract_text() or "" for page in pdfplumber.open(io.BytesIO(data)).pages)
+    assert "龘" in text
+    edit_one(root, 4, "。", "。" + "新增的文字。" * 300)  # later pages move
+    _, stats = build()
+    assert stats.patched is None
+    _, stats = build()  # nothing changed: nothing replaced
+    assert stats.patched == 0

@@ -8,6 +8,8 @@ a stale entry cannot be read: it is simply never asked for again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -49,3 +51,13 @@ def trim(name: str, keep: set[Any]) -> None:
     if found is not None:
         for key in [k for k in found if k not in keep]:
             del found[key]
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Nothing kept or read inside (a build as an ordinary process makes it); the tables as they were after."""
+    tables, _state.tables = _state.tables, None
+    try:
+        yield
+    finally:
+        _state.tables = tables

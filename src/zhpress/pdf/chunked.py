@@ -24,8 +24,8 @@ from . import sheets
 from .cache import ChunkCache, cache_dir, faces_fingerprint, html_code, job_key, versions
 from .engine import Rendered, RenderJob, refused_error
 from .executor import Executor, LocalExecutor
-from .finish import PLACEHOLDER_DATE, finish_document, padded_count
-from .merge import merge_parts
+from .finish import PLACEHOLDER_DATE, Finished, finish_document, padded_count, refinish
+from .merge import merge
 from .pages import Page, chunked_pages
 from .schedule import (
     CHUNK_ARTICLES,
@@ -59,6 +59,7 @@ class ChunkStats:
     reused: dict[str, int] = field(default_factory=dict)
     chunks: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    patched: int | None = None  # pages replaced in the file a warm process kept (None: a whole merge)
 
 
 class NotCached(Exception):
@@ -466,15 +467,52 @@ def build_chunked_pdf(
         seed_parts = [profile.name, src.context["date_iso"], *plan.front_html, *(plan.body_keys[i] for i in range(len(groups))),
                       *(c for _, c in src.sheets)]
         seed = hashlib.sha256("\0".join(seed_parts).encode()).hexdigest()
-        with merge_parts(front, front_pages, bodies, overlays, late=late) as merged:
-            data = finish_document(merged, profile, front_pages=front_pages, cmyk=page.pdf_variant in PDFX_VARIANTS,
-                                   seed=seed, date_iso=src.context["date_iso"])
+        data, stats.patched = _merged(memo.table(f"merged:{profile.name}") if store is not None else None, profile,
+                                      front, front_pages, bodies, overlays, late, seed, src.context["date_iso"])
         stats.seconds["merge"] = time.perf_counter() - started
     if store is not None:
         store.remember(profile.name, digests)
     sheets.remember_pages(project, profile, cache=cache, pages=total)
     log.debug("chunked build of %s: %s", profile.name, dataclasses.asdict(stats))
     return data, total
+
+
+def _merged(kept: dict[str, Any] | None, profile: Profile, front: Rendered, front_pages: int, bodies: list[Rendered],
+            overlays: list[list[Overlay]], late: Rendered, seed: str, date_iso: str) -> tuple[bytes, int | None]:
+    """The merged and finished file, and how many pages a patch replaced (None: merged whole). A warm process
+    keeps it open (`kept`, with what finishing it noted) and patches it in the next build when only chunks of
+    the same pages and folios changed."""
+    page = profile.page
+    assert page is not None
+    cmyk = page.pdf_variant in PDFX_VARIANTS
+    last = kept.pop("last", None) if kept is not None else None
+    if last is not None:
+        merged, finished = last
+        try:
+            pages = merged.patch(front, front_pages, bodies, overlays, late)
+            data = None if pages is None else refinish(merged.out, profile, finished, pages, front_pages=front_pages,
+                                                       cmyk=cmyk, seed=seed, date_iso=date_iso, streams=merged.new_streams)
+        except BaseException:
+            merged.close()
+            raise
+        if data is not None:
+            assert kept is not None
+            kept["last"] = merged, finished
+            return data, len(pages or [])
+        merged.close()
+    merged = merge(front, front_pages, bodies, overlays, late=late)
+    try:
+        finished = Finished()
+        data = finish_document(merged.out, profile, front_pages=front_pages, cmyk=cmyk, seed=seed, date_iso=date_iso,
+                               finished=finished)
+    except BaseException:
+        merged.close()
+        raise
+    if kept is None:
+        merged.close()
+    else:
+        kept["last"] = merged, finished
+    return data, None
 
 
 def _stamps(result: Rendered) -> tuple[tuple[int, int, int], ...] | None:

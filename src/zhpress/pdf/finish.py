@@ -9,6 +9,7 @@ import os
 import re
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pikepdf
@@ -36,12 +37,31 @@ def finish_pdf(raw: bytes, profile: Profile, *, front_pages: int, cmyk: bool, se
 PLACEHOLDER_DATE = "1999-12-31T23:59:59Z"
 
 
+@dataclass
+class Finished:
+    """What finishing a file did that finishing some of its pages again must repeat alike (`refinish`): its
+    dates and metadata as they were before, the crop marks' shared streams, the settings."""
+
+    settings: tuple[Any, ...] = ()
+    docinfo: dict[str, Any] = field(default_factory=dict)
+    xmp: bytes | None = None
+    marks: dict[tuple[float, ...], tuple[Any, Any, Any, Any]] = field(default_factory=dict)
+
+
 def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool, seed: str,
-                    date_iso: str | None = None) -> bytes:
+                    date_iso: str | None = None, finished: Finished | None = None) -> bytes:
     """`finish_pdf` on an open pikepdf document (the chunked build's merged file); returns the saved bytes.
-    `date_iso` replaces `PLACEHOLDER_DATE` in its document information and XMP metadata."""
+    `date_iso` replaces `PLACEHOLDER_DATE` in its document information and XMP metadata. With `finished`,
+    what `refinish` needs is noted there, and the file is saved without object streams: its object numbers
+    then follow its objects' graph alone (qpdf groups object streams by the numbers in memory), so a file
+    patched later saves to the bytes a new one would."""
     page = profile.page
     assert page is not None
+    if finished is not None:
+        finished.settings = _settings(profile, front_pages, cmyk)
+        finished.docinfo = {key: pdf.docinfo[key] for key in ("/CreationDate", "/ModDate") if key in pdf.docinfo}
+        metadata = pdf.Root.get("/Metadata")
+        finished.xmp = metadata.read_bytes() if metadata is not None else None
     if date_iso is not None:
         set_date(pdf, PLACEHOLDER_DATE, date_iso)
     nums: list[Any] = []
@@ -50,24 +70,67 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
     nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
     pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
     pad_pages(pdf, page.signature)
+    pages = page_objects(pdf)
     if page.marks or page.bleed:
-        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks)
-    if cmyk:
-        for page_dict in page_objects(pdf):
-            if "/Annots" in page_dict:
-                del page_dict["/Annots"]
-    if page.pdf_variant == "pdf/ua-1" or not cmyk:
-        pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
-        for page_dict in page_objects(pdf):  # links are for every reader: printable, never hidden
-            for annot in page_dict.get("/Annots", []):
-                annot.F = 4
+        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks, pages=pages,
+                        shared=finished.marks if finished is not None else None)
+    _finish_annotations(pdf, profile, pages, cmyk)
     if page.pdf_variant == "pdf/ua-1":
         mark_furniture_as_artifacts(pdf)  # running heads and folios: pagination artifacts, not content
     stable_ids(pdf, seed)
     pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
     _compress_large_streams(pdf)
+    return _save(pdf, object_streams=finished is None)
+
+
+def refinish(pdf: Any, profile: Profile, finished: Finished, pages: list[Any], *, front_pages: int, cmyk: bool,
+             seed: str, date_iso: str, streams: list[Any]) -> bytes | None:
+    """A file `finish_document` finished (noting `finished`) finished again once `pages` were put in it and
+    the large `streams` made: those pages alone get their boxes, marks and links; the dates and ids are made
+    again. None when the settings are not those it was finished with."""
+    page = profile.page
+    assert page is not None and page.pdf_variant != "pdf/ua-1"
+    if _settings(profile, front_pages, cmyk) != finished.settings:
+        return None
+    for key, value in finished.docinfo.items():
+        pdf.docinfo[key] = value
+    if finished.xmp is not None:
+        pdf.Root.Metadata.write(finished.xmp)
+    set_date(pdf, PLACEHOLDER_DATE, date_iso)
+    if page.marks or page.bleed:
+        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks, pages=pages, shared=finished.marks)
+    _finish_annotations(pdf, profile, pages, cmyk)
+    stable_ids(pdf, seed)
+    pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
+    _compress_large_streams(pdf, streams)
+    return _save(pdf, object_streams=False)
+
+
+def _settings(profile: Profile, front_pages: int, cmyk: bool) -> tuple[Any, ...]:
+    page = profile.page
+    assert page is not None
+    return page.signature, page.marks, page.bleed, page.slug, page.pdf_variant, front_pages, cmyk
+
+
+def _finish_annotations(pdf: Any, profile: Profile, pages: list[Any], cmyk: bool) -> None:
+    """No links in print (PDF/X); elsewhere every link printable and never hidden."""
+    page = profile.page
+    assert page is not None
+    if cmyk:
+        for page_dict in pages:
+            if "/Annots" in page_dict:
+                del page_dict["/Annots"]
+    if page.pdf_variant == "pdf/ua-1" or not cmyk:
+        pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+        for page_dict in pages:  # links are for every reader: printable, never hidden
+            for annot in page_dict.get("/Annots", []):
+                annot.F = 4
+
+
+def _save(pdf: Any, *, object_streams: bool) -> bytes:
     out = io.BytesIO()
-    pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
+    pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=mode)
     return out.getvalue()
 
 
@@ -108,12 +171,13 @@ def pad_pages(pdf: Any, signature: int) -> int:
     return missing
 
 
-def _compress_large_streams(pdf: Any) -> None:
+def _compress_large_streams(pdf: Any, streams: list[Any] | None = None) -> None:
     """Compress the large uncompressed streams (font subsets, the ICC profile) on every core at once: zlib
     lets other threads run, and these few streams are most of what saving the file costs. The rest is
-    left to qpdf when saving, as before; the result is the same zlib stream qpdf would write."""
+    left to qpdf when saving, as before; the result is the same zlib stream qpdf would write. `streams`: only
+    these (default: every object of the file)."""
     large = [
-        obj for obj in pdf.objects
+        obj for obj in (pdf.objects if streams is None else streams)
         if isinstance(obj, pikepdf.Stream) and "/Filter" not in obj and int(obj.get("/Length", 0)) >= LARGE_STREAM
     ]
     if not large:
@@ -124,17 +188,19 @@ def _compress_large_streams(pdf: Any) -> None:
         obj.write(data, filter=pikepdf.Name.FlateDecode)
 
 
-def draw_crop_marks(pdf: Any, bleed: float, slug: float, *, marks: bool = True) -> None:
+def draw_crop_marks(pdf: Any, bleed: float, slug: float, *, marks: bool = True, pages: list[Any] | None = None,
+                    shared: dict[tuple[float, ...], tuple[Any, Any, Any, Any]] | None = None) -> None:
     """The boxes of every page and its crop marks, in 100 % K (DeviceCMYK, as PDF/X wants): the bleed box
     is the trim box plus `bleed` (pt; WeasyPrint caps it at 10 pt), the media box the bleed box plus `slug`,
     and at each corner a line on the extension of each trim edge starts at the bleed (3 mm from the trim at
     least) and runs 5 mm into the slug. Drawn once per page size as two streams every page shares, rather
     than by WeasyPrint, which paints them as an SVG on each page (a tenth of a print build's time) and in
-    RGB. Without `marks`, only the boxes: media box = bleed box."""
+    RGB. Without `marks`, only the boxes: media box = bleed box. `pages`: only these (default: every page);
+    `shared`: the streams by trim box, kept for the next call on the same file."""
     offset = max(bleed, MARK_OFFSET_MM * MM)
     length = min(5 * MM, bleed + slug - offset - MM)
-    shared: dict[tuple[float, ...], tuple[Any, Any, Any, Any]] = {}
-    for page_dict in page_objects(pdf):
+    shared = shared if shared is not None else {}
+    for page_dict in page_objects(pdf) if pages is None else pages:
         trim_box = page_dict.get("/TrimBox", page_dict.MediaBox)
         key = tuple(float(v) for v in trim_box)
         if key not in shared:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from math import ceil
 from pathlib import Path
@@ -41,10 +41,9 @@ class _Face:
     to_unicode: dict[int, bytes] = field(default_factory=dict)
     parts: list[tuple[dict[int, Any], dict[int, bytes]]] = field(default_factory=list)
 
-    def add(self, font: Any, maps: tuple[dict[int, Any], dict[int, bytes]] | None = None) -> None:
-        """Take in one part's font: its widths and Unicode map, from `maps` (`font_maps`, made when the
-        part was rendered) when given, else read from the font itself."""
-        self.parts.append(maps if maps is not None else read_font_maps(font))
+    def add(self, maps: tuple[dict[int, Any], dict[int, bytes]]) -> None:
+        """Take in one part's font: its widths and Unicode map."""
+        self.parts.append(maps)
 
     def settle(self) -> None:
         """The union of every part's maps, the first part's value of a glyph kept."""
@@ -54,18 +53,18 @@ class _Face:
         self.parts.clear()
 
 
-def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], faces: dict[str, _Face], maps_file: str | None = None) -> None:
-    """Take in a part's fonts, with the maps its worker wrote (`maps_file`, JSON) when there are any."""
+def _read_fonts(fonts: Any, sources: dict[str, dict[str, Any]], maps_file: str | None = None) -> list[tuple[str, Any, Any]]:
+    """A part's fonts with their widths and Unicode maps: from the maps its worker wrote (`maps_file`, JSON)
+    when there are any, else read from each font."""
     maps = _font_maps(maps_file) if maps_file is not None else {}
+    found: list[tuple[str, Any, Any]] = []
     for key, font in fonts.items():
         name = key.lstrip("/")
         source = sources.get(name)
         if source is None or not source.get("mergeable"):
             raise MergeError(f"font {font.get('/BaseFont')} cannot be merged across chunks")
-        face = faces.get(name)
-        if face is None:
-            face = faces[name] = _Face(name, font, source)
-        face.add(font, maps.get(name))
+        found.append((name, font, maps[name] if name in maps else read_font_maps(font)))
+    return found
 
 
 def _font_maps(maps_file: str) -> dict[str, tuple[dict[int, Any], dict[int, bytes]]]:
@@ -262,101 +261,161 @@ def _dests(pdf: Any, page_map: dict[tuple[int, int], Any]) -> dict[str, list[Any
     return found
 
 
-@contextmanager
-def merge_parts(front: Any, front_pages: int, bodies: list[Any], overlays: list[list[tuple[Any, int] | None]],
-                late: Any = None) -> Iterator[Any]:
-    """The merged document (open pikepdf.Pdf): the front matter's first `front_pages` pages with the late
-    piece's pages (`late`, when given) overlaid, then every body chunk, each of its pages with the folio
-    piece's page `overlays` names for it (piece, index; None: nothing) drawn over it. Parts are `Rendered`
-    results.
-    Long because every part stays open until the end, and its pages, fonts, colour profiles, destinations and
-    outline are linked into the merged file in the one pass over the parts."""
-    with ExitStack() as stack:
-        out = stack.enter_context(pikepdf.open(front.path))
-        sources: dict[str, dict[str, Any]] = {}
-        folios = list({entry[0].path: entry[0] for pages in overlays for entry in pages if entry is not None}.values())
-        for part in [front, *bodies, *folios, *([late] if late is not None else [])]:
-            for key, source in part.fonts.items():
-                previous = sources.setdefault(key, source)
-                if (previous["size"], previous["head"], previous["index"]) != (source["size"], source["head"], source["index"]):
-                    raise MergeError(f"font {key} comes from two different files in two chunks")
-        faces: dict[str, _Face] = {}
-        # The merged page tree is built on its /Kids array: pikepdf's page list copies qpdf's list of all
-        # pages on every append and index (quadratic: 13.9 s for 10,000 pages against 0.8 s this way), so
-        # `out.pages` is not touched until the tree is complete.
-        tree = out.Root.Pages
-        kept = _flat_pages(out)[:front_pages]
-        base_resources = kept[0].Resources
-        base_colours = base_resources.get("/ColorSpace")
-        font_dicts = [base_resources.Font]
-        _read_fonts(base_resources.Font, sources, faces, front.font_maps)
-        front_map = {page.objgen: page for page in kept}
-        dests = _dests(out, front_map)
-        outline = _outline_items(out, front_map)
-        kids = pikepdf.Array(kept)
+#: A contributor's fonts: (face name, the font in its part, its widths and Unicode map) for each face.
+_Fonts = list[tuple[str, Any, tuple[dict[int, Any], dict[int, bytes]]]]
 
-        pieces: dict[str, Any] = {}  # a folio piece serves several chunks: opened once
-        piece_profiles: dict[tuple[int, int], Any] = {}
-        q_stream = out.make_stream(b"q\n")
-        tail = out.make_stream(f"\nQ\n{FOLIO_NAME} Do\n".encode())
-        if late is not None:
-            piece = stack.enter_context(pikepdf.open(late.path))
-            piece_pages = _flat_pages(piece)
-            resources = next((p.Resources for p in piece_pages if "/Font" in p.Resources), piece_pages[0].Resources)
-            if "/Font" in resources:
-                _read_fonts(resources.Font, sources, faces, late.font_maps)
-                _clear(resources.Font)
-                font_dicts.append(out.copy_foreign(resources.Font))
-            _link_colours(out, resources, base_colours, piece_profiles)
-            late_resources: dict[tuple[int, int], Any] = {}
-            forms = [_piece_form(out, piece, piece_pages[i], late_resources, piece_profiles) for i in range(front_pages)]
-            for target, form in zip(kept, forms, strict=True):
-                _draw_over(target, form, q_stream, tail)
-        for body, overlay in zip(bodies, overlays, strict=True):
-            src = stack.enter_context(pikepdf.open(body.path))
+
+def _part_key(part: Any) -> tuple[str, tuple[int, int, int] | None]:
+    """What says a part is the same document as before: its path and the stamp of its file."""
+    return part.path, files.stamp(part.path)
+
+
+@dataclass
+class _Body:
+    """A body chunk in the merged file: its part, the copies of its pages there, the font dictionaries copied
+    with it, the fonts it brought (with those of the pieces first met with it), its forms, destinations and outline."""
+
+    key: tuple[str, tuple[int, int, int] | None]
+    blank: list[bool]
+    overlay: list[tuple[str, int] | None]
+    source: Any
+    pages: list[Any]
+    font_dicts: list[Any]
+    fonts: list[_Fonts]
+    dests: dict[str, list[Any]]
+    outline: list[dict[str, Any]]
+
+
+class Merged:
+    """The merged document (`out`, an open pikepdf.Pdf) with the parts it copies from kept open, and what
+    it was made of, so that a warm process's next build replaces only the pages of the chunks that changed
+    (`patch`); `close` lets the parts go. Made by `merge`."""
+
+    def __init__(self, stack: ExitStack, out: Any) -> None:
+        self.stack, self.out = stack, out
+        self.sources: dict[str, dict[str, Any]] = {}
+        self.frame: tuple[Any, ...] = ()
+        self.fonts: list[_Fonts] = []  # the front matter's and the late piece's
+        self.font_dicts: list[Any] = []  # the front matter's and the late piece's
+        self.bodies: list[_Body] = []
+        self.pieces: dict[str, tuple[Any, list[Any], dict[tuple[int, int], Any]]] = {}  # a piece serves several chunks
+        self.profiles: dict[tuple[int, int], Any] = {}  # the ICC copies of every part, each linked to the front's
+        self.base_colours: Any = None
+        self.front_dests: dict[str, list[Any]] = {}
+        self.front_outline: list[dict[str, Any]] = []
+        self.settled: dict[str, tuple[dict[int, Any], dict[int, bytes]]] = {}
+        self.merged_fonts: dict[str, Any] = {}
+        self.new_streams: list[Any] = []  # the font programs made by the last merge or patch
+        self.q_stream = out.make_stream(b"q\n")
+        self.tail = out.make_stream(f"\nQ\n{FOLIO_NAME} Do\n".encode())
+
+    def close(self) -> None:
+        """Let the merged file and every part go."""
+        for body in self.bodies:
+            body.source.close()
+        self.bodies.clear()
+        self.stack.close()
+
+    def _check_sources(self, part: Any) -> None:
+        for key, source in part.fonts.items():
+            previous = self.sources.setdefault(key, source)
+            if (previous["size"], previous["head"], previous["index"]) != (source["size"], source["head"], source["index"]):
+                raise MergeError(f"font {key} comes from two different files in two chunks")
+
+    def _take_fonts(self, resources: Any, part: Any) -> tuple[_Fonts, Any]:
+        """A part's fonts (read, then emptied from its resources so that its pages copy without them) and the
+        copy in `out` of its font dictionary, to hold the merged fonts."""
+        found = _read_fonts(resources.Font, self.sources, part.font_maps)
+        _clear(resources.Font)
+        return found, self.out.copy_foreign(resources.Font)
+
+    def _take_body(self, body: Any, overlay: list[tuple[Any, int] | None]) -> _Body:
+        """One body chunk's pages copied into `out` (not yet in its page tree), their folios drawn over them."""
+        out = self.out
+        src = pikepdf.open(body.path)
+        try:
             src_pages = _flat_pages(src)
             firsts = [(src_pages[0], body)]  # the first page of each part new here: its fonts and colours
             for entry in overlay:
-                if entry is not None and entry[0].path not in pieces:
-                    opened = stack.enter_context(pikepdf.open(entry[0].path))
-                    pieces[entry[0].path] = (opened, _flat_pages(opened), {})
-                    firsts.append((pieces[entry[0].path][1][0], entry[0]))
-            copied_fonts: list[Any] = []
-            profiles = piece_profiles  # the ICC copies of every part so far, each linked to the front's
+                if entry is not None and entry[0].path not in self.pieces:
+                    opened = self.stack.enter_context(pikepdf.open(entry[0].path))
+                    self.pieces[entry[0].path] = (opened, _flat_pages(opened), {})
+                    firsts.append((self.pieces[entry[0].path][1][0], entry[0]))
+            fonts: list[_Fonts] = []
+            font_dicts: list[Any] = []
             for first_page, part in firsts:
-                resources = first_page.Resources
-                _read_fonts(resources.Font, sources, faces, part.font_maps)
-                _clear(resources.Font)
-                copied_fonts.append(out.copy_foreign(resources.Font))
-                _link_colours(out, resources, base_colours, profiles)
-            font_dicts += copied_fonts
+                found, copied_fonts = self._take_fonts(first_page.Resources, part)
+                fonts.append(found)
+                font_dicts.append(copied_fonts)
+                _link_colours(out, first_page.Resources, self.base_colours, self.profiles)
             copied = [out.copy_foreign(page) for page in src_pages[:body.pages]]  # qpdf leaves /Parent out
+            tree = out.Root.Pages
             for page in copied:
                 page.Parent = tree
-                kids.append(page)
             page_map = {page.objgen: copy for page, copy in zip(src_pages, copied, strict=False)}
-            for name, dest in _dests(src, page_map).items():
-                dests.setdefault(name, dest)
-            outline += _outline_items(src, page_map)
+            pieces = self.pieces
             forms = [
                 None if entry is None
-                else _piece_form(out, pieces[entry[0].path][0], pieces[entry[0].path][1][entry[1]], pieces[entry[0].path][2], profiles)
+                else _piece_form(out, pieces[entry[0].path][0], pieces[entry[0].path][1][entry[1]], pieces[entry[0].path][2], self.profiles)
                 for entry in overlay
             ]
             visited: set[tuple[int, int]] = set()
             for target in copied:
-                _relink(target.Resources, profiles, visited)
+                _relink(target.Resources, self.profiles, visited)
             for target, form in zip(copied, forms, strict=True):
                 if form is not None:
-                    _draw_over(target, form, q_stream, tail)
+                    _draw_over(target, form, self.q_stream, self.tail)
+            return _Body(_part_key(body), list(body.blank), [None if e is None else (e[0].path, e[1]) for e in overlay],
+                         src, copied, font_dicts, fonts, _dests(src, page_map), _outline_items(src, page_map))
+        except BaseException:
+            src.close()
+            raise
 
-        tree.Kids = kids
-        tree.Count = len(kids)
-        merged_fonts = pikepdf.Dictionary({f"/{key}": _build_font(out, face) for key, face in faces.items()})
-        for fonts in font_dicts:
-            _clear(fonts)
-            for k, v in merged_fonts.items():
-                fonts[k] = v
+    def _contributors(self) -> Iterator[_Fonts]:
+        yield from self.fonts
+        for body in self.bodies:
+            yield from body.fonts
+
+    def _set_fonts(self) -> None:
+        """One font per face, the union of every part's (made again only for a face whose union changed),
+        in every copied font dictionary."""
+        faces: dict[str, _Face] = {}
+        for found in self._contributors():
+            for name, font, maps in found:
+                face = faces.get(name)
+                if face is None:
+                    face = faces[name] = _Face(name, font, self.sources[name])
+                face.add(maps)
+        self.new_streams = []
+        merged: dict[str, Any] = {}
+        for name, face in faces.items():
+            face.settle()
+            settled = (face.widths, face.to_unicode)
+            if name in self.merged_fonts and self.settled.get(name) == settled:
+                merged[name] = self.merged_fonts[name]
+            else:
+                merged[name] = _build_font(self.out, face)
+                self.new_streams.append(merged[name].DescendantFonts[0].FontDescriptor[
+                    "/FontFile3" if "/FontFile3" in merged[name].DescendantFonts[0].FontDescriptor else "/FontFile2"])
+            self.settled[name] = settled
+        changed = {k: v.objgen for k, v in merged.items()} != {k: v.objgen for k, v in self.merged_fonts.items()}
+        self.merged_fonts = merged
+        as_dictionary = pikepdf.Dictionary({f"/{key}": value for key, value in merged.items()})
+        for fonts in [*self.font_dicts, *(fonts for body in self.bodies for fonts in body.font_dicts)]:
+            if changed or len(fonts) != len(merged):
+                _clear(fonts)
+                for k, v in as_dictionary.items():
+                    fonts[k] = v
+
+    def _set_names(self) -> None:
+        """The named destinations and the outline of the whole file, the front matter's first."""
+        out = self.out
+        dests = dict(self.front_dests)
+        outline = list(self.front_outline)
+        for body in self.bodies:
+            for name, dest in body.dests.items():
+                dests.setdefault(name, dest)
+            outline += body.outline
         if dests:
             array = pikepdf.Array()
             for name in sorted(dests):
@@ -366,7 +425,108 @@ def merge_parts(front: Any, front_pages: int, bodies: list[Any], overlays: list[
                 out.Root.Names = pikepdf.Dictionary()
             out.Root.Names.Dests = pikepdf.Dictionary(Names=array)
         _write_outline(out, outline)
-        yield out
+
+    def patch(self, front: Any, front_pages: int, bodies: list[Any], overlays: list[list[tuple[Any, int] | None]],
+              late: Any = None) -> list[Any] | None:
+        """This file made the merge of these parts by replacing the pages of the chunks that changed; the new
+        pages (to finish), or None, leaving it as it was, when only a whole merge makes it: another front
+        matter, late piece or number of chunks, a changed chunk of other pages or folios, or one whose fonts
+        lead a face."""
+        if self.frame != _frame(front, front_pages, late, len(bodies)):
+            return None
+        changed = [i for i, body in enumerate(bodies) if _part_key(body) != self.bodies[i].key]
+        met = {name for found in self.fonts for name, _, _ in found}  # the faces of the parts before each chunk
+        for i, old in enumerate(self.bodies):
+            if i in changed:
+                body = bodies[i]
+                if body.pages != len(old.pages) or body.blank != old.blank or old.overlay != [
+                    None if e is None else (e[0].path, e[1]) for e in overlays[i]
+                ]:
+                    return None
+                if not set(body.fonts) <= met or not {name for name, _, _ in old.fonts[0]} <= met:
+                    return None  # the chunk's font leads a face: the merged font is made from it
+            met |= {name for found in old.fonts for name, _, _ in found}
+        new_pages: list[Any] = []
+        kids = self.out.Root.Pages.Kids
+        starts = [front_pages]
+        for old in self.bodies:
+            starts.append(starts[-1] + len(old.pages))
+        for i in changed:
+            self._check_sources(bodies[i])
+            old = self.bodies[i]
+            taken = self._take_body(bodies[i], overlays[i])
+            taken.fonts += old.fonts[1:]  # the pieces first met with the chunk: still met with it
+            taken.font_dicts += old.font_dicts[1:]
+            self.bodies[i] = taken
+            for j, page in enumerate(taken.pages):
+                kids[starts[i] + j] = page
+            old.source.close()
+            new_pages += taken.pages
+        if changed:
+            self._set_fonts()
+            self._set_names()
+        return new_pages
+
+
+def _frame(front: Any, front_pages: int, late: Any, count: int) -> tuple[Any, ...]:
+    """What a patch keeps: the front matter, its pages, the late piece, the number of chunks."""
+    return _part_key(front), front_pages, None if late is None else _part_key(late), count
+
+
+def merge(front: Any, front_pages: int, bodies: list[Any], overlays: list[list[tuple[Any, int] | None]],
+          late: Any = None) -> Merged:
+    """The merged document: the front matter's first `front_pages` pages with the late piece's pages (`late`,
+    when given) overlaid, then every body chunk, each of its pages with the folio piece's page `overlays`
+    names for it (piece, index; None: nothing) drawn over it. Parts are `Rendered` results.
+    Every part stays open until the result is closed, and its pages, fonts, colour profiles, destinations
+    and outline are linked into the merged file in the one pass over the parts."""
+    stack = ExitStack()
+    try:
+        merged = Merged(stack, stack.enter_context(pikepdf.open(front.path)))
+        out = merged.out
+        folios = list({entry[0].path: entry[0] for pages in overlays for entry in pages if entry is not None}.values())
+        for part in [front, *bodies, *folios, *([late] if late is not None else [])]:
+            merged._check_sources(part)
+        merged.frame = _frame(front, front_pages, late, len(bodies))
+        # The merged page tree is built on its /Kids array: pikepdf's page list copies qpdf's list of all
+        # pages on every append and index (quadratic: 13.9 s for 10,000 pages against 0.8 s this way), so
+        # `out.pages` is not touched until the tree is complete.
+        tree = out.Root.Pages
+        kept = _flat_pages(out)[:front_pages]
+        base_resources = kept[0].Resources
+        merged.base_colours = base_resources.get("/ColorSpace")
+        merged.fonts.append(_read_fonts(base_resources.Font, merged.sources, front.font_maps))
+        merged.font_dicts.append(base_resources.Font)
+        front_map = {page.objgen: page for page in kept}
+        merged.front_dests = _dests(out, front_map)
+        merged.front_outline = _outline_items(out, front_map)
+        kids = pikepdf.Array(kept)
+        if late is not None:
+            piece = stack.enter_context(pikepdf.open(late.path))
+            piece_pages = _flat_pages(piece)
+            resources = next((p.Resources for p in piece_pages if "/Font" in p.Resources), piece_pages[0].Resources)
+            if "/Font" in resources:
+                found, copied = merged._take_fonts(resources, late)
+                merged.fonts.append(found)
+                merged.font_dicts.append(copied)
+            _link_colours(out, resources, merged.base_colours, merged.profiles)
+            late_resources: dict[tuple[int, int], Any] = {}
+            forms = [_piece_form(out, piece, piece_pages[i], late_resources, merged.profiles) for i in range(front_pages)]
+            for target, form in zip(kept, forms, strict=True):
+                _draw_over(target, form, merged.q_stream, merged.tail)
+        for body, overlay in zip(bodies, overlays, strict=True):
+            taken = merged._take_body(body, overlay)
+            merged.bodies.append(taken)
+            for page in taken.pages:
+                kids.append(page)
+        tree.Kids = kids
+        tree.Count = len(kids)
+        merged._set_fonts()
+        merged._set_names()
+        return merged
+    except BaseException:
+        stack.close()
+        raise
 
 
 def _link_colours(out: Any, resources: Any, base_colours: Any, profiles: dict[tuple[int, int], Any]) -> None:
