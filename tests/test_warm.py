@@ -286,3 +286,38 @@ def test_a_warm_process_patches_its_last_file_with_an_edited_chunks_pages(tmp_pa
     assert stats.patched is None
     _, stats = build()  # nothing changed: nothing replaced
     assert stats.patched == 0
+
+
+def test_after_an_edit_its_chunk_is_handed_over_before_the_front_matter_is_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a build after an edit the chunk of new articles goes to a worker before the front matter's HTML
+    is made (to be found in the cache, most often); a first build makes the front matter first."""
+    from zhpress.pdf import chunked, executor
+
+    root = make_project(tmp_path / "book", SIZES[:6])
+    seen: list[str] = []
+    early = chunked.sheets.early_front_html
+
+    def made_front(*args: Any, **kwargs: Any) -> str:
+        seen.append("front html")
+        return early(*args, **kwargs)
+
+    class Recording(executor.LocalExecutor):
+        def run(self, items: Any, scratch: Path) -> Any:
+            def told() -> Any:
+                for item in items:
+                    if item is not None:
+                        seen.append(f"{item[1].kind} job")
+                    yield item
+            return super().run(told(), scratch)
+
+    monkeypatch.setattr(chunked.sheets, "early_front_html", made_front)
+    options: dict[str, Any] = {"cache": True, "chunk_articles": 2, "folio_group": 2, "executor": Recording(1)}
+    build_chunked_pdf(*inputs(root), **options)
+    assert seen[:2] == ["front html", "front job"]
+    seen.clear()
+    edit_one(root, 3)
+    data, _ = build_chunked_pdf(*inputs(root), **options)
+    assert seen == ["body job", "front html"]
+    cold, _ = build_chunked_pdf(*inputs(root), cache=False, chunk_articles=2, folio_group=2)
+    assert data == cold

@@ -171,8 +171,9 @@ class _Plan:
 
     def __init__(self, src: Sources, book: Book, groups: list[range], order: list[int], folio_group: int,
                  job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], runner: _Runner,
-                 known: dict[str, str], texts: list[str], folio_pages: int = FOLIO_PAGES) -> None:
+                 known: dict[str, str], texts: list[str], folio_pages: int = FOLIO_PAGES, new_first: int = 0) -> None:
         self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
+        self.new_first = new_first
         self.texts = texts  # repr of each of the book's articles
         self.runner = runner
         # Each body chunk's job key by what its HTML is made from (`_made_from`), from the last build.
@@ -194,9 +195,14 @@ class _Plan:
     def jobs(self, project: Project) -> Iterator[RenderJob | None]:
         """Every job, made when a worker is free for it; None: nothing is ready until the next result.
         The front matter (the largest document of a long book) goes first, then the body chunks, then the
-        folio pieces, and the late piece last."""
+        folio pieces, and the late piece last; in a build after an edit, the `new_first` chunks of new
+        articles go before the front matter, whose HTML is made to find it cached, most often."""
+        sheets = [*self.src.sheets, ("chunk-body.css", NO_FOLIOS_CSS)]
+        if self.known is not None:
+            self._made_from(sheets)
+        yield from self._body_jobs(sheets, self.order[:self.new_first])
         yield self._front_job()
-        bodies = self._body_jobs()
+        bodies = self._body_jobs(sheets, self.order[self.new_first:])
         next_folio = 0
         late_made = False
         while not (late_made and next_folio == self._folio_count()):
@@ -235,14 +241,11 @@ class _Plan:
         else:
             self.fronts.append(result)
 
-    def _body_jobs(self) -> Iterator[RenderJob]:
-        """The body chunks, without folios, each ending where its next article would open; without the
-        build's date, which only the front matter's document gives the merged file (a book without a date
+    def _body_jobs(self, sheets: list[tuple[str, str]], indexes: list[int]) -> Iterator[RenderJob]:
+        """The body chunks `indexes`, without folios, each ending where its next article would open; without
+        the build's date, which only the front matter's document gives the merged file (a book without a date
         of its own has one derived from its whole text, and an edit must not change every chunk)."""
-        sheets = [*self.src.sheets, ("chunk-body.css", NO_FOLIOS_CSS)]
-        if self.known is not None:
-            self._made_from(sheets)
-        for index in self.order:
+        for index in indexes:
             known = self.known.get(self.made_from[index]) if self.known is not None else None
             hit = self.runner.lookup(known) if known is not None else None
             if known is not None and hit is not None:
@@ -432,6 +435,7 @@ def build_chunked_pdf(
     digests = [articles_digest(texts[i] for i in group) for group in groups]
     seen_before = store.recent(profile.name) if store is not None else set()
     order = sorted(range(len(groups)), key=lambda i: digests[i] in seen_before)
+    new_first = sum(digest not in seen_before for digest in digests) if seen_before else 0
 
     with scratch_dir("zhpress-chunks-") as scratch:
         executor = executor if executor is not None else LocalExecutor(jobs)
@@ -447,7 +451,7 @@ def build_chunked_pdf(
         known = warm_keys if warm_keys is not None else {}
         if store is not None and not known:
             known.update(store.html_keys(profile.name))
-        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known), texts, folio_pages)
+        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known), texts, folio_pages, new_first)
         runner.run(plan.jobs(project), plan.take)
         memo.trim(f"rendered:{profile.name}", runner.used)
         if plan.made_from:

@@ -179,7 +179,7 @@ def _warm_up(job: RenderJob, path: Path) -> None:
         return
     _warmed.add(sheets)
     html = '<html lang="zh"><body><p>中文排版，“标点”与 Latin 123。</p></body></html>'
-    sample = dataclasses.replace(job, html=html, path=str(path))
+    sample = dataclasses.replace(job, kind="book", html=html, path=str(path))  # as a book: no collection of this heap
     try:
         render_job(sample)
     except Exception:
