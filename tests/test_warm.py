@@ -254,11 +254,15 @@ def test_a_warm_process_walks_only_an_edited_articles_characters(tmp_path: Path,
     assert fallback.book_characters(book) == first | {"㐀"}, "the same set when nothing is kept"
 
 
-def test_a_warm_process_patches_its_last_file_with_an_edited_chunks_pages(tmp_path: Path, warm: None) -> None:
+@pytest.mark.parametrize("signature", [2, 16])
+def test_a_warm_process_patches_its_last_file_with_an_edited_chunks_pages(tmp_path: Path, warm: None, signature: int) -> None:
     """The merged file is kept open and only the edited chunk's pages are put in it, with the fonts made again
-    when the edit brings a new glyph; an edit that moves pages merges whole. Every build gives the bytes of a
-    build in an ordinary process."""
+    when the edit brings a new glyph, and, when it moves pages, the later pages' folios and the contents'
+    numbers, and blank pages to pad the book to its signature. Every build gives the bytes of a build in an
+    ordinary process."""
     root = make_project(tmp_path / "book", SIZES[:6])
+    toml = root / "content" / "book.toml"
+    toml.write_text(toml.read_text("utf-8") + f"\n[profiles.print]\npage = {{ signature = {signature} }}\n", "utf-8")
     options: dict[str, Any] = {"jobs": 1, "chunk_articles": 2, "folio_group": 2}
 
     def build() -> tuple[bytes, ChunkStats]:
@@ -281,9 +285,11 @@ def test_a_warm_process_patches_its_last_file_with_an_edited_chunks_pages(tmp_pa
     assert stats.patched
     text = "".join(page.extract_text() or "" for page in pdfplumber.open(io.BytesIO(data)).pages)
     assert "龘" in text
-    edit_one(root, 4, "。", "。" + "新增的文字。" * 300)  # later pages move
-    _, stats = build()
-    assert stats.patched is None
+    edit_one(root, 2, "。", "。" + "新增的文字。" * 3000)  # later pages move: their folios, the contents' numbers
+    data, stats = build()
+    assert stats.patched
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) > pages and len(pdf.pages) % signature == 0
     _, stats = build()  # nothing changed: nothing replaced
     assert stats.patched == 0
 

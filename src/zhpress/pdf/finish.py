@@ -46,6 +46,10 @@ class Finished:
     docinfo: dict[str, Any] = field(default_factory=dict)
     xmp: bytes | None = None
     marks: dict[tuple[float, ...], tuple[Any, Any, Any, Any]] = field(default_factory=dict)
+    last: tuple[tuple[int, int], dict[str, Any]] | None = None  # the last page of text and its boxes before the marks
+    padding: list[Any] = field(default_factory=list)  # blank pages made to pad the book, of the boxes `padded`
+    padded: dict[str, Any] = field(default_factory=dict)
+    blank_contents: Any = None
 
 
 def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool, seed: str,
@@ -69,7 +73,7 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
         nums += [0, pikepdf.Dictionary(S=pikepdf.Name.r)]
     nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
     pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
-    pad_pages(pdf, page.signature)
+    pad_pages(pdf, page.signature, finished)
     pages = page_objects(pdf)
     if page.marks or page.bleed:
         draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks, pages=pages,
@@ -92,6 +96,10 @@ def refinish(pdf: Any, profile: Profile, finished: Finished, pages: list[Any], *
     assert page is not None and page.pdf_variant != "pdf/ua-1"
     if _settings(profile, front_pages, cmyk) != finished.settings:
         return None
+    padding = _pad_again(pdf, page.signature, finished, pages)
+    if padding is None:
+        return None
+    pages = [*pages, *padding]
     for key, value in finished.docinfo.items():
         pdf.docinfo[key] = value
     if finished.xmp is not None:
@@ -148,27 +156,65 @@ def padded_count(pages: int, signature: int) -> int:
     return -(-pages // signature) * signature
 
 
-def pad_pages(pdf: Any, signature: int) -> int:
+def _boxes(page: Any) -> dict[str, Any]:
+    return {key: pikepdf.Array(list(page[key])) for key in ("/MediaBox", "/TrimBox", "/BleedBox") if key in page}
+
+
+def _blank(pdf: Any, boxes: dict[str, Any], contents: Any) -> Any:
+    fields: dict[str, Any] = {
+        "/Type": pikepdf.Name.Page, "/Parent": pdf.Root.Pages, "/Resources": pikepdf.Dictionary(), "/Contents": contents, **boxes,
+    }
+    return pdf.make_indirect(pikepdf.Dictionary(fields))
+
+
+def pad_pages(pdf: Any, signature: int, finished: Finished | None = None) -> int:
     """Blank pages at the end of the book block up to a multiple of `signature`, of the last page's boxes,
-    so that the last page of text keeps its place and the sheets fold whole; how many were added."""
+    so that the last page of text keeps its place and the sheets fold whole; how many were added. What
+    `refinish` needs to pad again is noted in `finished`."""
     kids = pdf.Root.Pages.Kids
     pages = page_objects(pdf)
     missing = padded_count(len(pages), signature) - len(pages)
+    last = pages[-1]
+    if finished is not None:
+        finished.last = last.objgen, _boxes(last)
     if not missing:
         return 0
     if len(pages) != len(kids):
         raise RenderError("the page tree is nested; blank pages cannot be appended to it")
-    last = pages[-1]
-    boxes = {key: pikepdf.Array(list(last[key])) for key in ("/MediaBox", "/TrimBox", "/BleedBox") if key in last}
+    boxes = _boxes(last)
     contents = pdf.make_indirect(pikepdf.Stream(pdf, b""))
-    for _ in range(missing):
-        fields: dict[str, Any] = {
-            "/Type": pikepdf.Name.Page, "/Parent": pdf.Root.Pages, "/Resources": pikepdf.Dictionary(), "/Contents": contents, **boxes,
-        }
-        blank = pdf.make_indirect(pikepdf.Dictionary(fields))
+    blanks = [_blank(pdf, boxes, contents) for _ in range(missing)]
+    for blank in blanks:
         kids.append(blank)
     pdf.Root.Pages.Count = len(kids)
+    if finished is not None:
+        finished.padding, finished.padded, finished.blank_contents = blanks, boxes, contents
     return missing
+
+
+def _pad_again(pdf: Any, signature: int, finished: Finished, new: list[Any]) -> list[Any] | None:
+    """`pad_pages` on a patched file (its page tree holds no padding): the blank pages it had, as far as
+    they serve, then new ones; the new ones (to finish), or None when the last page's boxes are unknown."""
+    kids = pdf.Root.Pages.Kids
+    last = kids[len(kids) - 1]
+    if any(page.objgen == last.objgen for page in new):
+        boxes = _boxes(last)
+    elif finished.last is not None and finished.last[0] == last.objgen:
+        boxes = finished.last[1]
+    else:
+        return None
+    finished.last = last.objgen, boxes
+    missing = padded_count(len(kids), signature) - len(kids)
+    same = {k: [float(v) for v in a] for k, a in boxes.items()} == {k: [float(v) for v in a] for k, a in finished.padded.items()}
+    kept = finished.padding if same else []
+    if finished.blank_contents is None:
+        finished.blank_contents = pdf.make_indirect(pikepdf.Stream(pdf, b""))
+    made = [_blank(pdf, boxes, finished.blank_contents) for _ in range(max(0, missing - len(kept)))]
+    finished.padding, finished.padded = [*kept, *made], boxes
+    for blank in finished.padding[:missing]:
+        kids.append(blank)
+    pdf.Root.Pages.Count = len(kids)
+    return made
 
 
 def _compress_large_streams(pdf: Any, streams: list[Any] | None = None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from math import ceil
 from pathlib import Path
@@ -272,37 +272,63 @@ def _part_key(part: Any) -> tuple[str, tuple[int, int, int] | None]:
 
 @dataclass
 class _Body:
-    """A body chunk in the merged file: its part, the copies of its pages there, the font dictionaries copied
-    with it, the fonts it brought (with those of the pieces first met with it), its forms, destinations and outline."""
+    """A body chunk in the merged file: its part (open), the copies of its pages there with the folio each
+    has (piece path, index), its font dictionary's copy, its fonts, destinations and outline."""
 
     key: tuple[str, tuple[int, int, int] | None]
-    blank: list[bool]
     overlay: list[tuple[str, int] | None]
     source: Any
     pages: list[Any]
-    font_dicts: list[Any]
-    fonts: list[_Fonts]
+    font_dict: Any
+    fonts: _Fonts
     dests: dict[str, list[Any]]
     outline: list[dict[str, Any]]
 
 
+@dataclass
+class _Piece:
+    """A folio piece or the late piece in the merged file: its document (open), its pages, the copies of its
+    resources by object id, its fonts and their dictionary's copy (None: it has no fonts)."""
+
+    key: tuple[str, tuple[int, int, int] | None]
+    pdf: Any
+    pages: list[Any]
+    resources: dict[tuple[int, int], Any]
+    fonts: _Fonts | None = None
+    font_dict: Any = None
+
+
+def _named(overlay: list[tuple[Any, int] | None]) -> list[tuple[str, int] | None]:
+    """An overlay with each piece named by its path."""
+    return [None if entry is None else (entry[0].path, entry[1]) for entry in overlay]
+
+
+def _faces(fonts: _Fonts | None) -> set[str]:
+    return {name for name, _, _ in fonts or []}
+
+
 class Merged:
     """The merged document (`out`, an open pikepdf.Pdf) with the parts it copies from kept open, and what
-    it was made of, so that a warm process's next build replaces only the pages of the chunks that changed
-    (`patch`); `close` lets the parts go. Made by `merge`."""
+    it was made of, so that a warm process's next build replaces only what changed (`patch`): the pages of
+    the edited chunks, the folios of the pages that moved, the late piece. `close` lets the parts go.
+    Made by `merge`."""
 
-    def __init__(self, stack: ExitStack, out: Any) -> None:
+    def __init__(self, stack: ExitStack, out: Any, front: Any, front_pages: int) -> None:
         self.stack, self.out = stack, out
+        self.frame = (_part_key(front), front_pages)
         self.sources: dict[str, dict[str, Any]] = {}
-        self.frame: tuple[Any, ...] = ()
-        self.fonts: list[_Fonts] = []  # the front matter's and the late piece's
-        self.font_dicts: list[Any] = []  # the front matter's and the late piece's
+        self.front_pages = _flat_pages(out)[:front_pages]
+        resources = self.front_pages[0].Resources
+        self.base_colours = resources.get("/ColorSpace")
+        self.front_fonts: _Fonts = []  # read once every part's font sources are known
+        self.front_font_dict = resources.Font
+        self.late: _Piece | None = None
         self.bodies: list[_Body] = []
-        self.pieces: dict[str, tuple[Any, list[Any], dict[tuple[int, int], Any]]] = {}  # a piece serves several chunks
+        self.pieces: dict[str, _Piece] = {}  # the folio pieces: each serves several chunks, opened once
         self.profiles: dict[tuple[int, int], Any] = {}  # the ICC copies of every part, each linked to the front's
-        self.base_colours: Any = None
-        self.front_dests: dict[str, list[Any]] = {}
-        self.front_outline: list[dict[str, Any]] = []
+        front_map = {page.objgen: page for page in self.front_pages}
+        self.front_dests = _dests(out, front_map)
+        self.front_outline = _outline_items(out, front_map)
         self.settled: dict[str, tuple[dict[int, Any], dict[int, bytes]]] = {}
         self.merged_fonts: dict[str, Any] = {}
         self.new_streams: list[Any] = []  # the font programs made by the last merge or patch
@@ -314,6 +340,8 @@ class Merged:
         for body in self.bodies:
             body.source.close()
         self.bodies.clear()
+        if self.late is not None:
+            self.late.pdf.close()
         self.stack.close()
 
     def _check_sources(self, part: Any) -> None:
@@ -329,58 +357,87 @@ class Merged:
         _clear(resources.Font)
         return found, self.out.copy_foreign(resources.Font)
 
-    def _take_body(self, body: Any, overlay: list[tuple[Any, int] | None]) -> _Body:
-        """One body chunk's pages copied into `out` (not yet in its page tree), their folios drawn over them."""
-        out = self.out
-        src = pikepdf.open(body.path)
+    def _open_piece(self, part: Any, *, late: bool = False) -> _Piece:
+        """A folio piece or the late piece opened, its fonts taken and its colours linked."""
+        pdf = pikepdf.open(part.path)
         try:
-            src_pages = _flat_pages(src)
-            firsts = [(src_pages[0], body)]  # the first page of each part new here: its fonts and colours
-            for entry in overlay:
-                if entry is not None and entry[0].path not in self.pieces:
-                    opened = self.stack.enter_context(pikepdf.open(entry[0].path))
-                    self.pieces[entry[0].path] = (opened, _flat_pages(opened), {})
-                    firsts.append((self.pieces[entry[0].path][1][0], entry[0]))
-            fonts: list[_Fonts] = []
-            font_dicts: list[Any] = []
-            for first_page, part in firsts:
-                found, copied_fonts = self._take_fonts(first_page.Resources, part)
-                fonts.append(found)
-                font_dicts.append(copied_fonts)
-                _link_colours(out, first_page.Resources, self.base_colours, self.profiles)
-            copied = [out.copy_foreign(page) for page in src_pages[:body.pages]]  # qpdf leaves /Parent out
-            tree = out.Root.Pages
-            for page in copied:
-                page.Parent = tree
-            page_map = {page.objgen: copy for page, copy in zip(src_pages, copied, strict=False)}
-            pieces = self.pieces
-            forms = [
-                None if entry is None
-                else _piece_form(out, pieces[entry[0].path][0], pieces[entry[0].path][1][entry[1]], pieces[entry[0].path][2], self.profiles)
-                for entry in overlay
-            ]
-            visited: set[tuple[int, int]] = set()
-            for target in copied:
-                _relink(target.Resources, self.profiles, visited)
-            for target, form in zip(copied, forms, strict=True):
-                if form is not None:
-                    _draw_over(target, form, self.q_stream, self.tail)
-            return _Body(_part_key(body), list(body.blank), [None if e is None else (e[0].path, e[1]) for e in overlay],
-                         src, copied, font_dicts, fonts, _dests(src, page_map), _outline_items(src, page_map))
+            pages = _flat_pages(pdf)
+            resources = pages[0].Resources
+            if late:  # a late piece's first pages may have nothing on them
+                resources = next((p.Resources for p in pages if "/Font" in p.Resources), resources)
+            piece = _Piece(_part_key(part), pdf, pages, {})
+            if "/Font" in resources:
+                piece.fonts, piece.font_dict = self._take_fonts(resources, part)
+            _link_colours(self.out, resources, self.base_colours, self.profiles)
+            return piece
         except BaseException:
-            src.close()
+            pdf.close()
             raise
 
-    def _contributors(self) -> Iterator[_Fonts]:
-        yield from self.fonts
-        for body in self.bodies:
-            yield from body.fonts
+    def _form(self, piece: _Piece, index: int) -> Any:
+        return _piece_form(self.out, piece.pdf, piece.pages[index], piece.resources, self.profiles)
+
+    def _set_late(self, late: Any) -> None:
+        """The late piece's pages drawn over the front matter's."""
+        old, self.late = self.late, self._open_piece(late, late=True)
+        for i, target in enumerate(self.front_pages):
+            if old is None:
+                _draw_over(target, self._form(self.late, i), self.q_stream, self.tail)
+            else:
+                _set_form(target, self._form(self.late, i))
+        if old is not None:
+            old.pdf.close()
+
+    def _take_body(self, body: Any, overlay: list[tuple[Any, int] | None], src: Any) -> _Body:
+        """One body chunk's pages copied into `out` (not yet in its page tree), their folios drawn over them;
+        `src`, its part opened, is the result's to close."""
+        out = self.out
+        for entry in overlay:
+            if entry is not None and entry[0].path not in self.pieces:
+                self.pieces[entry[0].path] = self.stack.enter_context(_closing(self._open_piece(entry[0])))
+        src_pages = _flat_pages(src)
+        first = src_pages[0].Resources
+        fonts, font_dict = self._take_fonts(first, body)
+        _link_colours(out, first, self.base_colours, self.profiles)
+        copied = [out.copy_foreign(page) for page in src_pages[:body.pages]]  # qpdf leaves /Parent out
+        tree = out.Root.Pages
+        for page in copied:
+            page.Parent = tree
+        page_map = {page.objgen: copy for page, copy in zip(src_pages, copied, strict=False)}
+        visited: set[tuple[int, int]] = set()
+        for target in copied:
+            _relink(target.Resources, self.profiles, visited)
+        for target, entry in zip(copied, overlay, strict=True):
+            if entry is not None:
+                _draw_over(target, self._form(self.pieces[entry[0].path], entry[1]), self.q_stream, self.tail)
+        return _Body(_part_key(body), _named(overlay), src, copied, font_dict, fonts,
+                     _dests(src, page_map), _outline_items(src, page_map))
+
+    def _contributors(self, bodies: list[tuple[Any, _Fonts, list[tuple[str, int] | None]]] | None = None,
+                      late: tuple[Any, _Fonts | None] | None = None) -> Iterator[tuple[Any, _Fonts]]:
+        """Each part's fonts (owner, fonts) in the order of the merge: the front matter, the late piece, each
+        chunk and the folio pieces first met on its pages. `bodies` (key, fonts, overlay) and `late` (key,
+        fonts): instead of those kept."""
+        yield "front", self.front_fonts
+        late_key, late_fonts = late if late is not None else (
+            (self.late.key, self.late.fonts) if self.late is not None else (None, None))
+        if late_fonts:
+            yield late_key, late_fonts
+        met: set[str] = set()
+        for key, fonts, overlay in bodies if bodies is not None else [(b.key, b.fonts, b.overlay) for b in self.bodies]:
+            yield key, fonts
+            for entry in overlay:
+                if entry is not None and entry[0] not in met:
+                    met.add(entry[0])
+                    piece_fonts = self.pieces[entry[0]].fonts
+                    if piece_fonts:
+                        yield entry[0], piece_fonts
 
     def _set_fonts(self) -> None:
         """One font per face, the union of every part's (made again only for a face whose union changed),
         in every copied font dictionary."""
         faces: dict[str, _Face] = {}
-        for found in self._contributors():
+        for _, found in self._contributors():
             for name, font, maps in found:
                 face = faces.get(name)
                 if face is None:
@@ -394,18 +451,26 @@ class Merged:
             if name in self.merged_fonts and self.settled.get(name) == settled:
                 merged[name] = self.merged_fonts[name]
             else:
-                merged[name] = _build_font(self.out, face)
-                self.new_streams.append(merged[name].DescendantFonts[0].FontDescriptor[
-                    "/FontFile3" if "/FontFile3" in merged[name].DescendantFonts[0].FontDescriptor else "/FontFile2"])
+                merged[name] = font = _build_font(self.out, face)
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                self.new_streams.append(descriptor.get("/FontFile3", descriptor.get("/FontFile2")))
             self.settled[name] = settled
         changed = {k: v.objgen for k, v in merged.items()} != {k: v.objgen for k, v in self.merged_fonts.items()}
         self.merged_fonts = merged
         as_dictionary = pikepdf.Dictionary({f"/{key}": value for key, value in merged.items()})
-        for fonts in [*self.font_dicts, *(fonts for body in self.bodies for fonts in body.font_dicts)]:
-            if changed or len(fonts) != len(merged):
+        dicts = [self.front_font_dict, *(p.font_dict for p in [self.late, *self.pieces.values()] if p is not None),
+                 *(body.font_dict for body in self.bodies)]
+        for fonts in dicts:
+            if fonts is not None and (changed or len(fonts) != len(merged)):
                 _clear(fonts)
                 for k, v in as_dictionary.items():
                     fonts[k] = v
+
+    def _set_pages(self) -> None:
+        """The page tree: the front matter's pages, then every chunk's."""
+        tree = self.out.Root.Pages
+        tree.Kids = pikepdf.Array([*self.front_pages, *(page for body in self.bodies for page in body.pages)])
+        tree.Count = len(tree.Kids)
 
     def _set_names(self) -> None:
         """The named destinations and the outline of the whole file, the front matter's first."""
@@ -427,100 +492,100 @@ class Merged:
         _write_outline(out, outline)
 
     def patch(self, front: Any, front_pages: int, bodies: list[Any], overlays: list[list[tuple[Any, int] | None]],
-              late: Any = None) -> list[Any] | None:
-        """This file made the merge of these parts by replacing the pages of the chunks that changed; the new
-        pages (to finish), or None, leaving it as it was, when only a whole merge makes it: another front
-        matter, late piece or number of chunks, a changed chunk of other pages or folios, or one whose fonts
-        lead a face."""
-        if self.frame != _frame(front, front_pages, late, len(bodies)):
+              late: Any) -> list[Any] | None:
+        """This file made the merge of these parts by replacing what changed; the new pages (to finish), or
+        None, leaving it as it was, when only a whole merge makes it: another front matter or number of
+        chunks, a folio piece not in it, or a changed part whose font would lead a face (the merged font is
+        made from the first part's)."""
+        if self.frame != (_part_key(front), front_pages) or len(bodies) != len(self.bodies):
+            return None
+        named = [_named(overlay) for overlay in overlays]
+        if any(entry is not None and entry[0] not in self.pieces for overlay in named for entry in overlay):
             return None
         changed = [i for i, body in enumerate(bodies) if _part_key(body) != self.bodies[i].key]
-        met = {name for found in self.fonts for name, _, _ in found}  # the faces of the parts before each chunk
-        for i, old in enumerate(self.bodies):
-            if i in changed:
-                body = bodies[i]
-                if body.pages != len(old.pages) or body.blank != old.blank or old.overlay != [
-                    None if e is None else (e[0].path, e[1]) for e in overlays[i]
-                ]:
-                    return None
-                if not set(body.fonts) <= met or not {name for name, _, _ in old.fonts[0]} <= met:
-                    return None  # the chunk's font leads a face: the merged font is made from it
-            met |= {name for found in old.fonts for name, _, _ in found}
+        late_changed = self.late is None or _part_key(late) != self.late.key
+        opened: dict[int, Any] = {}
+        try:
+            new_fonts: dict[int, _Fonts] = {}
+            for i in changed:
+                self._check_sources(bodies[i])
+                opened[i] = pikepdf.open(bodies[i].path)
+                new_fonts[i] = _read_fonts(_flat_pages(opened[i])[0].Resources.Font, self.sources, bodies[i].font_maps)
+            if late_changed:
+                self._check_sources(late)
+            late_faces = set(late.fonts)
+            if not late_faces <= _faces(self.front_fonts) or (self.late is not None and not _faces(self.late.fonts) <= _faces(self.front_fonts)):
+                return None  # a late piece's face the front matter lacks
+            order = [(body.key, new_fonts.get(i, body.fonts), named[i]) for i, body in enumerate(self.bodies)]
+            if _leaders(self._contributors()) != _leaders(self._contributors(order, (_part_key(late), None))):
+                return None
+        except BaseException:
+            for src in opened.values():
+                src.close()
+            raise
+        if late_changed:
+            self._set_late(late)
         new_pages: list[Any] = []
-        kids = self.out.Root.Pages.Kids
-        starts = [front_pages]
-        for old in self.bodies:
-            starts.append(starts[-1] + len(old.pages))
-        for i in changed:
-            self._check_sources(bodies[i])
-            old = self.bodies[i]
-            taken = self._take_body(bodies[i], overlays[i])
-            taken.fonts += old.fonts[1:]  # the pieces first met with the chunk: still met with it
-            taken.font_dicts += old.font_dicts[1:]
-            self.bodies[i] = taken
-            for j, page in enumerate(taken.pages):
-                kids[starts[i] + j] = page
-            old.source.close()
-            new_pages += taken.pages
-        if changed:
+        for i, old in enumerate(self.bodies):
+            if i in opened:
+                self.bodies[i] = self._take_body(bodies[i], overlays[i], opened[i])
+                old.source.close()
+                new_pages += self.bodies[i].pages
+            elif named[i] != old.overlay:  # pages moved: their folios are other numbers
+                for target, was, entry in zip(old.pages, old.overlay, named[i], strict=True):
+                    if entry != was and entry is not None:
+                        _set_form(target, self._form(self.pieces[entry[0]], entry[1]))
+                old.overlay = named[i]
+        self._set_pages()  # without the blank pages that pad it: finishing pads it again
+        if changed or late_changed:
             self._set_fonts()
             self._set_names()
         return new_pages
 
 
-def _frame(front: Any, front_pages: int, late: Any, count: int) -> tuple[Any, ...]:
-    """What a patch keeps: the front matter, its pages, the late piece, the number of chunks."""
-    return _part_key(front), front_pages, None if late is None else _part_key(late), count
+def _leaders(contributors: Iterator[tuple[Any, _Fonts]]) -> dict[str, Any]:
+    """Which part's font each face's merged font is made from: the first to have it."""
+    leaders: dict[str, Any] = {}
+    for owner, fonts in contributors:
+        for name, _, _ in fonts or []:
+            leaders.setdefault(name, owner)
+    return leaders
+
+
+@contextmanager
+def _closing(piece: _Piece) -> Iterator[_Piece]:
+    try:
+        yield piece
+    finally:
+        piece.pdf.close()
 
 
 def merge(front: Any, front_pages: int, bodies: list[Any], overlays: list[list[tuple[Any, int] | None]],
-          late: Any = None) -> Merged:
-    """The merged document: the front matter's first `front_pages` pages with the late piece's pages (`late`,
-    when given) overlaid, then every body chunk, each of its pages with the folio piece's page `overlays`
-    names for it (piece, index; None: nothing) drawn over it. Parts are `Rendered` results.
+          late: Any) -> Merged:
+    """The merged document: the front matter's first `front_pages` pages with the late piece's pages
+    overlaid, then every body chunk, each of its pages with the folio piece's page `overlays` names for it
+    (piece, index; None: nothing) drawn over it. Parts are `Rendered` results.
     Every part stays open until the result is closed, and its pages, fonts, colour profiles, destinations
     and outline are linked into the merged file in the one pass over the parts."""
     stack = ExitStack()
     try:
-        merged = Merged(stack, stack.enter_context(pikepdf.open(front.path)))
-        out = merged.out
+        merged = Merged(stack, stack.enter_context(pikepdf.open(front.path)), front, front_pages)
         folios = list({entry[0].path: entry[0] for pages in overlays for entry in pages if entry is not None}.values())
-        for part in [front, *bodies, *folios, *([late] if late is not None else [])]:
+        for part in [front, *bodies, *folios, late]:
             merged._check_sources(part)
-        merged.frame = _frame(front, front_pages, late, len(bodies))
+        merged.front_fonts = _read_fonts(merged.front_font_dict, merged.sources, front.font_maps)
+        merged._set_late(late)
         # The merged page tree is built on its /Kids array: pikepdf's page list copies qpdf's list of all
         # pages on every append and index (quadratic: 13.9 s for 10,000 pages against 0.8 s this way), so
         # `out.pages` is not touched until the tree is complete.
-        tree = out.Root.Pages
-        kept = _flat_pages(out)[:front_pages]
-        base_resources = kept[0].Resources
-        merged.base_colours = base_resources.get("/ColorSpace")
-        merged.fonts.append(_read_fonts(base_resources.Font, merged.sources, front.font_maps))
-        merged.font_dicts.append(base_resources.Font)
-        front_map = {page.objgen: page for page in kept}
-        merged.front_dests = _dests(out, front_map)
-        merged.front_outline = _outline_items(out, front_map)
-        kids = pikepdf.Array(kept)
-        if late is not None:
-            piece = stack.enter_context(pikepdf.open(late.path))
-            piece_pages = _flat_pages(piece)
-            resources = next((p.Resources for p in piece_pages if "/Font" in p.Resources), piece_pages[0].Resources)
-            if "/Font" in resources:
-                found, copied = merged._take_fonts(resources, late)
-                merged.fonts.append(found)
-                merged.font_dicts.append(copied)
-            _link_colours(out, resources, merged.base_colours, merged.profiles)
-            late_resources: dict[tuple[int, int], Any] = {}
-            forms = [_piece_form(out, piece, piece_pages[i], late_resources, merged.profiles) for i in range(front_pages)]
-            for target, form in zip(kept, forms, strict=True):
-                _draw_over(target, form, merged.q_stream, merged.tail)
         for body, overlay in zip(bodies, overlays, strict=True):
-            taken = merged._take_body(body, overlay)
-            merged.bodies.append(taken)
-            for page in taken.pages:
-                kids.append(page)
-        tree.Kids = kids
-        tree.Count = len(kids)
+            src = pikepdf.open(body.path)
+            try:
+                merged.bodies.append(merged._take_body(body, overlay, src))
+            except BaseException:
+                src.close()
+                raise
+        merged._set_pages()
         merged._set_fonts()
         merged._set_names()
         return merged
@@ -539,13 +604,18 @@ def _link_colours(out: Any, resources: Any, base_colours: Any, profiles: dict[tu
                 profiles[out.copy_foreign(space[1]).objgen] = base_colours[name][1]
 
 
-def _draw_over(target: Any, form: Any, q_stream: Any, tail: Any) -> None:
-    """A page of `out` with `form` (a piece's page) drawn over its own contents."""
+def _set_form(target: Any, form: Any) -> None:
+    """The form a page of `out` draws over its contents (`FOLIO_NAME`) made `form`."""
     resources = pikepdf.Dictionary({k: v for k, v in target.Resources.items()})
     xobjects = pikepdf.Dictionary({k: v for k, v in resources.get("/XObject", {}).items()})
     xobjects[FOLIO_NAME] = form
     resources.XObject = xobjects
     target.Resources = resources
+
+
+def _draw_over(target: Any, form: Any, q_stream: Any, tail: Any) -> None:
+    """A page of `out` with `form` (a piece's page) drawn over its own contents."""
+    _set_form(target, form)
     contents = target.Contents
     parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
     target.Contents = pikepdf.Array([q_stream, *parts, tail])
