@@ -34,6 +34,7 @@ from .schedule import (
     FOLIO_GROUP,
     FOLIO_PAGES,
     LATE_CSS,
+    LATE_PAGES,
     NO_FOLIOS_CSS,
     articles_digest,
     chunks,
@@ -171,7 +172,8 @@ class _Plan:
 
     def __init__(self, src: Sources, book: Book, groups: list[range], order: list[int], folio_group: int,
                  job: Callable[[str, int, str, list[tuple[str, str]]], RenderJob], runner: _Runner,
-                 known: dict[str, str], texts: list[str], folio_pages: int = FOLIO_PAGES, new_first: int = 0) -> None:
+                 known: dict[str, str], texts: list[str], folio_pages: int = FOLIO_PAGES, new_first: int = 0,
+                 late_pages: int = LATE_PAGES) -> None:
         self.src, self.book, self.groups, self.order, self.job = src, book, groups, order, job
         self.new_first = new_first
         self.texts = texts  # repr of each of the book's articles
@@ -188,8 +190,9 @@ class _Plan:
         self.bodies: list[Rendered | None] = [None] * len(groups)
         self.pieces: list[Rendered | None] = [None] * (0 if self.folio_pages else len(self.folio_groups))
         self.fronts: list[Rendered] = []
-        self.lates: list[Rendered] = []
-        self.front_html: list[str] = []  # the front matter's and the late piece's HTML (the file's id seed)
+        self.lates: list[Rendered | None] = []  # the late pieces, each of `late_pages` front pages
+        self.late_pages = late_pages
+        self.front_html: list[str] = []  # the front matter's and the late pieces' HTML (the file's id seed)
         self.body_keys: dict[int, str] = {}  # the keys only: a job's HTML is let go once a worker has it
 
     def jobs(self, project: Project) -> Iterator[RenderJob | None]:
@@ -204,15 +207,20 @@ class _Plan:
         yield self._front_job()
         bodies = self._body_jobs(sheets, self.order[self.new_first:])
         next_folio = 0
+        lates: Iterator[RenderJob] | None = None
         late_made = False
         while not (late_made and next_folio == self._folio_count()):
             made = next(bodies, None)
             if made is None and self._folio_ready(next_folio):
                 made = self._folio_job(next_folio)
                 next_folio += 1
-            if made is None and not late_made and self.fronts and all(b is not None for b in self.bodies):
-                late_made = True
-                made = self._late_job(project)
+            if made is None and lates is None and self.fronts and all(b is not None for b in self.bodies):
+                lates = self._late_jobs(project)
+            if made is None and lates is not None and not late_made:
+                made = next(lates, None)
+                if made is None:
+                    late_made = True
+                    continue
             yield made
 
     def _folio_count(self) -> int | None:
@@ -237,7 +245,7 @@ class _Plan:
             self.pieces += [None] * (index + 1 - len(self.pieces))
             self.pieces[index] = result
         elif kind == "late":
-            self.lates.append(result)
+            self.lates[index] = result
         else:
             self.fronts.append(result)
 
@@ -296,9 +304,10 @@ class _Plan:
         self.front_html[:] = [sheets.early_front_html(self.src, self.book, date_iso=PLACEHOLDER_DATE)]
         return self.job("front", 0, self.front_html[0], [*self.src.sheets, ("chunk-front.css", EARLY_FRONT_CSS)])
 
-    def _late_job(self, project: Project) -> RenderJob:
-        """The late piece: the contents' page numbers from the chunks' anchors and 印张 from the real page
-        count, each where the front matter left its box."""
+    def _late_jobs(self, project: Project) -> Iterator[RenderJob]:
+        """The late pieces: the contents' page numbers from the chunks' anchors and 印张 from the real page
+        count, each where the front matter left its box, in pieces of `late_pages` front pages (rendered
+        side by side; an edit that moves pages renders only those whose numbers changed)."""
         bodies = [b for b in self.bodies if b is not None]
         _raise_refused(bodies, project)
         numbers: dict[str, str] = {}
@@ -322,9 +331,14 @@ class _Plan:
         if "characters" in front.late and characters is not None:
             page, x, y = front.late["characters"]
             boxes.append((int(page), x, y, "sheets", "characters", characters))
-        html = late_html(self.language, self.front_pages(), boxes)
-        self.front_html.append(html)
-        return self.job("late", 0, html, [*self.src.sheets, ("chunk-late.css", LATE_CSS)])
+        starts = list(range(0, self.front_pages(), self.late_pages))
+        self.lates = [None] * len(starts)
+        for index, start in enumerate(starts):
+            size = min(self.late_pages, self.front_pages() - start)
+            html = late_html(self.language, size, [(page - start, x, y, holder, kind, text)
+                                                   for page, x, y, holder, kind, text in boxes if start <= page < start + size])
+            self.front_html.append(html)
+            yield self.job("late", index, html, [*self.src.sheets, ("chunk-late.css", LATE_CSS)])
 
     def front_pages(self) -> int:
         """The front matter's page count (rendered)."""
@@ -346,22 +360,23 @@ class _Plan:
         return self.job("folio", index, folio_html(self.language, blank),
                         [*self.src.sheets, ("chunk-folio.css", folio_css(first))])
 
-    def parts(self, project: Project) -> tuple[Rendered, int, Rendered, list[Rendered], list[list[Overlay]]]:
+    def parts(self, project: Project) -> tuple[Rendered, int, list[Rendered], list[Rendered], list[list[Overlay]]]:
         """Once every job is done: the front matter, its page count, the late piece, the body chunks and
         for each page of each chunk the folio piece's page drawn over it (None: none, a blank page's),
         checked to fit together."""
         bodies = [b for b in self.bodies if b is not None]
-        assert len(bodies) == len(self.groups) and len(self.fronts) == 1 and len(self.lates) == 1
-        (front,), (late,) = self.fronts, self.lates
+        lates = [late for late in self.lates if late is not None]
+        assert len(bodies) == len(self.groups) and len(self.fronts) == 1 and len(lates) == len(self.lates) > 0
+        (front,) = self.fronts
         overlays = self._by_number(bodies) if self.folio_pages else self._by_group(bodies)
         pieces = [p for p in self.pieces if p is not None]
-        _raise_refused([front, late, *pieces], project)
+        _raise_refused([front, *lates, *pieces], project)
         front_pages = front.anchors.get("zh-body-start")
         if front_pages is None:
             raise RenderError("chunked build: the front matter has no body start", path=project.styles_dir)
-        if late.pages != front_pages:
-            raise RenderError(f"chunked build: the late piece has {late.pages} pages for {front_pages}")
-        return front, front_pages, late, bodies, overlays
+        if sum(late.pages for late in lates) != front_pages:
+            raise RenderError(f"chunked build: the late pieces have {sum(late.pages for late in lates)} pages for {front_pages}")
+        return front, front_pages, lates, bodies, overlays
 
     def _by_number(self, bodies: list[Rendered]) -> list[list[Overlay]]:
         """Each page's folio: page `number - 1` of its piece of numbers; none on a blank page."""
@@ -405,6 +420,7 @@ def build_chunked_pdf(
     chunk_articles: int = CHUNK_ARTICLES,
     folio_group: int = FOLIO_GROUP,
     folio_pages: int = FOLIO_PAGES,
+    late_pages: int = LATE_PAGES,
     stats: ChunkStats | None = None,
     on_chunk: OnChunk | None = None,
     executor: Executor | None = None,
@@ -414,11 +430,12 @@ def build_chunked_pdf(
 ) -> tuple[bytes, int]:
     """The PDF of one edition rendered in chunks of `chunk_articles` articles by `jobs` worker processes and
     merged into the single-pass result; its page count. The folios of `folio_pages` page numbers come from
-    one document (of `folio_group` chunks when the book styles margin boxes or blank pages itself). `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf).
+    one document (of `folio_group` chunks when the book styles margin boxes or blank pages itself), the contents'
+    numbers from late pieces of `late_pages` front pages. `cache` reuses rendered chunks from `cache_folder` (default: PROJECT/.zhpress-cache/pdf).
     `executor` renders the jobs (default: `jobs` forked processes; a Dask cluster's, for instance).
     `on_pages` hears where each page begins (`pages`); `pages_only` stops before the merge (no PDF);
     `cached_only` raises NotCached at the first document not in the cache.
-    Long because of its seventeen parameters, one a line; the body is the steps in order."""
+    Long because of its eighteen parameters, one a line; the body is the steps in order."""
     page = profile.page
     assert page is not None
     stats = stats if stats is not None else ChunkStats()
@@ -451,7 +468,7 @@ def build_chunked_pdf(
         known = warm_keys if warm_keys is not None else {}
         if store is not None and not known:
             known.update(store.html_keys(profile.name))
-        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known), texts, folio_pages, new_first)
+        plan = _Plan(src, book, groups, order, folio_group, job, runner, dict(known), texts, folio_pages, new_first, late_pages)
         runner.run(plan.jobs(project), plan.take)
         memo.trim(f"rendered:{profile.name}", runner.used)
         if plan.made_from:
@@ -482,7 +499,7 @@ def build_chunked_pdf(
 
 
 def _merged(kept: dict[str, Any] | None, profile: Profile, front: Rendered, front_pages: int, bodies: list[Rendered],
-            overlays: list[list[Overlay]], late: Rendered, seed: str, date_iso: str) -> tuple[bytes, int | None]:
+            overlays: list[list[Overlay]], late: list[Rendered], seed: str, date_iso: str) -> tuple[bytes, int | None]:
     """The merged and finished file, and how many pages a patch replaced (None: merged whole). A warm process
     keeps it open (`kept`, with what finishing it noted) and patches it in the next build when only chunks of
     the same pages and folios changed."""
@@ -504,7 +521,7 @@ def _merged(kept: dict[str, Any] | None, profile: Profile, front: Rendered, fron
             kept["last"] = merged, finished
             return data, len(pages or [])
         merged.close()
-    merged = merge(front, front_pages, bodies, overlays, late=late)
+    merged = merge(front, front_pages, bodies, overlays, late)
     try:
         finished = Finished()
         data = finish_document(merged.out, profile, front_pages=front_pages, cmyk=cmyk, seed=seed, date_iso=date_iso,

@@ -19,6 +19,9 @@ FOLIO_GROUP = 8
 #: Page numbers one folio piece of numbers carries (`folio_range_html`): even, so that every piece starts on
 #: an odd number, a right-hand page, as the body does.
 FOLIO_PAGES = 240
+#: Front-matter pages one late piece carries (`late_html`): the contents' numbers of a long book are drawn by
+#: pieces rendered side by side, and an edit that moves pages renders only those whose numbers changed.
+LATE_PAGES = 8
 #: Books with fewer articles are rendered in one pass: chunking costs a front-matter render, the folio
 #: pieces and a merge, which a short book does not win back.
 MIN_CHUNKED_ARTICLES = 24
