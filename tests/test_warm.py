@@ -327,3 +327,31 @@ def test_after_an_edit_its_chunk_is_handed_over_before_the_front_matter_is_made(
     assert seen == ["body job", "front html"]
     cold, _ = build_chunked_pdf(*inputs(root), cache=False, chunk_articles=2, folio_group=2)
     assert data == cold
+
+
+def test_a_warm_process_freezes_what_it_keeps_and_collects_it_now_and_then() -> None:
+    """After each build what the process keeps leaves the collector's generations (no build pauses to walk
+    it); every `FULL_COLLECTION` builds a cycle that became garbage since is collected."""
+    import gc
+    import weakref
+
+    from zhpress import warm
+
+    class Node:
+        other: Any = None
+
+    try:
+        kept = Node()
+        kept.other = Node()
+        kept.other.other = kept  # a cycle, kept for now
+        gone = weakref.ref(kept)
+        warm._settle(1)  # noqa: SLF001
+        assert gc.get_freeze_count() > 0
+        del kept  # garbage now, but frozen
+        for builds in range(2, warm.FULL_COLLECTION):
+            warm._settle(builds)  # noqa: SLF001
+            assert gone() is not None
+        warm._settle(warm.FULL_COLLECTION)  # noqa: SLF001
+        assert gone() is None
+    finally:
+        gc.unfreeze()

@@ -14,6 +14,7 @@ line makes in a process of its own: every table is keyed by all its entry was ma
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -31,6 +32,7 @@ def serve(requests: IO[str], replies: IO[str]) -> int:
     from .pdf.engine import import_weasyprint
 
     import_weasyprint()  # the first build is warm too
+    builds = 0
     for line in requests:
         if not line.strip():
             continue
@@ -40,7 +42,23 @@ def serve(requests: IO[str], replies: IO[str]) -> int:
         replies.flush()
         if code in INTERRUPTED:
             break
+        builds += 1
+        _settle(builds)
     return 0
+
+
+#: Builds after which the collector walks all this process keeps again (cycles among what earlier builds kept).
+FULL_COLLECTION = 16
+
+
+def _settle(builds: int) -> None:
+    """After a reply: what the build left is collected and the rest frozen out of later collections, so that
+    no build pauses to walk what the earlier ones keep (0.2-0.3 s a pass at 1000 articles); every
+    `FULL_COLLECTION` builds all of it is walked again."""
+    if builds % FULL_COLLECTION == 0:
+        gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def run(argv: list[str], *, capture: bool) -> tuple[int, str | None]:

@@ -296,6 +296,7 @@ class _Piece:
     resources: dict[tuple[int, int], Any]
     fonts: _Fonts | None = None
     font_dict: Any = None
+    forms: dict[int, Any] = field(default_factory=dict)  # its pages made forms in `out`, by index
 
 
 def _named(overlay: list[tuple[Any, int] | None]) -> list[tuple[str, int] | None]:
@@ -376,7 +377,10 @@ class Merged:
             raise
 
     def _form(self, piece: _Piece, index: int) -> Any:
-        return _piece_form(self.out, piece.pdf, piece.pages[index], piece.resources, self.profiles)
+        """A piece's page as a form in `out`, made once."""
+        if index not in piece.forms:
+            piece.forms[index] = _piece_form(self.out, piece.pdf, piece.pages[index], piece.resources, self.profiles)
+        return piece.forms[index]
 
     def _set_late(self, lates: list[Any]) -> None:
         """The late pieces' pages drawn over the front matter's (over those of the pieces that changed)."""
@@ -545,8 +549,8 @@ class Merged:
                 new_pages += self.bodies[i].pages
             elif named[i] != old.overlay:  # pages moved: their folios are other numbers
                 for target, was, entry in zip(old.pages, old.overlay, named[i], strict=True):
-                    if entry != was and entry is not None:
-                        _set_form(target, self._form(self.pieces[entry[0]], entry[1]))
+                    if entry != was and entry is not None:  # the page's own resources (`_draw_over`): set in place
+                        target.Resources.XObject[FOLIO_NAME] = self._form(self.pieces[entry[0]], entry[1])
                 old.overlay = named[i]
         self._set_pages()  # without the blank pages that pad it: finishing pads it again
         if changed or late_changed:
