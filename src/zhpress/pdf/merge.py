@@ -4,7 +4,8 @@ Pages in order (the front matter, then each body chunk with its folio piece over
 onto the page tree's /Kids: pikepdf's page list is quadratic in the number of pages), one font
 object per face (WeasyPrint's HarfBuzz subsets keep glyph ids, so the union of every part's glyphs is
 subset once from the installed font, with widths and ToUnicode merged), the colour spaces and output
-intent once, the named destinations and the outline rebuilt with the merged pages.
+intent once, the named destinations and the outline rebuilt with the merged pages. The result (`Merged`)
+keeps its parts open, so that a warm process patches it in its next build rather than merging again.
 """
 
 from __future__ import annotations
