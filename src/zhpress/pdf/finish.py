@@ -74,17 +74,10 @@ def finish_document(pdf: Any, profile: Profile, *, front_pages: int, cmyk: bool,
     nums += [front_pages, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
     pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
     pad_pages(pdf, page.signature, finished)
-    pages = page_objects(pdf)
-    if page.marks or page.bleed:
-        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks, pages=pages,
-                        shared=finished.marks if finished is not None else None)
-    _finish_annotations(pdf, profile, pages, cmyk)
+    _finish_pages(pdf, profile, page_objects(pdf), cmyk, finished.marks if finished is not None else {})
     if page.pdf_variant == "pdf/ua-1":
         mark_furniture_as_artifacts(pdf)  # running heads and folios: pagination artifacts, not content
-    stable_ids(pdf, seed)
-    pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
-    _compress_large_streams(pdf)
-    return _save(pdf, object_streams=finished is None)
+    return _seal(pdf, seed, None, object_streams=finished is None)
 
 
 def refinish(pdf: Any, profile: Profile, finished: Finished, pages: list[Any], *, front_pages: int, cmyk: bool,
@@ -99,19 +92,13 @@ def refinish(pdf: Any, profile: Profile, finished: Finished, pages: list[Any], *
     padding = _pad_again(pdf, page.signature, finished, pages)
     if padding is None:
         return None
-    pages = [*pages, *padding]
     for key, value in finished.docinfo.items():
         pdf.docinfo[key] = value
     if finished.xmp is not None:
         pdf.Root.Metadata.write(finished.xmp)
     set_date(pdf, PLACEHOLDER_DATE, date_iso)
-    if page.marks or page.bleed:
-        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks, pages=pages, shared=finished.marks)
-    _finish_annotations(pdf, profile, pages, cmyk)
-    stable_ids(pdf, seed)
-    pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
-    _compress_large_streams(pdf, streams)
-    return _save(pdf, object_streams=False)
+    _finish_pages(pdf, profile, [*pages, *padding], cmyk, finished.marks)
+    return _seal(pdf, seed, streams, object_streams=False)
 
 
 def _settings(profile: Profile, front_pages: int, cmyk: bool) -> tuple[Any, ...]:
@@ -120,10 +107,14 @@ def _settings(profile: Profile, front_pages: int, cmyk: bool) -> tuple[Any, ...]
     return page.signature, page.marks, page.bleed, page.slug, page.pdf_variant, front_pages, cmyk
 
 
-def _finish_annotations(pdf: Any, profile: Profile, pages: list[Any], cmyk: bool) -> None:
-    """No links in print (PDF/X); elsewhere every link printable and never hidden."""
+def _finish_pages(pdf: Any, profile: Profile, pages: list[Any], cmyk: bool,
+                  marks: dict[tuple[float, ...], tuple[Any, Any, Any, Any]]) -> None:
+    """`pages` given their boxes and crop marks (the streams shared by trim box in `marks`); no links in
+    print (PDF/X), elsewhere every link printable and never hidden."""
     page = profile.page
     assert page is not None
+    if page.marks or page.bleed:
+        draw_crop_marks(pdf, page.bleed * MM, page.slug * MM, marks=page.marks, pages=pages, shared=marks)
     if cmyk:
         for page_dict in pages:
             if "/Annots" in page_dict:
@@ -135,7 +126,11 @@ def _finish_annotations(pdf: Any, profile: Profile, pages: list[Any], cmyk: bool
                 annot.F = 4
 
 
-def _save(pdf: Any, *, object_streams: bool) -> bytes:
+def _seal(pdf: Any, seed: str, streams: list[Any] | None, *, object_streams: bool) -> bytes:
+    """The file's ids from `seed`, its large `streams` compressed (None: every one), its saved bytes."""
+    stable_ids(pdf, seed)
+    pdf.trailer.ID = pikepdf.Array([pikepdf.String(bytes.fromhex(seed[:32]))] * 2)
+    _compress_large_streams(pdf, streams)
     out = io.BytesIO()
     mode = pikepdf.ObjectStreamMode.generate if object_streams else pikepdf.ObjectStreamMode.disable
     pdf.save(out, deterministic_id=True, compress_streams=True, object_stream_mode=mode)

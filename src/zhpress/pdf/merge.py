@@ -428,13 +428,13 @@ class Merged:
         return _Body(_part_key(body), _named(overlay), src, copied, font_dict, fonts,
                      _dests(src, page_map), _outline_items(src, page_map))
 
-    def _contributors(self, bodies: list[tuple[Any, _Fonts, list[tuple[str, int] | None]]] | None = None,
-                      late: bool | None = None) -> Iterator[tuple[Any, _Fonts]]:
+    def _contributors(self, bodies: list[tuple[Any, _Fonts, list[tuple[str, int] | None]]] | None = None, *,
+                      without_late: bool = False) -> Iterator[tuple[Any, _Fonts]]:
         """Each part's fonts (owner, fonts) in the order of the merge: the front matter, the late pieces, each
         chunk and the folio pieces first met on its pages. `bodies` (key, fonts, overlay): instead of those
-        kept; `late` (True): without the late pieces (whose faces are the front matter's)."""
+        kept; `without_late`: without the late pieces."""
         yield "front", self.front_fonts
-        if late is None:
+        if not without_late:
             for piece in self.late:
                 if piece.fonts:
                     yield piece.key, piece.fonts
@@ -522,6 +522,7 @@ class Merged:
             return None
         late_changed = [_part_key(late) for late in lates] != [piece.key for piece in self.late]
         opened: dict[int, Any] = {}
+        fits = False  # else the parts opened here are closed again
         try:
             new_fonts: dict[int, _Fonts] = {}
             for i in changed:
@@ -531,15 +532,16 @@ class Merged:
             for late in lates:
                 self._check_sources(late)
             front_faces = _faces(self.front_fonts)
-            if any(not set(late.fonts) <= front_faces for late in lates) or any(not _faces(p.fonts) <= front_faces for p in self.late):
-                return None  # a late piece's face the front matter lacks
             order = [(body.key, new_fonts.get(i, body.fonts), named[i]) for i, body in enumerate(self.bodies)]
-            if _leaders(self._contributors(late=True)) != _leaders(self._contributors(order, late=True)):
-                return None
-        except BaseException:
-            for src in opened.values():
-                src.close()
-            raise
+            fits = (all(set(late.fonts) <= front_faces for late in lates)  # the late pieces lead no face
+                    and all(_faces(piece.fonts) <= front_faces for piece in self.late)
+                    and _leaders(self._contributors(without_late=True)) == _leaders(self._contributors(order, without_late=True)))
+        finally:
+            if not fits:
+                for src in opened.values():
+                    src.close()
+        if not fits:
+            return None
         if late_changed:
             self._set_late(lates)
         new_pages: list[Any] = []
