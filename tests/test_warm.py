@@ -355,3 +355,57 @@ def test_a_warm_process_freezes_what_it_keeps_and_collects_it_now_and_then() -> 
         assert gone() is None
     finally:
         gc.unfreeze()
+
+
+def test_a_write_for_later_builds_waits_for_the_reply_in_a_warm_process_and_is_done_at_once_elsewhere() -> None:
+    done: list[str] = []
+    memo.defer("cache", lambda: done.append("now"))  # an ordinary process: done at once
+    assert done == ["now"]
+    memo.enable()
+    memo.defer_writes()
+    try:
+        memo.defer("cache", lambda: done.append("first"))
+        memo.defer("other", lambda: done.append("other"))
+        memo.defer("cache", lambda: done.append("second"))  # the last of a name replaces the one before
+        assert done == ["now"]
+        memo.run_deferred()
+        assert done == ["now", "other", "second"]
+        memo.run_deferred()
+        assert done == ["now", "other", "second"]
+    finally:
+        memo.disable()
+    memo.defer("cache", lambda: done.append("after"))
+    assert done[-1] == "after"
+
+
+def test_the_warm_process_writes_the_read_cache_after_its_reply(tmp_path: Path) -> None:
+    """The read cache is written once the build has replied, and a later build in a process of its own
+    finds every manuscript in it."""
+    from zhpress import warm
+    from zhpress.read.cache import FILE_NAME
+
+    root = make_project(tmp_path / "book", SIZES)
+    stored = root / PROJECT_CACHE / "read" / FILE_NAME
+    seen_at_reply: list[bool] = []
+
+    class Replies(io.StringIO):
+        def flush(self) -> None:
+            seen_at_reply.append(stored.exists())
+
+    request = json.dumps({"argv": ["build", "ebook", "-C", str(root), "-o", str(tmp_path / "out"), "-q"], "capture": True})
+    replies = Replies()
+    try:
+        assert warm.serve(io.StringIO(request + "\n"), replies) == 0
+    finally:
+        memo.disable()
+    assert json.loads(replies.getvalue())["code"] == 0
+    assert seen_at_reply == [False] and stored.exists()
+    from zhpress.config import load_project
+    from zhpress.read.cache import ReadCache
+
+    project = load_project(root)
+    store = ReadCache(stored.parent, base=root)
+    missed: list[Path] = []
+    for src in project.articles:
+        store.read(src.path, lambda path, **_: missed.append(path), article_id=src.id, source=src.source, title=src.title or None)
+    assert missed == [] and len(store.used) == len(project.articles)

@@ -56,8 +56,51 @@ def is_inside(path: str | Path, folder: str | Path) -> bool:
     return path == folder or path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
 
 
-def _real(path: Path) -> str:
-    return os.path.realpath(path)
+class _Folders:
+    """The real paths of the folders resolved inside `resolving` (None outside it)."""
+
+    def __init__(self) -> None:
+        self.real: dict[str, str] | None = None
+
+
+_folders = _Folders()
+
+
+@contextmanager
+def resolving() -> Iterator[None]:
+    """Inside, `real_path` resolves each folder once, for reading many files of a few folders (a book's
+    manuscripts: 0.3 s of a rebuild at 1000 of them). A folder changed into a link meanwhile is still caught
+    where it matters: `read_confined` checks where the opened descriptor really leads."""
+    if _folders.real is not None:
+        yield
+        return
+    _folders.real = {}
+    try:
+        yield
+    finally:
+        _folders.real = None
+
+
+def real_path(path: str | Path) -> str:
+    """`os.path.realpath(path)`; inside `resolving`, a name that is not a symbolic link is its folder's
+    real path (resolved once) and the name."""
+    folders = _folders.real
+    text = os.fspath(path)
+    parent, name = os.path.split(text)
+    if folders is None or not parent or name in ("", ".", ".."):
+        return os.path.realpath(text)
+    try:
+        if stat.S_ISLNK(os.lstat(text).st_mode):
+            return os.path.realpath(text)
+    except OSError:
+        return os.path.realpath(text)
+    real = folders.get(parent)
+    if real is None:
+        real = folders[parent] = os.path.realpath(parent)
+    return os.path.join(real, name)
+
+
+_real = real_path
 
 
 def read_confined(

@@ -8,7 +8,7 @@ a stale entry cannot be read: it is simply never asked for again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +18,8 @@ class _Tables:
 
     def __init__(self) -> None:
         self.tables: dict[str, dict[Any, Any]] | None = None
+        self.deferring = False  # writes for later builds wait until the reply is sent (`defer`)
+        self.deferred: dict[str, Callable[[], None]] = {}
 
 
 _state = _Tables()
@@ -30,8 +32,33 @@ def enable() -> None:
 
 
 def disable() -> None:
-    """Keep nothing (the tables are dropped)."""
+    """Keep nothing (the tables are dropped); what was deferred is done now."""
+    run_deferred()
     _state.tables = None
+    _state.deferring = False
+
+
+def defer_writes() -> None:
+    """From now on `defer` keeps its actions until `run_deferred` (the warm process, after each reply)."""
+    _state.deferring = True
+
+
+def defer(name: str, action: Callable[[], None]) -> None:
+    """Run `action`, a write only later builds read (a cache file), now; in the warm process once the
+    build has replied (its output is in place by then), the last action of each `name` only. What the warm
+    process's next build needs of it, it finds in its tables first."""
+    if _state.deferring and _state.tables is not None:
+        _state.deferred.pop(name, None)
+        _state.deferred[name] = action
+    else:
+        action()
+
+
+def run_deferred() -> None:
+    """Do what `defer` kept, in the order it was asked."""
+    while _state.deferred:
+        name = next(iter(_state.deferred))
+        _state.deferred.pop(name)()
 
 
 def enabled() -> bool:

@@ -67,35 +67,88 @@ def check_pdf_bytes(data: bytes, name: str, profile: Profile) -> None:
     import pikepdf
 
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            if len(pdf.pages) == 0:
+        # Inherited page attributes are looked up where they are needed, not pushed onto every page first
+        # (qpdf's default, which costs 0.5 s of the 0.6 s of opening a 6,000-page file).
+        with pikepdf.open(io.BytesIO(data), inherit_page_attributes=False) as pdf:
+            pages = _page_tree(pdf.Root.Pages)
+            if not pages:
                 raise ValidationFailed(f"{name}: the PDF has no pages")
             page = profile.page
             assert page is not None
-            if len(pdf.pages) % page.signature:
-                raise ValidationFailed(f"{name}: {len(pdf.pages)} pages, not a multiple of the signature ({page.signature})")
+            if len(pages) % page.signature:
+                raise ValidationFailed(f"{name}: {len(pages)} pages, not a multiple of the signature ({page.signature})")
             mm = 72 / 25.4
             expected_w = (page.width + 2 * page.bleed + 2 * page.slug) * mm
             seen: set[tuple[int, int]] = set()
-            for number, p in enumerate(pdf.pages, start=1):
-                box = [float(v) for v in p.mediabox]
+            for number, p in enumerate(pages, start=1):
+                media = _inherited(p, "/MediaBox")
+                if media is None:
+                    raise ValidationFailed(f"{name}: page {number} has no media box")
+                box = [float(v) for v in media]
                 if abs((box[2] - box[0]) - expected_w) > 0.5:
                     raise ValidationFailed(f"{name}: page {number} is {box[2] - box[0]:.1f} pt wide, expected {expected_w:.1f}")
-                resources = p.obj.get("/Resources")
-                fonts = resources.get("/Font") if resources is not None else None
-                for font in fonts.values() if fonts is not None else ():
-                    if font.objgen in seen:
-                        continue
-                    seen.add(font.objgen)
-                    target = font.DescendantFonts[0] if "/DescendantFonts" in font else font
-                    descriptor = target.get("/FontDescriptor")
-                    if descriptor is not None and not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                        raise ValidationFailed(f"{name}: font {target.get('/BaseFont')} on page {number} is not embedded")
+                _check_fonts_embedded(_inherited(p, "/Resources"), seen, name, number)
             outlines = pdf.Root.get("/Outlines")
             if outlines is None or "/First" not in outlines:
                 raise ValidationFailed(f"{name}: the PDF has no bookmarks")
     except pikepdf.PdfError as exc:
         raise ValidationFailed(f"{name}: the PDF does not read back: {exc}") from exc
+
+
+def _page_tree(root: Any) -> list[Any]:
+    """The page objects of a page tree in order, read from its /Kids as a reader does (qpdf's own page
+    list checks the whole tree for shared pages first: 0.4 s at 6,000 pages); a loop in the tree is an error."""
+    pages: list[Any] = []
+    visited: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_indirect:
+            if node.objgen in visited:
+                raise ValidationFailed("the page tree holds a page or node twice")
+            visited.add(node.objgen)
+        if node.get("/Type") == "/Pages" or "/Kids" in node:
+            stack.extend(reversed(list(node.get("/Kids", []))))
+        else:
+            pages.append(node)
+    return pages
+
+
+def _inherited(page: Any, key: str) -> Any:
+    """A page's attribute, from the page tree above it when the page has none."""
+    node, depth = page, 0
+    while node is not None and depth < 64:
+        if key in node:
+            return node[key]
+        node, depth = node.get("/Parent"), depth + 1
+    return None
+
+
+def _check_fonts_embedded(resources: Any, seen: set[tuple[int, int]], name: str, number: int) -> None:
+    """Every font of a page's resources has its program embedded; a resources or font object shared by
+    pages already checked (`seen`, by object id) is not looked at again."""
+    if resources is None or not _first_time(resources, seen):
+        return
+    fonts = resources.get("/Font")
+    if fonts is None or not _first_time(fonts, seen):
+        return
+    for font in fonts.values():
+        if not _first_time(font, seen):
+            continue
+        target = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+        descriptor = target.get("/FontDescriptor")
+        if descriptor is not None and not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+            raise ValidationFailed(f"{name}: font {target.get('/BaseFont')} on page {number} is not embedded")
+
+
+def _first_time(obj: Any, seen: set[tuple[int, int]]) -> bool:
+    """Whether `obj` is met for the first time (a direct object always is); it is then in `seen`."""
+    if not obj.is_indirect:
+        return True
+    if obj.objgen in seen:
+        return False
+    seen.add(obj.objgen)
+    return True
 
 
 @dataclass

@@ -16,11 +16,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 import os
 import sys
 from typing import IO, Any
 
 from . import memo
+
+log = logging.getLogger("zhpress")
 
 #: The exit statuses of an interrupted build (Ctrl-C, SIGTERM): the process ends after replying.
 INTERRUPTED = (130, 143)
@@ -29,6 +32,7 @@ INTERRUPTED = (130, 143)
 def serve(requests: IO[str], replies: IO[str]) -> int:
     """Run the builds asked on `requests` one after another, each reply on `replies`, until end of input."""
     memo.enable()
+    memo.defer_writes()
     from .pdf.engine import import_weasyprint
 
     import_weasyprint()  # the first build is warm too
@@ -40,11 +44,21 @@ def serve(requests: IO[str], replies: IO[str]) -> int:
         code, output = run(list(request["argv"]), capture=bool(request.get("capture")))
         replies.write(json.dumps({"code": code, "output": output}, ensure_ascii=False) + "\n")
         replies.flush()
+        _after_reply()
         if code in INTERRUPTED:
             break
         builds += 1
         _settle(builds)
     return 0
+
+
+def _after_reply() -> None:
+    """The writes the build left for later (`memo.defer`); one that fails costs the next cold build a
+    cache miss, never this process."""
+    try:
+        memo.run_deferred()
+    except Exception:  # noqa: BLE001
+        log.warning("a cache file could not be written after the build", exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 #: Builds after which the collector walks all this process keeps again (cycles among what earlier builds kept).

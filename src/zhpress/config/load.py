@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..chars import CONTROL_RE
 from ..errors import ConfigError
+from ..files import real_path, resolving
 from ..normalize import strip_invisible, warn_invisible
 from .lines import line_of_key
 from .profiles import resolve_profiles
@@ -156,7 +157,8 @@ def load_project(root: Path) -> Project:
         config_path = None
         config = ProjectConfig(book=BookConfig(title=root.name))
     book_id = config.book.id or slugify(config.book.title if config_path else root.name)
-    articles = _article_sources(root, config, config_path, text)
+    with resolving():
+        articles = _article_sources(root, config, config_path, text)
     profiles = resolve_profiles(config.profiles, config.conversion, config_path, text)
     return Project(root, config_path, config, book_id, articles, profiles)
 
@@ -179,7 +181,7 @@ def _article_sources(root: Path, config: ProjectConfig, config_path: Path | None
     inside = content.resolve()
     for index, entry in enumerate(entries):
         line = line_of_key(text, ("articles", index, "file")) if text else None
-        path = Path(os.path.realpath(content / entry.file))  # a symbolic link loop is refused when read
+        path = Path(real_path(content / entry.file))  # a symbolic link loop is refused when read
         if not path.is_relative_to(inside):
             raise ConfigError(f"article file {entry.file!r} is outside content/", path=config_path, line=line)
         if path in seen_files:

@@ -49,10 +49,11 @@ def read_book(project: Project, *, cache: bool = False) -> Book:
         with files.given(path, data):
             return read_manuscript(path, **arguments)
 
-    articles = tuple(
-        read(src.path, article_id=src.id, source=src.source, title=src.title or None, **({"role": src.role} if src.role else {}))
-        for src in project.articles
-    )
+    with files.resolving():
+        articles = tuple(
+            read(src.path, article_id=src.id, source=src.source, title=src.title or None, **({"role": src.role} if src.role else {}))
+            for src in project.articles
+        )
     articles = tuple(
         replace(a, role=None if src.role == "chapter" else src.role) if src.role else a
         for src, a in zip(project.articles, articles, strict=True)

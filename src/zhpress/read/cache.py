@@ -201,9 +201,13 @@ class ReadCache:
         return article
 
     def save(self) -> None:
-        """Keep the entries this build used (older ones are dropped), when anything changed."""
+        """Keep the entries this build used (older ones are dropped), when anything changed; in the warm
+        process once the build has replied (`memo.defer`: 0.35 s of each edit at 1000 articles)."""
         if not self.usable or (not self.changed and self.used == set(self.entries)):
             return
+        memo.defer(f"read-cache:{self.path}", self._write)
+
+    def _write(self) -> None:
         assert self.key_bytes is not None
         encoded = memo.table("read-cache-encoded")  # a warm process: each entry encoded once (key: its bytes)
         try:
