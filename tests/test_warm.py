@@ -409,3 +409,20 @@ def test_the_warm_process_writes_the_read_cache_after_its_reply(tmp_path: Path) 
     for src in project.articles:
         store.read(src.path, lambda path, **_: missed.append(path), article_id=src.id, source=src.source, title=src.title or None)
     assert missed == [] and len(store.used) == len(project.articles)
+
+
+def test_a_warm_process_keeps_each_articles_text_while_the_article_is_the_same_object(tmp_path: Path, warm: None) -> None:
+    import dataclasses
+
+    from zhpress.config import load_project
+    from zhpress.pdf.chunked import article_texts
+    from zhpress.read.book import read_book
+
+    book = read_book(load_project(make_project(tmp_path / "book", SIZES[:3])))
+    assert article_texts(book.articles) == [repr(a) for a in book.articles]
+    kept = memo.table("article-texts")
+    assert kept is not None and {id(a) for a in book.articles} == set(kept)
+    changed = dataclasses.replace(book.articles[1], id="another")
+    again = article_texts((book.articles[0], changed))
+    assert again == [repr(book.articles[0]), repr(changed)] and "another" in again[1]
+    assert set(kept) == {id(book.articles[0]), id(changed)}  # the last build's articles only
