@@ -299,9 +299,17 @@ def watch_loop(book: Path, out: Path, rounds: int = 3) -> dict[str, list[dict[st
         while sum(map(len, added)) < 3000:
             added.append(paragraphs[len(added) % len(paragraphs)])
         stops = [i for i, c in enumerate(text) if c == "。"]
-        pick = random.Random(time.time_ns())  # each run's edits new to the caches (a book may be reused)
+        pick = random.Random(time.time_ns())
+        used_file = book / ".bench-watch-edits.json"  # the places edited by earlier runs on this book
+        used = set(map(tuple, json.loads(used_file.read_text("utf-8")))) if used_file.exists() else set()
         for _ in range(rounds):
-            one, more = pick.choice(stops), pick.choice(stops)
+            # each edit new to the caches, even on a book reused: a place no earlier run edited that way
+            fresh = {kind: [i for i in stops if (target.name, kind, i) not in used] for kind in ("one", "more")}
+            if not fresh["one"] or not fresh["more"]:
+                raise RuntimeError(f"every place of {target.name} was edited by an earlier run: remove {used_file}'s cache too")
+            one, more = pick.choice(fresh["one"]), pick.choice(fresh["more"])
+            used.update({(target.name, "one", one), (target.name, "more", more)})
+            used_file.write_text(json.dumps(sorted(used)), "utf-8")
             edits = [("watch: one character", text[:one] + "！" + text[one + 1:]), ("watch: undo", text),
                      ("watch: pages moved", text[:more + 1] + SEP + SEP.join(added) + SEP + text[more + 1:]), ("watch: undo", text)]
             for name, new_text in edits:
