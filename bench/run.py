@@ -306,7 +306,7 @@ def watch_loop(book: Path, out: Path, rounds: int = 3) -> dict[str, list[dict[st
             # each edit new to the caches, even on a book reused: a place no earlier run edited that way
             fresh = {kind: [i for i in stops if (target.name, kind, i) not in used] for kind in ("one", "more")}
             if not fresh["one"] or not fresh["more"]:
-                raise RuntimeError(f"every place of {target.name} was edited by an earlier run: remove {used_file}'s cache too")
+                raise RuntimeError(f"every place of {target.name} was edited by an earlier run: use a new book")
             one, more = pick.choice(fresh["one"]), pick.choice(fresh["more"])
             used.update({(target.name, "one", one), (target.name, "more", more)})
             used_file.write_text(json.dumps(sorted(used)), "utf-8")

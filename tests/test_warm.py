@@ -419,10 +419,12 @@ def test_a_warm_process_keeps_each_articles_text_while_the_article_is_the_same_o
     from zhpress.read.book import read_book
 
     book = read_book(load_project(make_project(tmp_path / "book", SIZES[:3])))
-    assert article_texts(book.articles) == [repr(a) for a in book.articles]
-    kept = memo.table("article-texts")
+    assert article_texts(book.articles, "print") == [repr(a) for a in book.articles]
+    kept = memo.table("article-texts:print")
     assert kept is not None and {id(a) for a in book.articles} == set(kept)
+    assert article_texts(book.articles[:1], "print-tw") == [repr(book.articles[0])]
+    assert {id(a) for a in book.articles} == set(kept)  # another profile's build leaves this one's alone
     changed = dataclasses.replace(book.articles[1], id="another")
-    again = article_texts((book.articles[0], changed))
+    again = article_texts((book.articles[0], changed), "print")
     assert again == [repr(book.articles[0]), repr(changed)] and "another" in again[1]
     assert set(kept) == {id(book.articles[0]), id(changed)}  # the last build's articles only

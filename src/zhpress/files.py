@@ -100,7 +100,6 @@ def real_path(path: str | Path) -> str:
     return os.path.join(real, name)
 
 
-
 def read_confined(
     path: Path,
     within: Path | Sequence[Path],

@@ -45,8 +45,8 @@ def defer_writes() -> None:
 
 def defer(name: str, action: Callable[[], None]) -> None:
     """Run `action`, a write only later builds read (a cache file), now; in the warm process once the
-    build has replied (its output is in place by then), the last action of each `name` only. What the warm
-    process's next build needs of it, it finds in its tables first."""
+    build has replied (its output is in place by then, and the next build starts after it), the last
+    action of each `name` only."""
     if _state.deferring and _state.tables is not None:
         _state.deferred.pop(name, None)
         _state.deferred[name] = action

@@ -407,11 +407,11 @@ class _Plan:
         return overlays
 
 
-def article_texts(articles: tuple[Any, ...]) -> list[str]:
+def article_texts(articles: tuple[Any, ...], profile: str) -> list[str]:
     """Each article's repr (every field: what a chunk's key holds of it). A warm process keeps the repr of
-    each Article object of the last build (frozen, so its repr never changes; the read cache gives the
-    same object for an unchanged manuscript): 0.26 s of each rebuild at 1000 articles."""
-    kept = memo.table("article-texts")
+    each Article object of the profile's last build (frozen, so its repr never changes; the read cache
+    gives the same object for an unchanged manuscript): 0.26 s of each rebuild at 1000 articles."""
+    kept = memo.table(f"article-texts:{profile}")  # per profile: each edition has Article objects of its own
     if kept is None:
         return [repr(article) for article in articles]
     found: dict[int, tuple[Any, str]] = {}
@@ -464,7 +464,7 @@ def build_chunked_pdf(
     stats.chunks = len(groups)
     # Chunks whose articles were not in this profile's last build are likely to need rendering: they are
     # made and sent first (only the order changes; the cache decides what renders).
-    texts = article_texts(book.articles)  # each article's every field, made once for both uses
+    texts = article_texts(book.articles, profile.name)  # each article's every field, made once for both uses
     digests = [articles_digest(texts[i] for i in group) for group in groups]
     seen_before = store.recent(profile.name) if store is not None else set()
     order = sorted(range(len(groups)), key=lambda i: digests[i] in seen_before)
